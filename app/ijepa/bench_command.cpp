@@ -1,0 +1,78 @@
+#include "commands.h"
+#include "ijepa_model.h"
+#include "schedules.h"
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <iostream>
+
+namespace ijepa::cli {
+namespace {
+
+struct BenchOptions {
+    ConfigOptions config;
+    int steps = 10;
+    int warmup = 2;
+    int threads = 0;
+    std::string device = "cpu";
+};
+
+void runBench(const BenchOptions& o)
+{
+    const Config config = o.config.load();
+    if (o.threads > 0)
+        at::set_num_threads(o.threads);
+    const torch::Device device(o.device);
+    torch::manual_seed(config.meta.seed);
+    IJepaModel model(config, device);
+    AdamW optimizer(model.paramGroups());
+    const int grid = config.gridSize();
+    MaskSampler sampler(config.mask, grid, grid, static_cast<uint64_t>(config.meta.seed));
+    const int total = o.warmup + o.steps;
+    std::vector<MaskBatch> masks;
+    for (int i = 0; i < total; ++i) {
+        auto b = sampler.sample(config.data.batch_size);
+        masks.push_back({b.enc.to(device), b.pred.to(device)});
+    }
+    auto images = torch::randn({config.data.batch_size, 3, config.data.crop_size, config.data.crop_size},
+                               torch::TensorOptions().device(device));
+    const auto size = config.encoderSize();
+    std::cout << "bench: " << config.meta.model_name << " (" << size.embed_dim << "/" << size.depth << "/" << size.num_heads
+              << "), crop " << config.data.crop_size << ", patch " << config.mask.patch_size << ", predictor "
+              << config.meta.pred_emb_dim << "/" << config.meta.pred_depth << ", batch " << config.data.batch_size
+              << ", " << at::get_num_threads() << " threads, " << device << "\n";
+    using Clock = std::chrono::steady_clock;
+    Clock::time_point start;
+    double loss = 0;
+    for (int i = 0; i < total; ++i) {
+        if (i == o.warmup)
+            start = Clock::now();
+        loss = trainStep(model, optimizer, images, masks[i], 1e-4, 0.04, 0.996).loss;
+        if (device.is_cuda())
+            torch::cuda::synchronize();
+        std::cerr << "\r  step " << i + 1 << "/" << total << (i < o.warmup ? " (warm-up)" : "          ") << std::flush;
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    std::cerr << "\n";
+    const double ips = o.steps * config.data.batch_size / seconds;
+    std::cout << "steps " << o.steps << " in " << seconds << " s: " << seconds / o.steps * 1000 << " ms/step, " << ips
+              << " img/s (final loss " << loss << ")\n";
+}
+
+} // namespace
+
+void addBenchCommand(CLI::App& app)
+{
+    auto* cmd = app.add_subcommand("bench", "Training-step throughput on synthetic images (warm-up excluded)");
+    auto o = std::make_shared<BenchOptions>();
+    addConfigOptions(*cmd, o->config, /*required=*/false);
+    cmd->add_option("--steps", o->steps, "timed steps")->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--warmup", o->warmup, "untimed warm-up steps")->capture_default_str()->check(CLI::NonNegativeNumber);
+    cmd->add_option("--threads", o->threads, "CPU threads (0: LibTorch default)")->capture_default_str();
+    cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str();
+    cmd->callback([o] { runBench(*o); });
+}
+
+} // namespace ijepa::cli

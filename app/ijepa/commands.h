@@ -1,0 +1,25 @@
+#pragma once
+
+#include "config.h"
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+namespace ijepa::cli {
+
+// Options every command that reads a config shares: the YAML file and key=value overrides.
+struct ConfigOptions {
+    std::string path;                   // --config; empty: built-in defaults
+    std::vector<std::string> overrides; // section.key=value
+    Config load() const;
+};
+void addConfigOptions(CLI::App& cmd, ConfigOptions& options, bool required);
+
+// Each returns the process exit code; errors propagate as ijepa::Error to main.
+void addInfoCommand(CLI::App& app);
+void addMasksCommand(CLI::App& app);
+void addBenchCommand(CLI::App& app);
+
+} // namespace ijepa::cli

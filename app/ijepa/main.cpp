@@ -1,0 +1,51 @@
+// ijepa: the headless command-line front end of the I-JEPA workbench.
+#include "commands.h"
+#include "compat.h"
+#include "errors.h"
+
+#include <c10/util/Exception.h>
+
+#include <iostream>
+
+namespace ijepa::cli {
+
+Config ConfigOptions::load() const
+{
+    Config config = path.empty() ? Config{} : loadConfig(path);
+    for (const auto& o : overrides)
+        applyOverride(config, o);
+    validateConfig(config);
+    return config;
+}
+
+void addConfigOptions(CLI::App& cmd, ConfigOptions& options, bool required)
+{
+    auto* opt = cmd.add_option("--config,-c", options.path, "YAML config in the reference schema")->check(CLI::ExistingFile);
+    if (required)
+        opt->required();
+    cmd.add_option("overrides", options.overrides, "config overrides, section.key=value (e.g. mask.patch_size=4)");
+}
+
+} // namespace ijepa::cli
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"ijepa: I-JEPA self-supervised pretraining, headless"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", std::string("ijepa 0.1.0 (LibTorch ") + ijepa::compat::torchVersion() + ")");
+    ijepa::cli::addInfoCommand(app);
+    ijepa::cli::addMasksCommand(app);
+    ijepa::cli::addBenchCommand(app);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    } catch (const ijepa::Error& e) {
+        std::cerr << "ijepa: error: " << e.what() << "\n";
+        return 2;
+    } catch (const c10::Error& e) {
+        std::cerr << "ijepa: internal error: " << e.what_without_backtrace() << "\n";
+        return 3;
+    }
+    return 0;
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs `ijepa bench` and the reference step (bench/reference_bench.py) on the same machine, same
+# config and thread count, interleaved, and prints the throughput ratio (ours / reference).
+# Usage: bench/compare.sh REFERENCE_CHECKOUT [CONFIG] [THREADS] [STEPS] [ROUNDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ref=$1; config=${2:-configs/bench_vit_tiny_32.yaml}; threads=${3:-2}; steps=${4:-10}; rounds=${5:-2}
+ours=(); theirs=()
+for r in $(seq "$rounds"); do
+  o=$(build/release/app/ijepa bench --config "$config" --threads "$threads" --steps "$steps" --warmup 2 2>/dev/null | tee /dev/stderr | sed -n 's/.* \([0-9.]*\) img\/s.*/\1/p')
+  t=$(/usr/bin/python3 bench/reference_bench.py "$ref" "$config" --threads "$threads" --steps "$steps" --warmup 2 2>/dev/null | tee /dev/stderr | sed -n 's/.* \([0-9.]*\) img\/s.*/\1/p')
+  ours+=("$o"); theirs+=("$t")
+done
+python3 - "${ours[*]}" "${theirs[*]}" <<'PY'
+import sys, statistics as s
+o = [float(x) for x in sys.argv[1].split()]; t = [float(x) for x in sys.argv[2].split()]
+print(f"ijepa {s.median(o):.1f} img/s, reference {s.median(t):.1f} img/s (medians of {len(o)}): ratio {s.median(o)/s.median(t):.2f}x")
+PY

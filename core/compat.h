@@ -1,0 +1,28 @@
+#pragma once
+
+// The one place where LibTorch version differences live (Debian's 1.13 CPU build and the 2.x
+// build bundled with PyTorch on GPU machines).
+
+#include <torch/version.h>
+#include <ATen/ATen.h>
+
+#define IJEPA_TORCH_AT_LEAST(major, minor) \
+    (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
+namespace ijepa::compat {
+
+// Fused attention (softmax(q k^T * scale) v) where the LibTorch has it, the explicit form otherwise.
+inline at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale)
+{
+#if IJEPA_TORCH_AT_LEAST(2, 1)
+    return at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0,
+                                            /*is_causal=*/false, /*scale=*/scale);
+#else
+    auto attn = at::matmul(q, k.transpose(-2, -1)).mul_(scale).softmax(-1);
+    return at::matmul(attn, v);
+#endif
+}
+
+inline const char* torchVersion() { return TORCH_VERSION; }
+
+} // namespace ijepa::compat

@@ -1,0 +1,313 @@
+#include "config.h"
+
+#include "errors.h"
+#include "multiblock_masks.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace ijepa {
+namespace {
+
+// Calls fn(section, key, member) once per key of the schema; parsing, dumping and overrides all
+// walk this one table.
+template <class Fn>
+void forEachField(Config& c, Fn&& fn)
+{
+    fn("data", "batch_size", c.data.batch_size);
+    fn("data", "color_jitter_strength", c.data.color_jitter_strength);
+    fn("data", "crop_scale", c.data.crop_scale);
+    fn("data", "crop_size", c.data.crop_size);
+    fn("data", "image_folder", c.data.image_folder);
+    fn("data", "num_workers", c.data.num_workers);
+    fn("data", "pin_mem", c.data.pin_mem);
+    fn("data", "root_path", c.data.root_path);
+    fn("data", "use_color_distortion", c.data.use_color_distortion);
+    fn("data", "use_gaussian_blur", c.data.use_gaussian_blur);
+    fn("data", "use_horizontal_flip", c.data.use_horizontal_flip);
+    fn("logging", "folder", c.logging.folder);
+    fn("logging", "write_tag", c.logging.write_tag);
+    fn("mask", "allow_overlap", c.mask.allow_overlap);
+    fn("mask", "aspect_ratio", c.mask.aspect_ratio);
+    fn("mask", "enc_mask_scale", c.mask.enc_mask_scale);
+    fn("mask", "min_keep", c.mask.min_keep);
+    fn("mask", "num_enc_masks", c.mask.num_enc_masks);
+    fn("mask", "num_pred_masks", c.mask.num_pred_masks);
+    fn("mask", "patch_size", c.mask.patch_size);
+    fn("mask", "position_mode", c.mask.position_mode);
+    fn("mask", "pred_mask_scale", c.mask.pred_mask_scale);
+    fn("mask", "sampler", c.mask.sampler);
+    fn("meta", "copy_data", c.meta.copy_data);
+    fn("meta", "depth", c.meta.depth);
+    fn("meta", "embed_dim", c.meta.embed_dim);
+    fn("meta", "load_checkpoint", c.meta.load_checkpoint);
+    fn("meta", "model_name", c.meta.model_name);
+    fn("meta", "num_heads", c.meta.num_heads);
+    fn("meta", "pred_depth", c.meta.pred_depth);
+    fn("meta", "pred_emb_dim", c.meta.pred_emb_dim);
+    fn("meta", "read_checkpoint", c.meta.read_checkpoint);
+    fn("meta", "seed", c.meta.seed);
+    fn("meta", "use_bfloat16", c.meta.use_bfloat16);
+    fn("optimization", "ema", c.optimization.ema);
+    fn("optimization", "epochs", c.optimization.epochs);
+    fn("optimization", "final_lr", c.optimization.final_lr);
+    fn("optimization", "final_weight_decay", c.optimization.final_weight_decay);
+    fn("optimization", "ipe_scale", c.optimization.ipe_scale);
+    fn("optimization", "lr", c.optimization.lr);
+    fn("optimization", "start_lr", c.optimization.start_lr);
+    fn("optimization", "warmup", c.optimization.warmup);
+    fn("optimization", "weight_decay", c.optimization.weight_decay);
+}
+
+template <class T> const char* typeName();
+template <> const char* typeName<int>() { return "an integer"; }
+template <> const char* typeName<double>() { return "a number"; }
+template <> const char* typeName<bool>() { return "true or false"; }
+template <> const char* typeName<std::string>() { return "a string"; }
+
+// Reads one YAML node into a member; null is accepted only by optional members.
+template <class T>
+void readNode(const YAML::Node& node, T& out)
+{
+    if (!node.IsScalar())
+        throw std::invalid_argument(std::string("expected ") + typeName<T>());
+    try {
+        out = node.as<T>();
+    } catch (const YAML::Exception&) {
+        throw std::invalid_argument(std::string("expected ") + typeName<T>() + ", got '" + node.Scalar() + "'");
+    }
+}
+
+void readNode(const YAML::Node& node, std::array<double, 2>& out)
+{
+    if (!node.IsSequence() || node.size() != 2)
+        throw std::invalid_argument("expected a list of two numbers, e.g. [0.15, 0.2]");
+    for (size_t i = 0; i < 2; ++i)
+        readNode(node[i], out[i]);
+}
+
+template <class T>
+void readNode(const YAML::Node& node, std::optional<T>& out)
+{
+    if (node.IsNull()) {
+        out.reset();
+        return;
+    }
+    T value{};
+    readNode(node, value);
+    out = value;
+}
+
+template <class T>
+void emit(YAML::Emitter& e, const T& v) { e << v; }
+void emit(YAML::Emitter& e, double v)
+{
+    std::ostringstream s;
+    s.precision(17);
+    s << v;
+    std::string text = s.str();
+    if (text.find_first_of(".eEn") == std::string::npos)
+        text += ".0"; // keep floats floats for PyYAML readers
+    e << text;
+}
+void emit(YAML::Emitter& e, const std::array<double, 2>& v)
+{
+    e << YAML::BeginSeq;
+    emit(e, v[0]);
+    emit(e, v[1]);
+    e << YAML::EndSeq;
+}
+template <class T>
+void emit(YAML::Emitter& e, const std::optional<T>& v)
+{
+    if (v)
+        emit(e, *v);
+    else
+        e << YAML::Null;
+}
+
+void check(bool ok, const std::string& key, const std::string& message)
+{
+    if (!ok)
+        throw ConfigError("key '" + key + "': " + message);
+}
+
+void checkRange(const std::array<double, 2>& r, const std::string& key, double lo, double hi)
+{
+    std::ostringstream s;
+    s << "must be two numbers with " << lo << " < first <= second <= " << hi << ", got [" << r[0] << ", " << r[1] << "]";
+    check(r[0] > lo && r[0] <= r[1] && r[1] <= hi, key, s.str());
+}
+
+} // namespace
+
+std::optional<EncoderSize> encoderPreset(const std::string& name)
+{
+    static const std::map<std::string, EncoderSize> presets{
+        {"vit_tiny", {192, 12, 3}},    {"vit_small", {384, 12, 6}},  {"vit_base", {768, 12, 12}},
+        {"vit_large", {1024, 24, 16}}, {"vit_huge", {1280, 32, 16}}, {"vit_giant", {1408, 40, 16}},
+    };
+    auto it = presets.find(name);
+    if (it == presets.end())
+        return std::nullopt;
+    return it->second;
+}
+
+EncoderSize Config::encoderSize() const
+{
+    auto preset = encoderPreset(meta.model_name);
+    if (!preset && !(meta.embed_dim && meta.depth && meta.num_heads))
+        throw ConfigError("key 'meta.model_name': unknown model '" + meta.model_name +
+                          "' (use vit_tiny, vit_small, vit_base, vit_large, vit_huge, vit_giant, or set "
+                          "meta.embed_dim, meta.depth and meta.num_heads)");
+    EncoderSize size = preset.value_or(EncoderSize{});
+    if (meta.embed_dim) size.embed_dim = *meta.embed_dim;
+    if (meta.depth) size.depth = *meta.depth;
+    if (meta.num_heads) size.num_heads = *meta.num_heads;
+    return size;
+}
+
+Config parseConfig(const std::string& yamlText, const std::string& sourceName)
+{
+    YAML::Node root;
+    try {
+        root = YAML::Load(yamlText);
+    } catch (const YAML::Exception& e) {
+        throw ConfigError(sourceName + ": not valid YAML: " + e.what());
+    }
+    if (!root.IsMap())
+        throw ConfigError(sourceName + ": expected a mapping with sections data, logging, mask, meta, optimization");
+    Config config;
+    forEachField(config, [&](const char* section, const char* key, auto& member) {
+        const YAML::Node sec = root[section];
+        if (!sec || !sec.IsMap())
+            return;
+        const YAML::Node node = sec[key];
+        if (!node)
+            return;
+        try {
+            readNode(node, member);
+        } catch (const std::invalid_argument& e) {
+            throw ConfigError(sourceName + ": key '" + section + "." + key + "': " + e.what());
+        }
+    });
+    try {
+        validateConfig(config);
+    } catch (const ConfigError& e) {
+        throw ConfigError(sourceName + ": " + e.what());
+    }
+    return config;
+}
+
+Config loadConfig(const std::string& path)
+{
+    std::ifstream in(path);
+    if (!in)
+        throw ConfigError(path + ": cannot open config file");
+    std::stringstream text;
+    text << in.rdbuf();
+    return parseConfig(text.str(), path);
+}
+
+std::string dumpConfig(const Config& config)
+{
+    Config copy = config;
+    YAML::Emitter e;
+    e << YAML::BeginMap;
+    std::string open;
+    forEachField(copy, [&](const char* section, const char* key, auto& member) {
+        if (open != section) {
+            if (!open.empty())
+                e << YAML::EndMap;
+            e << YAML::Key << section << YAML::Value << YAML::BeginMap;
+            open = section;
+        }
+        e << YAML::Key << key << YAML::Value;
+        emit(e, member);
+    });
+    e << YAML::EndMap << YAML::EndMap;
+    return std::string(e.c_str()) + "\n";
+}
+
+void saveConfig(const Config& config, const std::string& path)
+{
+    std::ofstream out(path);
+    out << dumpConfig(config);
+    if (!out)
+        throw ConfigError(path + ": cannot write config file");
+}
+
+void applyOverride(Config& config, const std::string& assignment)
+{
+    const auto eq = assignment.find('=');
+    const auto dot = assignment.find('.');
+    if (eq == std::string::npos || dot == std::string::npos || dot > eq)
+        throw ConfigError("override '" + assignment + "': expected section.key=value, e.g. mask.patch_size=4");
+    const std::string section = assignment.substr(0, dot);
+    const std::string key = assignment.substr(dot + 1, eq - dot - 1);
+    const std::string value = assignment.substr(eq + 1);
+    bool found = false;
+    forEachField(config, [&](const char* s, const char* k, auto& member) {
+        if (section != s || key != k)
+            return;
+        found = true;
+        try {
+            readNode(YAML::Load(value), member);
+        } catch (const std::exception& e) {
+            throw ConfigError("key '" + section + "." + key + "': " + e.what());
+        }
+    });
+    if (!found)
+        throw ConfigError("override '" + assignment + "': unknown key '" + section + "." + key + "'");
+}
+
+void validateConfig(const Config& c)
+{
+    check(c.data.batch_size > 0, "data.batch_size", "must be positive");
+    check(c.data.crop_size > 0, "data.crop_size", "must be positive");
+    check(c.data.num_workers >= 0, "data.num_workers", "must be zero or positive");
+    checkRange(c.data.crop_scale, "data.crop_scale", 0.0, 1.0);
+    check(c.mask.patch_size > 0, "mask.patch_size", "must be positive");
+    check(c.data.crop_size % c.mask.patch_size == 0, "mask.patch_size",
+          "must divide data.crop_size (" + std::to_string(c.data.crop_size) + " is not a multiple of " +
+              std::to_string(c.mask.patch_size) + ")");
+    check(c.gridSize() >= 2, "mask.patch_size", "leaves fewer than 2x2 patches at data.crop_size");
+    checkRange(c.mask.enc_mask_scale, "mask.enc_mask_scale", 0.0, 1.0);
+    checkRange(c.mask.pred_mask_scale, "mask.pred_mask_scale", 0.0, 1.0);
+    checkRange(c.mask.aspect_ratio, "mask.aspect_ratio", 0.0, 1e6);
+    check(c.mask.min_keep >= 0, "mask.min_keep", "must be zero or positive");
+    check(c.mask.num_enc_masks >= 1, "mask.num_enc_masks", "must be at least 1");
+    check(c.mask.num_pred_masks >= 1, "mask.num_pred_masks", "must be at least 1");
+    check(c.meta.pred_depth >= 1, "meta.pred_depth", "must be at least 1");
+    check(c.meta.pred_emb_dim > 0, "meta.pred_emb_dim", "must be positive");
+    check(c.optimization.epochs > 0, "optimization.epochs", "must be positive");
+    check(c.optimization.warmup >= 0, "optimization.warmup", "must be zero or positive");
+    check(c.optimization.ipe_scale > 0, "optimization.ipe_scale", "must be positive");
+    check(c.optimization.lr >= 0 && c.optimization.start_lr >= 0 && c.optimization.final_lr >= 0,
+          "optimization.lr", "learning rates (start_lr, lr, final_lr) must be zero or positive");
+    check(c.optimization.weight_decay >= 0 && c.optimization.final_weight_decay >= 0,
+          "optimization.weight_decay", "weight decays must be zero or positive");
+    const auto& ema = c.optimization.ema;
+    check(ema[0] >= 0 && ema[0] <= ema[1] && ema[1] <= 1, "optimization.ema",
+          "must be two momenta with 0 <= first <= second <= 1");
+
+    const EncoderSize size = c.encoderSize();
+    check(size.embed_dim > 0 && size.depth > 0 && size.num_heads > 0, "meta.embed_dim",
+          "embed_dim, depth and num_heads must be positive");
+    check(size.embed_dim % size.num_heads == 0, "meta.num_heads",
+          "encoder width " + std::to_string(size.embed_dim) + " must be divisible by num_heads " +
+              std::to_string(size.num_heads));
+    check(size.embed_dim % 4 == 0, "meta.embed_dim", "must be a multiple of 4 (2-D sin-cos position embedding)");
+    check(c.meta.pred_emb_dim % size.num_heads == 0, "meta.pred_emb_dim",
+          "predictor width " + std::to_string(c.meta.pred_emb_dim) + " must be divisible by the encoder's num_heads " +
+              std::to_string(size.num_heads));
+    check(c.meta.pred_emb_dim % 4 == 0, "meta.pred_emb_dim", "must be a multiple of 4 (2-D sin-cos position embedding)");
+
+    validateMaskSettings(c.mask, c.gridSize());
+}
+
+} // namespace ijepa

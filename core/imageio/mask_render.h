@@ -1,0 +1,15 @@
+#pragma once
+
+#include "multiblock_masks.h"
+
+#include <string>
+
+namespace ijepa {
+
+// Draws the masks of the first `maxImages` images of a batch as a grid of tiles: the context in
+// grey-blue, each target block in its own colour (overlaps blended), patch grid lines on top.
+// images, when defined, are [B, 3, H, W] uint8 RGB drawn underneath. Writes a PNG.
+void writeMaskGrid(const MaskBatch& batch, int gridH, int gridW, const std::string& pngPath, int maxImages = 16,
+                   const torch::Tensor& images = {});
+
+} // namespace ijepa

@@ -1,0 +1,2 @@
+// Builds the precompiled header the test executables share.
+int main() { return 0; }
