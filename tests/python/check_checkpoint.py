@@ -7,6 +7,7 @@ with the reference's four groups. If IJEPA_REFERENCE_DIR names a facebookresearc
 its own classes are used; otherwise the module trees are built from the reference checkpoint's keys.
 Prints one line "OK <sum of encoder weights>" on success.
 """
+import os
 import sys
 import torch
 
@@ -30,11 +31,38 @@ def tree_from(state_dict):
     return root
 
 
-nets = {k: tree_from(ref[k]) for k in ["encoder", "predictor", "target_encoder"]}
+def reference_nets(checkout, config_path):
+    """The reference's own VisionTransformer and predictor, sized by the fixture's config."""
+    import yaml
+    from functools import partial
+    sys.path.insert(0, checkout)
+    from src.models import vision_transformer as vit
+    c = yaml.safe_load(open(config_path))
+    m, crop, patch = c["meta"], c["data"]["crop_size"], c["mask"]["patch_size"]
+    norm = partial(torch.nn.LayerNorm, eps=1e-6)
+    make_enc = lambda: vit.VisionTransformer(img_size=[crop], patch_size=patch, embed_dim=m["embed_dim"], depth=m["depth"],
+                                             num_heads=m["num_heads"], mlp_ratio=4, qkv_bias=True, norm_layer=norm)
+    enc = make_enc()
+    pred = vit.VisionTransformerPredictor(num_patches=enc.patch_embed.num_patches, embed_dim=m["embed_dim"],
+                                          predictor_embed_dim=m["pred_emb_dim"], depth=m["pred_depth"],
+                                          num_heads=m["num_heads"], mlp_ratio=4, qkv_bias=True, norm_layer=norm)
+    return {"encoder": enc, "predictor": pred, "target_encoder": make_enc()}
+
+
+strip = lambda sd: {k[len("module."):] if k.startswith("module.") else k: v for k, v in sd.items()}
+checkout = os.environ.get("IJEPA_REFERENCE_DIR")
+if checkout:
+    nets = reference_nets(checkout, os.path.join(os.path.dirname(ref_path), "params-ijepa.yaml"))
+    for k in nets:
+        ours[k] = strip(ours[k])
+    print("using the reference classes from", checkout, file=sys.stderr)
+else:
+    nets = {k: tree_from(ref[k]) for k in ["encoder", "predictor", "target_encoder"]}
 for k, net in nets.items():
     net.load_state_dict(ours[k], strict=True)
+    expected = strip(ref[k]) if checkout else ref[k]
     for name, p in net.named_parameters():
-        assert p.shape == ref[k][name].shape, name
+        assert p.shape == expected[name].shape, name
 
 def groups(enc, pred):
     f = lambda net, decay: [p for n, p in net.named_parameters() if (("bias" not in n) and len(p.shape) != 1) == decay]
