@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Drives the ijepa CLI as a user would: info on the reference checkpoint, masks JSON/PNG output,
+# and clear non-zero exits for bad input. Usage: test_cli.sh IJEPA_BINARY SHARED_FIXTURES
+set -euo pipefail
+bin=$1; fixtures=$2
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+out=$("$bin" info "$fixtures/official-tiny/checkpoint.pth.tar")
+grep -q "width 64, depth 2, patch 8, grid 8x8" <<<"$out" || fail "info architecture: $out"
+grep -q "116544 parameters" <<<"$out" || fail "info parameter count: $out"
+grep -q "AdamW, 4 groups" <<<"$out" || fail "info optimiser: $out"
+
+"$bin" masks --config "$fixtures/official-tiny/params-ijepa.yaml" --batches 3 --json "$tmp/m.json" --png "$tmp/m.png" >/dev/null
+python3 - "$tmp/m.json" <<'PY' || fail "masks JSON layout"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["grid"] == [8, 8], d["grid"]
+assert len(d["batches"]) == 3
+for b in d["batches"]:
+    assert len(b["enc"]) == 1 and len(b["enc"][0]) == 4          # [nenc][B][K]
+    assert len(b["pred"]) == 4 and len(b["pred"][0]) == 4        # [npred][B][Kp]
+    assert len({len(r) for m in b["pred"] for r in m}) == 1      # one length per batch
+    assert all(0 <= i < 64 for m in b["enc"] + b["pred"] for r in m for i in r)
+PY
+[ "$(head -c 4 "$tmp/m.png" | tail -c 3)" = "PNG" ] || fail "masks PNG"
+
+set +e
+err=$("$bin" masks data.crop_size=32 mask.patch_size=4 2>&1); rc=$?
+set -e
+[ $rc -eq 2 ] || fail "impossible masks should exit 2, got $rc"
+grep -q "mask.min_keep" <<<"$err" || fail "message should name mask.min_keep: $err"
+
+head -c 1000 "$fixtures/official-tiny/checkpoint.pth.tar" > "$tmp/cut.pth.tar"
+set +e
+err=$("$bin" info "$tmp/cut.pth.tar" 2>&1); rc=$?
+set -e
+[ $rc -eq 2 ] || fail "truncated checkpoint should exit 2, got $rc"
+grep -q "cut.pth.tar" <<<"$err" || fail "message should name the file: $err"
+echo "cli: all checks passed"
