@@ -5,6 +5,13 @@ set -euo pipefail
 bin=$1; fixtures=$2
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# expect_error FRAGMENT CMD...: CMD must exit 2 with FRAGMENT in its message.
+expect_error() {
+  local fragment=$1 err rc=0; shift
+  err=$("$@" 2>&1) || rc=$?
+  [ $rc -eq 2 ] || fail "'$*' should exit 2, got $rc"
+  grep -q "$fragment" <<<"$err" || fail "'$*' should name $fragment: $err"
+}
 
 out=$("$bin" info "$fixtures/official-tiny/checkpoint.pth.tar")
 grep -q "width 64, depth 2, patch 8, grid 8x8" <<<"$out" || fail "info architecture: $out"
@@ -25,16 +32,8 @@ for b in d["batches"]:
 PY
 [ "$(head -c 4 "$tmp/m.png" | tail -c 3)" = "PNG" ] || fail "masks PNG"
 
-set +e
-err=$("$bin" masks data.crop_size=32 mask.patch_size=4 2>&1); rc=$?
-set -e
-[ $rc -eq 2 ] || fail "impossible masks should exit 2, got $rc"
-grep -q "mask.min_keep" <<<"$err" || fail "message should name mask.min_keep: $err"
+expect_error mask.min_keep "$bin" masks data.crop_size=32 mask.patch_size=4
 
 head -c 1000 "$fixtures/official-tiny/checkpoint.pth.tar" > "$tmp/cut.pth.tar"
-set +e
-err=$("$bin" info "$tmp/cut.pth.tar" 2>&1); rc=$?
-set -e
-[ $rc -eq 2 ] || fail "truncated checkpoint should exit 2, got $rc"
-grep -q "cut.pth.tar" <<<"$err" || fail "message should name the file: $err"
+expect_error cut.pth.tar "$bin" info "$tmp/cut.pth.tar"
 echo "cli: all checks passed"

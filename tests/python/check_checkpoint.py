@@ -50,19 +50,21 @@ def reference_nets(checkout, config_path):
 
 
 strip = lambda sd: {k[len("module."):] if k.startswith("module.") else k: v for k, v in sd.items()}
+names = ["encoder", "predictor", "target_encoder"]
+for k in names:
+    assert all(n.startswith("module.") for n in ours[k]), f"{k}: keys lack the reference's 'module.' prefix"
+ours_sd = {k: strip(ours[k]) for k in names}
+ref_sd = {k: strip(ref[k]) for k in names}
 checkout = os.environ.get("IJEPA_REFERENCE_DIR")
 if checkout:
     nets = reference_nets(checkout, os.path.join(os.path.dirname(ref_path), "params-ijepa.yaml"))
-    for k in nets:
-        ours[k] = strip(ours[k])
     print("using the reference classes from", checkout, file=sys.stderr)
 else:
-    nets = {k: tree_from(ref[k]) for k in ["encoder", "predictor", "target_encoder"]}
+    nets = {k: tree_from(ref_sd[k]) for k in names}
 for k, net in nets.items():
-    net.load_state_dict(ours[k], strict=True)
-    expected = strip(ref[k]) if checkout else ref[k]
+    net.load_state_dict(ours_sd[k], strict=True)
     for name, p in net.named_parameters():
-        assert p.shape == expected[name].shape, name
+        assert p.shape == ref_sd[k][name].shape, name
 
 def groups(enc, pred):
     f = lambda net, decay: [p for n, p in net.named_parameters() if (("bias" not in n) and len(p.shape) != 1) == decay]
