@@ -5,6 +5,7 @@
 
 #include <torch/version.h>
 #include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
 
 #define IJEPA_TORCH_AT_LEAST(major, minor) \
     (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
@@ -22,6 +23,39 @@ inline at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::
     return at::matmul(attn, v);
 #endif
 }
+
+// bf16 autocast on CUDA for the lifetime of the guard (no-op when disabled).
+class AutocastGuard {
+public:
+    explicit AutocastGuard(bool enabled) : m_enabled(enabled)
+    {
+        if (!m_enabled)
+            return;
+#if IJEPA_TORCH_AT_LEAST(2, 4)
+        at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+        at::autocast::set_autocast_enabled(at::kCUDA, true);
+#else
+        at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+        at::autocast::set_enabled(true);
+#endif
+    }
+    ~AutocastGuard()
+    {
+        if (!m_enabled)
+            return;
+#if IJEPA_TORCH_AT_LEAST(2, 4)
+        at::autocast::set_autocast_enabled(at::kCUDA, false);
+#else
+        at::autocast::set_enabled(false);
+#endif
+        at::autocast::clear_cache();
+    }
+    AutocastGuard(const AutocastGuard&) = delete;
+    AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+private:
+    bool m_enabled;
+};
 
 inline const char* torchVersion() { return TORCH_VERSION; }
 

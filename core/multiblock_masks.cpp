@@ -174,11 +174,12 @@ void MaskSampler::sampleImage(BlockSize pSize, BlockSize eSize, Rng& rng, std::v
     }
 }
 
-MaskBatch MaskSampler::sample(int batchSize)
+MaskBatch MaskSampler::sample(int batchSize) { return sampleAt(m_iteration++, batchSize); }
+
+MaskBatch MaskSampler::sampleAt(std::int64_t iteration, int batchSize) const
 {
-    const auto [pSize, eSize] = blockSizes(m_iteration);
-    Rng rng(m_seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(m_iteration) * 0xBF58476D1CE4E5B9ULL + 1);
-    ++m_iteration;
+    const auto [pSize, eSize] = blockSizes(iteration);
+    Rng rng(m_seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(iteration) * 0xBF58476D1CE4E5B9ULL + 1);
 
     std::vector<std::vector<Indices>> pred(static_cast<size_t>(batchSize)), enc(static_cast<size_t>(batchSize));
     for (int b = 0; b < batchSize; ++b)

@@ -40,6 +40,8 @@ public:
     // Returns the masks for one batch and advances the iteration counter; every row has the same
     // length (truncated to the batch minimum, keeping the first indices in raster order).
     MaskBatch sample(int batchSize);
+    // The masks `sample` returns at a given iteration, without touching the counter; thread-safe.
+    MaskBatch sampleAt(std::int64_t iteration, int batchSize) const;
 
     std::int64_t iteration() const { return m_iteration; }
     void setIteration(std::int64_t iteration) { m_iteration = iteration; }

@@ -21,5 +21,9 @@ void addConfigOptions(CLI::App& cmd, ConfigOptions& options, bool required);
 void addInfoCommand(CLI::App& app);
 void addMasksCommand(CLI::App& app);
 void addBenchCommand(CLI::App& app);
+void addTrainCommand(CLI::App& app);
+
+// The process exit code a command asks for (0 unless it sets one; errors exit with 2).
+inline int exitCode = 0;
 
 } // namespace ijepa::cli

@@ -36,6 +36,7 @@ int main(int argc, char** argv)
     ijepa::cli::addInfoCommand(app);
     ijepa::cli::addMasksCommand(app);
     ijepa::cli::addBenchCommand(app);
+    ijepa::cli::addTrainCommand(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -47,5 +48,5 @@ int main(int argc, char** argv)
         std::cerr << "ijepa: internal error: " << e.what_without_backtrace() << "\n";
         return 3;
     }
-    return 0;
+    return ijepa::cli::exitCode;
 }

@@ -14,10 +14,7 @@ namespace {
 const cv::Scalar kContext(200, 140, 60); // BGR
 const cv::Scalar kTargets[] = {{40, 40, 230}, {40, 200, 40}, {0, 200, 230}, {200, 60, 200}, {230, 200, 40}, {80, 80, 160}};
 
-} // namespace
-
-void writeMaskGrid(const MaskBatch& batch, int gridH, int gridW, const std::string& pngPath, int maxImages,
-                   const torch::Tensor& images)
+cv::Mat renderMaskGrid(const MaskBatch& batch, int gridH, int gridW, int maxImages, const torch::Tensor& images)
 {
     const int count = static_cast<int>(std::min<int64_t>(batch.enc.size(1), maxImages));
     const int cols = static_cast<int>(std::ceil(std::sqrt(count)));
@@ -53,8 +50,27 @@ void writeMaskGrid(const MaskBatch& batch, int gridH, int gridW, const std::stri
             cv::line(tile, {0, g * cell}, {tileW, g * cell}, cv::Scalar(255, 255, 255), 1);
         tile.copyTo(canvas(cv::Rect(gap + (i % cols) * (tileW + gap), gap + (i / cols) * (tileH + gap), tileW, tileH)));
     }
-    if (!cv::imwrite(pngPath, canvas))
+    return canvas;
+}
+
+} // namespace
+
+void writeMaskGrid(const MaskBatch& batch, int gridH, int gridW, const std::string& pngPath, int maxImages,
+                   const torch::Tensor& images)
+{
+    if (!cv::imwrite(pngPath, renderMaskGrid(batch, gridH, gridW, maxImages, images)))
         throw DataError(pngPath + ": cannot write PNG");
+}
+
+std::string maskGridPng(const MaskBatch& batch, int gridH, int gridW, int maxImages, const torch::Tensor& images,
+                        int& height, int& width)
+{
+    const cv::Mat canvas = renderMaskGrid(batch, gridH, gridW, maxImages, images);
+    std::vector<uchar> png;
+    cv::imencode(".png", canvas, png);
+    height = canvas.rows;
+    width = canvas.cols;
+    return {png.begin(), png.end()};
 }
 
 } // namespace ijepa

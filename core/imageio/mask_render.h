@@ -12,4 +12,8 @@ namespace ijepa {
 void writeMaskGrid(const MaskBatch& batch, int gridH, int gridW, const std::string& pngPath, int maxImages = 16,
                    const torch::Tensor& images = {});
 
+// The same grid, PNG-encoded in memory (for TensorBoard); height and width of the PNG out.
+std::string maskGridPng(const MaskBatch& batch, int gridH, int gridW, int maxImages, const torch::Tensor& images,
+                        int& height, int& width);
+
 } // namespace ijepa

@@ -36,4 +36,27 @@ expect_error mask.min_keep "$bin" masks data.crop_size=32 mask.patch_size=4
 
 head -c 1000 "$fixtures/official-tiny/checkpoint.pth.tar" > "$tmp/cut.pth.tar"
 expect_error cut.pth.tar "$bin" info "$tmp/cut.pth.tar"
+# train: a short run on Fashion-MNIST writes the CSV, TensorBoard events (read back by an
+# independent parser) and a checkpoint; bad input exits 2 naming the file or key.
+train=("$bin" train --limit 64 data.batch_size=16 data.crop_size=32 mask.patch_size=4
+       mask.min_keep=4 meta.embed_dim=64 meta.depth=2 meta.num_heads=2 meta.pred_emb_dim=32 meta.pred_depth=1
+       optimization.epochs=1 --image-every 2 -q)
+"${train[@]}" --data fashion-mnist --out "$tmp/run" 2>"$tmp/train.log" || fail "train: $(cat "$tmp/train.log")"
+grep -q "finished at iteration 4" "$tmp/train.log" || fail "train summary: $(cat "$tmp/train.log")"
+[ "$(head -1 "$tmp/run/jepa_r0.csv")" = "epoch,itr,loss,mask-A,mask-B,time (ms),lr,wd,momentum,img/s" ] || fail "CSV header"
+[ "$(wc -l < "$tmp/run/jepa_r0.csv")" -eq 5 ] || fail "CSV rows"
+events=$(python3 "$(dirname "$0")/../python/check_events.py" "$tmp"/run/tb/events.out.tfevents.*) || fail "event file"
+grep -q "images 2" <<<"$events" || fail "mask images in TensorBoard: $events"
+/usr/bin/python3 - "$tmp/run/jepa-latest.pth.tar" <<'PY' || fail "checkpoint loads in PyTorch"
+import sys, torch
+c = torch.load(sys.argv[1], map_location="cpu")
+assert c["epoch"] == 1 and c["ijepa"]["iteration"] == 4, (c["epoch"], c["ijepa"])
+PY
+expect_error "pass --resume" "${train[@]}" --data fashion-mnist --out "$tmp/run"
+expect_error "no such folder" "${train[@]}" --out "$tmp/r2" --data "$tmp/missing"
+mkdir -p "$tmp/empty"; echo "text" > "$tmp/empty/readme.txt"
+expect_error "no images" "${train[@]}" --out "$tmp/r2" --data "$tmp/empty"
+expect_error "optimization.lr" "${train[@]}" --data fashion-mnist --out "$tmp/r2" optimization.lr=-1
+expect_error "no checkpoint to resume" "${train[@]}" --data fashion-mnist --out "$tmp/r3" --resume
+expect_error "no CUDA device" "${train[@]}" --data fashion-mnist --out "$tmp/r2" --device cuda
 echo "cli: all checks passed"

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <string>
+#include <string_view>
+
+namespace ijepa {
+
+// CRC-32C (Castagnoli), as TFRecord framing uses it.
+std::uint32_t crc32c(std::string_view data);
+// TFRecord's masked CRC: ((crc >> 15) | (crc << 17)) + 0xa282ead8.
+std::uint32_t maskedCrc32c(std::string_view data);
+// One TFRecord: uint64 length, masked CRC of the length, data, masked CRC of the data (little endian).
+std::string tfRecord(std::string_view data);
+
+// Writes TensorBoard event files (events.out.tfevents.*) without TensorFlow: the Event and Summary
+// protocol buffers are encoded by hand (only the fields used here). Scalars and PNG images.
+class EventWriter {
+public:
+    // Creates <dir>/events.out.tfevents.<seconds>.<host>.<suffix>; throws Error if it cannot.
+    explicit EventWriter(const std::string& dir, const std::string& suffix = "ijepa");
+
+    void addScalar(const std::string& tag, std::int64_t step, double value);
+    void addImage(const std::string& tag, std::int64_t step, const std::string& png, int height, int width);
+    void flush();
+    const std::string& path() const { return m_path; }
+
+private:
+    void writeEvent(std::int64_t step, const std::string& summaryValue);
+
+    std::string m_path;
+    std::ofstream m_out;
+};
+
+} // namespace ijepa

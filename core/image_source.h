@@ -1,0 +1,38 @@
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ijepa {
+
+// A data set of labelled images, read by index from several loader threads at once.
+class ImageSource {
+public:
+    virtual ~ImageSource() = default;
+
+    virtual std::int64_t size() const = 0;
+    // Decodes image i as [H, W, 3] uint8 RGB; throws DataError naming the file if it is unreadable.
+    // Must be safe to call from several threads.
+    virtual torch::Tensor image(std::int64_t i) const = 0;
+    virtual std::int64_t label(std::int64_t i) const = 0; // class index, -1 when unlabelled
+    virtual std::string name(std::int64_t i) const = 0;   // the file, or "<set>[i]"
+    virtual const std::vector<std::string>& classes() const = 0;
+    virtual std::string description() const = 0;
+};
+
+// Fashion-MNIST in the IDX format, gzip-compressed, as Debian's dataset-fashion-mnist installs it.
+inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+
+// Reads <dir>/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz (split "train" or "test"). Throws
+// DataError naming the file for a missing, truncated or malformed file, or mismatched counts.
+std::shared_ptr<ImageSource> openFashionMnist(const std::string& split = "train",
+                                              const std::string& dir = kFashionMnistDir);
+
+// The first `count` images of another source (count <= 0 or >= size: all of them).
+std::shared_ptr<ImageSource> limitSource(std::shared_ptr<ImageSource> source, std::int64_t count);
+
+} // namespace ijepa
