@@ -127,8 +127,9 @@ TEST(Trainer, LossFallsOverTheFirstEpochAndLogsAreWritten)
         first += rec.steps[i].loss / 5;
         last += rec.steps[35 + i].loss / 5;
     }
-    // Measured: about 0.47 -> 0.17. Asserted: the last five steps average under 70% of the first five.
-    EXPECT_LT(last, 0.7 * first) << "first " << first << " last " << last;
+    // Measured (deterministic for this seed): 0.440 -> 0.184. Asserted: the last five steps average under 70% of the first five.
+    std::cout << "mean loss, first 5 steps " << first << ", last 5 steps " << last << "\n";
+    EXPECT_LT(last, 0.7 * first);
     EXPECT_EQ(csvRows(dir.file("jepa_r0.csv")), 40);
     EXPECT_TRUE(std::filesystem::exists(dir.file("jepa-latest.pth.tar")));
     EXPECT_TRUE(std::filesystem::exists(dir.file("params-ijepa.yaml")));
@@ -214,6 +215,33 @@ TEST(TrainerCli, ResumeAfterSigkillIsBitwiseIdentical)
     EXPECT_EQ(differing, 0) << "tensors differ after resume (killed at iteration " << killedAt << ")";
     EXPECT_EQ(checkpointMeta(readTorchFile(killedDir.file("jepa-latest.pth.tar")), "").iteration, 6);
     EXPECT_EQ(csvRows(killedDir.file("jepa_r0.csv")), 6);
+}
+
+// Ctrl-C: the step in flight finishes, a checkpoint of it is written, exit code 130.
+TEST(TrainerCli, SigintWritesACheckpointAndExitsCleanly)
+{
+    TempDir dir;
+    const std::string cfg = dir.file("tiny.yaml");
+    auto c = tinyConfig();
+    c.meta.embed_dim = 192;
+    c.meta.depth = 4;
+    c.meta.num_heads = 3;
+    c.meta.pred_emb_dim = 48;
+    c.data.batch_size = 32;
+    c.optimization.epochs = 10; // 30 steps: far more than the test lets run
+    saveConfig(c, cfg);
+    const std::string out = dir.file("run");
+    const pid_t pid = spawn({IJEPA_CLI, "train", "-c", cfg, "--data", "fashion-mnist", "--limit", "96", "--out", out,
+                             "--checkpoint-every", "1000", "--threads", "2", "-q"});
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (csvRows(out + "/jepa_r0.csv") < 2 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    ::kill(pid, SIGINT);
+    EXPECT_EQ(waitExit(pid), 130);
+    const auto meta = checkpointMeta(readTorchFile(out + "/jepa-latest.pth.tar"), "");
+    EXPECT_GE(meta.iteration, 2);
+    EXPECT_LT(meta.iteration, 30);
+    EXPECT_EQ(meta.iteration, csvRows(out + "/jepa_r0.csv")) << "the checkpoint is of the last logged step";
 }
 
 TEST(Trainer, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint)
