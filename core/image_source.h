@@ -35,4 +35,12 @@ std::shared_ptr<ImageSource> openFashionMnist(const std::string& split = "train"
 // The first `count` images of another source (count <= 0 or >= size: all of them).
 std::shared_ptr<ImageSource> limitSource(std::shared_ptr<ImageSource> source, std::int64_t count);
 
+// The images of another source at `indices`, in that order.
+std::shared_ptr<ImageSource> subsetSource(std::shared_ptr<ImageSource> source, std::vector<std::int64_t> indices,
+                                          const std::string& what);
+
+// A seeded split of a source into (first, second) with `fraction` of the images in the first.
+std::pair<std::shared_ptr<ImageSource>, std::shared_ptr<ImageSource>> splitSource(std::shared_ptr<ImageSource> source,
+                                                                                  double fraction, std::uint64_t seed);
+
 } // namespace ijepa

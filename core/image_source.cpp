@@ -5,7 +5,10 @@
 #include <zlib.h>
 
 #include <array>
+#include <algorithm>
 #include <filesystem>
+#include <numeric>
+#include <random>
 
 namespace ijepa {
 namespace {
@@ -107,22 +110,24 @@ private:
                                        "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 };
 
-class LimitedSource final : public ImageSource {
+class SubsetSource final : public ImageSource {
 public:
-    LimitedSource(std::shared_ptr<ImageSource> s, std::int64_t n) : m_source(std::move(s)), m_count(n) {}
-    std::int64_t size() const override { return m_count; }
-    torch::Tensor image(std::int64_t i) const override { return m_source->image(i); }
-    std::int64_t label(std::int64_t i) const override { return m_source->label(i); }
-    std::string name(std::int64_t i) const override { return m_source->name(i); }
-    const std::vector<std::string>& classes() const override { return m_source->classes(); }
-    std::string description() const override
+    SubsetSource(std::shared_ptr<ImageSource> s, std::vector<std::int64_t> indices, std::string what)
+        : m_source(std::move(s)), m_indices(std::move(indices)), m_what(std::move(what))
     {
-        return m_source->description() + ", first " + std::to_string(m_count) + " images";
     }
+    std::int64_t size() const override { return static_cast<std::int64_t>(m_indices.size()); }
+    torch::Tensor image(std::int64_t i) const override { return m_source->image(at(i)); }
+    std::int64_t label(std::int64_t i) const override { return m_source->label(at(i)); }
+    std::string name(std::int64_t i) const override { return m_source->name(at(i)); }
+    const std::vector<std::string>& classes() const override { return m_source->classes(); }
+    std::string description() const override { return m_source->description() + ", " + m_what; }
 
 private:
+    std::int64_t at(std::int64_t i) const { return m_indices[static_cast<size_t>(i)]; }
     std::shared_ptr<ImageSource> m_source;
-    std::int64_t m_count;
+    std::vector<std::int64_t> m_indices;
+    std::string m_what;
 };
 
 } // namespace
@@ -136,7 +141,33 @@ std::shared_ptr<ImageSource> limitSource(std::shared_ptr<ImageSource> source, st
 {
     if (count <= 0 || count >= source->size())
         return source;
-    return std::make_shared<LimitedSource>(std::move(source), count);
+    std::vector<std::int64_t> first(static_cast<size_t>(count));
+    std::iota(first.begin(), first.end(), 0);
+    return subsetSource(std::move(source), std::move(first), "first " + std::to_string(count) + " images");
+}
+
+std::shared_ptr<ImageSource> subsetSource(std::shared_ptr<ImageSource> source, std::vector<std::int64_t> indices,
+                                          const std::string& what)
+{
+    return std::make_shared<SubsetSource>(std::move(source), std::move(indices), what);
+}
+
+std::pair<std::shared_ptr<ImageSource>, std::shared_ptr<ImageSource>> splitSource(std::shared_ptr<ImageSource> source,
+                                                                                  double fraction, std::uint64_t seed)
+{
+    if (!(fraction > 0 && fraction < 1))
+        throw ConfigError("--split: the train fraction must be in (0, 1), got " + std::to_string(fraction));
+    std::vector<std::int64_t> order(static_cast<size_t>(source->size()));
+    std::iota(order.begin(), order.end(), 0);
+    std::mt19937_64 rng(seed);
+    std::shuffle(order.begin(), order.end(), rng);
+    const auto cut = static_cast<std::ptrdiff_t>(fraction * static_cast<double>(order.size()));
+    if (cut == 0 || cut == static_cast<std::ptrdiff_t>(order.size()))
+        throw DataError(source->description() + ": too few images to split at " + std::to_string(fraction));
+    std::vector<std::int64_t> a(order.begin(), order.begin() + cut), b(order.begin() + cut, order.end());
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    return {subsetSource(source, std::move(a), "train split"), subsetSource(source, std::move(b), "test split")};
 }
 
 } // namespace ijepa
