@@ -72,7 +72,11 @@ void addBenchCommand(CLI::App& app)
     cmd->add_option("--warmup", o->warmup, "untimed warm-up steps")->capture_default_str()->check(CLI::NonNegativeNumber);
     cmd->add_option("--threads", o->threads, "CPU threads (0: LibTorch default)")->capture_default_str();
     cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str();
-    cmd->callback([o] { runBench(*o); });
+    addIndexBench(*cmd);
+    cmd->callback([o, cmd] {
+        if (cmd->get_subcommands().empty())
+            runBench(*o);
+    });
 }
 
 } // namespace ijepa::cli

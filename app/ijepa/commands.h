@@ -22,6 +22,8 @@ void addInfoCommand(CLI::App& app);
 void addMasksCommand(CLI::App& app);
 void addBenchCommand(CLI::App& app);
 void addTrainCommand(CLI::App& app);
+void addEvalCommands(CLI::App& app);    // embed, eval knn, eval linear
+void addIndexBench(CLI::App& bench);     // bench index
 
 // The process exit code a command asks for (0 unless it sets one; errors exit with 2).
 inline int exitCode = 0;

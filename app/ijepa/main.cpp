@@ -37,6 +37,7 @@ int main(int argc, char** argv)
     ijepa::cli::addMasksCommand(app);
     ijepa::cli::addBenchCommand(app);
     ijepa::cli::addTrainCommand(app);
+    ijepa::cli::addEvalCommands(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
