@@ -2,6 +2,8 @@
 
 #include "checkpoint.h"
 #include "compat.h"
+#include "embeddings.h"
+#include "evaluation.h"
 #include "errors.h"
 #include "event_writer.h"
 #include "ijepa_model.h"
@@ -24,7 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kCsvHeader = "epoch,itr,loss,mask-A,mask-B,time (ms),lr,wd,momentum,img/s";
+constexpr const char* kCsvHeader = "epoch,itr,loss,mask-A,mask-B,time (ms),lr,wd,momentum,img/s,rankme,feat_std";
 
 // The reference's CSV log (src/utils/logging.py CSVLogger) plus lr, wd, momentum and img/s. When a
 // run resumes, rows past the checkpoint (steps a crash lost) are dropped first.
@@ -53,11 +55,18 @@ public:
     void row(const StepReport& r)
     {
         char line[256];
-        std::snprintf(line, sizeof(line), "%lld,%lld,%.5f,%lld,%lld,%.1f,%.6e,%.6e,%.6f,%.1f\n",
+        std::snprintf(line, sizeof(line), "%lld,%lld,%.5f,%lld,%lld,%.1f,%.6e,%.6e,%.6f,%.1f,",
                       static_cast<long long>(r.epoch), static_cast<long long>(r.stepInEpoch - 1), r.loss,
                       static_cast<long long>(r.contextSize), static_cast<long long>(r.targetSize), r.stepMs, r.lr,
                       r.weightDecay, r.momentum, r.imagesPerSecond);
-        m_out << line << std::flush;
+        m_out << line;
+        if (std::isfinite(r.rankMe)) {
+            std::snprintf(line, sizeof(line), "%.3f,%.6f", r.rankMe, r.featureStd);
+            m_out << line;
+        } else {
+            m_out << ",";
+        }
+        m_out << "\n" << std::flush;
     }
 
 private:
@@ -136,6 +145,19 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     CsvLog csv((fs::path(outDir) / (config.logging.write_tag + "_r0.csv")).string(), first, ipe);
     EventWriter events((fs::path(outDir) / "tb").string());
     observer.started({first, end, ipe, config.optimization.epochs, resumePath});
+
+    torch::Tensor diagnosticImages; // [M, 3, crop, crop], evaluation view
+    if (options.diagnostics && options.diagnosticsEvery > 0) {
+        std::vector<torch::Tensor> views;
+        for (std::int64_t i = 0; i < options.diagnostics->size(); ++i) {
+            try {
+                views.push_back(evalTransform(options.diagnostics->image(i), config.data.crop_size));
+            } catch (const DataError&) {
+            }
+        }
+        if (views.size() >= 2)
+            diagnosticImages = torch::stack(views).to(device);
+    }
 
     TrainResult result;
     result.iteration = first;
@@ -222,6 +244,14 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
         r.stepMs = stepSeconds * 1000.0;
         r.imagesPerSecond = config.data.batch_size / emaStep;
         r.etaSeconds = emaStep * static_cast<double>(end - it - 1);
+        if (diagnosticImages.defined() && ((it + 1) % options.diagnosticsEvery == 0 || it + 1 == end)) {
+            torch::NoGradGuard noGrad;
+            const auto features = model.targetEncoder->forward(diagnosticImages).mean(1).to(torch::kCPU, torch::kFloat32);
+            r.rankMe = rankMe(features);
+            r.featureStd = normalisedFeatureStd(features);
+            events.addScalar("collapse/rankme", it + 1, r.rankMe);
+            events.addScalar("collapse/feature_std", it + 1, r.featureStd);
+        }
         csv.row(r);
         if (options.logEvery > 0 && (it + 1) % options.logEvery == 0) {
             events.addScalar("loss", it + 1, r.loss);

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,10 @@ struct TrainerOptions {
     int snapshotEvery = 0;                      // epochs between numbered snapshots <tag>-ep<N> (0: none)
     std::int64_t logEvery = 10;                 // steps between TensorBoard scalars
     std::int64_t imageEvery = 200;              // steps between TensorBoard mask grids (0: none)
+    // Collapse diagnostics (RankMe, std of normalised features) of the target encoder on these
+    // fixed images (evaluation view), every diagnosticsEvery steps and at the last step.
+    std::shared_ptr<const ImageSource> diagnostics;
+    std::int64_t diagnosticsEvery = 100;
     // Draws a batch's masks over its images as a PNG (height and width out); optional, as core has
     // no image codec.
     std::function<std::string(const Batch&, int& height, int& width)> renderMasks;
@@ -48,6 +53,8 @@ struct StepReport {
     double imagesPerSecond = 0;           // over the last steps (data waits included)
     double etaSeconds = 0;
     double stepMs = 0;
+    double rankMe = std::numeric_limits<double>::quiet_NaN();     // NaN on steps without diagnostics
+    double featureStd = std::numeric_limits<double>::quiet_NaN();
 };
 
 enum class TrainStatus { Finished, MaxSteps, Stopped, Diverged };

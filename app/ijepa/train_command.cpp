@@ -42,6 +42,7 @@ struct TrainCliOptions {
     std::int64_t checkpointEvery = 200;
     int snapshotEvery = 0;
     std::int64_t imageEvery = 200;
+    std::int64_t diagnosticsEvery = 100;
     bool quiet = false;
 };
 
@@ -155,7 +156,8 @@ void runTrain(const TrainCliOptions& o)
                     std::string(compat::torchVersion()) + "); use --device cpu");
     if (o.device != "cpu" && o.device.rfind("cuda", 0) != 0)
         throw Error("--device " + o.device + ": use cpu, cuda or cuda:N");
-    t.data = openData(o, t.config);
+    const auto data = openData(o, t.config);
+    t.data = data;
     t.outDir = o.out;
     t.device = o.device;
     t.resume = o.resume;
@@ -164,6 +166,10 @@ void runTrain(const TrainCliOptions& o)
     t.checkpointEvery = o.checkpointEvery;
     t.snapshotEvery = o.snapshotEvery;
     t.imageEvery = o.imageEvery;
+    // Collapse diagnostics on 512 fixed images: Fashion-MNIST's test split (held out), or the
+    // first images of the folder.
+    t.diagnosticsEvery = o.diagnosticsEvery;
+    t.diagnostics = limitSource(o.data == "fashion-mnist" ? openFashionMnist("test") : data, 512);
     const int grid = t.config.gridSize();
     t.renderMasks = [grid](const Batch& batch, int& h, int& w) {
         const int n = static_cast<int>(std::min<std::int64_t>(8, batch.images.size(0)));
@@ -224,6 +230,9 @@ void addTrainCommand(CLI::App& app)
     cmd->add_option("--snapshot-every", o->snapshotEvery, "epochs between numbered snapshots <tag>-epN (0: none)")
         ->capture_default_str()->check(CLI::NonNegativeNumber);
     cmd->add_option("--image-every", o->imageEvery, "steps between mask images in TensorBoard (0: none)")
+        ->capture_default_str()->check(CLI::NonNegativeNumber);
+    cmd->add_option("--diagnostics-every", o->diagnosticsEvery,
+                    "steps between RankMe / feature-std diagnostics on 512 fixed images (0: none)")
         ->capture_default_str()->check(CLI::NonNegativeNumber);
     cmd->add_flag("--quiet,-q", o->quiet, "no progress output (warnings and the summary only)");
     cmd->callback([o] { runTrain(*o); });

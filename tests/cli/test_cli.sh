@@ -43,7 +43,7 @@ train=("$bin" train --limit 64 data.batch_size=16 data.crop_size=32 mask.patch_s
        optimization.epochs=1 --image-every 2 -q)
 "${train[@]}" --data fashion-mnist --out "$tmp/run" 2>"$tmp/train.log" || fail "train: $(cat "$tmp/train.log")"
 grep -q "finished at iteration 4" "$tmp/train.log" || fail "train summary: $(cat "$tmp/train.log")"
-[ "$(head -1 "$tmp/run/jepa_r0.csv")" = "epoch,itr,loss,mask-A,mask-B,time (ms),lr,wd,momentum,img/s" ] || fail "CSV header"
+[ "$(head -1 "$tmp/run/jepa_r0.csv")" = "epoch,itr,loss,mask-A,mask-B,time (ms),lr,wd,momentum,img/s,rankme,feat_std" ] || fail "CSV header"
 [ "$(wc -l < "$tmp/run/jepa_r0.csv")" -eq 5 ] || fail "CSV rows"
 events=$(python3 "$(dirname "$0")/../python/check_events.py" "$tmp"/run/tb/events.out.tfevents.*) || fail "event file"
 grep -q "images 2" <<<"$events" || fail "mask images in TensorBoard: $events"
@@ -59,4 +59,23 @@ expect_error "no images" "${train[@]}" --out "$tmp/r2" --data "$tmp/empty"
 expect_error "optimization.lr" "${train[@]}" --data fashion-mnist --out "$tmp/r2" optimization.lr=-1
 expect_error "no checkpoint to resume" "${train[@]}" --data fashion-mnist --out "$tmp/r3" --resume
 expect_error "no CUDA device" "${train[@]}" --data fashion-mnist --out "$tmp/r2" --device cuda
+# embed / eval: features from the checkpoint just trained, read back by NumPy; baselines; errors.
+"$bin" embed --checkpoint "$tmp/run/jepa-latest.pth.tar" --data fashion-mnist:test --limit 50 --out "$tmp/emb" -q >/dev/null
+/usr/bin/python3 - "$tmp/emb" <<'PY' || fail "embed .npy files"
+import sys, numpy as np
+f = np.load(sys.argv[1] + ".npy"); l = np.load(sys.argv[1] + ".labels.npy")
+assert f.shape == (50, 64) and f.dtype == np.float32, (f.shape, f.dtype)
+assert l.shape == (50,) and l[0] == 9 and l[1] == 2, l[:2]
+assert len(open(sys.argv[1] + ".files.txt").read().split()) == 50
+assert np.isfinite(f).all()
+PY
+knn=$("$bin" eval knn --pixels --limit-train 1000 --limit-test 200 -q)
+grep -q "knn: k=20 T=0.07 top-1" <<<"$knn" || fail "eval knn: $knn"
+lin=$("$bin" eval linear --checkpoint "$tmp/run/jepa-latest.pth.tar" --limit-train 300 --limit-test 100 --iterations 20 -q)
+grep -q "linear: weight decay" <<<"$lin" || fail "eval linear: $lin"
+expect_error "exactly one of" "$bin" eval knn --pixels --random-init
+expect_error "pass --config" "$bin" embed --checkpoint "$fixtures/official-tiny/checkpoint.pth.tar" --out "$tmp/x" -q
+"$bin" embed --checkpoint "$fixtures/official-tiny/checkpoint.pth.tar" -c "$fixtures/official-tiny/params-ijepa.yaml" \
+  --data "$fixtures/official-tiny/images" --out "$tmp/ref" -q >/dev/null || fail "embed with a reference checkpoint"
+expect_error "class sub-folders" "$bin" eval knn --pixels --train "$fixtures/official-tiny/images" --split 0.5
 echo "cli: all checks passed"
