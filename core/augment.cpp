@@ -6,6 +6,16 @@
 #include <cmath>
 
 namespace ijepa {
+namespace {
+
+// ImageNet mean and std as [3] tensors with the given options.
+std::pair<torch::Tensor, torch::Tensor> imageNetStats(const torch::TensorOptions& opts)
+{
+    return {torch::tensor({kImageNetMean[0], kImageNetMean[1], kImageNetMean[2]}, opts),
+            torch::tensor({kImageNetStd[0], kImageNetStd[1], kImageNetStd[2]}, opts)};
+}
+
+} // namespace
 
 CropBox randomResizedCropBox(int height, int width, std::array<double, 2> scale, std::array<double, 2> ratio,
                              std::mt19937_64& rng)
@@ -50,17 +60,14 @@ torch::Tensor cropResizeNormalize(const torch::Tensor& imageHwc, const CropBox& 
                                         .align_corners(false)
                                         .antialias(shrink));
     }
-    const auto mean = torch::tensor({kImageNetMean[0], kImageNetMean[1], kImageNetMean[2]}, torch::kFloat32).view({3, 1, 1});
-    const auto stdev = torch::tensor({kImageNetStd[0], kImageNetStd[1], kImageNetStd[2]}, torch::kFloat32).view({3, 1, 1});
-    return crop.squeeze(0).sub_(mean).div_(stdev);
+    const auto [mean, stdev] = imageNetStats(torch::kFloat32);
+    return crop.squeeze(0).sub_(mean.view({3, 1, 1})).div_(stdev.view({3, 1, 1}));
 }
 
 torch::Tensor denormalizeToUint8(const torch::Tensor& images)
 {
-    const auto opts = images.options().dtype(torch::kFloat32);
-    const auto mean = torch::tensor({kImageNetMean[0], kImageNetMean[1], kImageNetMean[2]}, opts).view({1, 3, 1, 1});
-    const auto stdev = torch::tensor({kImageNetStd[0], kImageNetStd[1], kImageNetStd[2]}, opts).view({1, 3, 1, 1});
-    return images.to(torch::kFloat32).mul(stdev).add_(mean).mul_(255.0).round_().clamp_(0, 255).to(torch::kUInt8).cpu();
+    const auto [mean, stdev] = imageNetStats(images.options().dtype(torch::kFloat32));
+    return images.to(torch::kFloat32).mul(stdev.view({1, 3, 1, 1})).add_(mean.view({1, 3, 1, 1})).mul_(255.0).round_().clamp_(0, 255).to(torch::kUInt8).cpu();
 }
 
 } // namespace ijepa

@@ -252,7 +252,11 @@ CheckpointMeta checkpointMeta(const c10::IValue& checkpoint, const std::string& 
 
 CheckpointMeta loadCheckpoint(const std::string& path, IJepaModel& model, AdamW* optimizer)
 {
-    const auto ckpt = readTorchFile(path);
+    return loadCheckpoint(readTorchFile(path), path, model, optimizer);
+}
+
+CheckpointMeta loadCheckpoint(const c10::IValue& ckpt, const std::string& path, IJepaModel& model, AdamW* optimizer)
+{
     const CheckpointMeta meta = checkpointMeta(ckpt, path);
     loadStateDict(*model.encoder, entry(ckpt, "encoder", path), path + ": key 'encoder'");
     loadStateDict(*model.predictor, entry(ckpt, "predictor", path), path + ": key 'predictor'");

@@ -44,6 +44,9 @@ void saveCheckpoint(const std::string& path, const IJepaModel& model, const Adam
 
 // Loads weights (and the optimiser state when given) from a reference or project checkpoint.
 CheckpointMeta loadCheckpoint(const std::string& path, IJepaModel& model, AdamW* optimizer);
+// The same, from a file already read with readTorchFile (path names it in errors).
+CheckpointMeta loadCheckpoint(const c10::IValue& checkpoint, const std::string& path, IJepaModel& model,
+                              AdamW* optimizer);
 
 // Reads only the metadata part.
 CheckpointMeta checkpointMeta(const c10::IValue& checkpoint, const std::string& path);

@@ -83,17 +83,18 @@ Embeddings pixelEmbeddings(const ImageSource& source, int crop, const EmbedProgr
 LoadedEncoder loadEncoder(const std::string& checkpoint, const Config* config, bool contextEncoder, torch::Device device)
 {
     LoadedEncoder r;
+    const auto file = readTorchFile(checkpoint);
     if (config) {
         r.config = *config;
     } else {
-        const auto meta = checkpointMeta(readTorchFile(checkpoint), checkpoint);
+        const auto meta = checkpointMeta(file, checkpoint);
         if (!meta.config)
             throw CheckpointError(checkpoint + ": carries no config (a reference checkpoint?): pass --config with its "
                                                "params-ijepa.yaml");
         r.config = parseConfig(*meta.config, checkpoint + " (embedded config)");
     }
     IJepaModel model(r.config, device);
-    loadCheckpoint(checkpoint, model, nullptr);
+    loadCheckpoint(file, checkpoint, model, nullptr);
     r.encoder = contextEncoder ? model.encoder : model.targetEncoder;
     r.encoder->eval();
     return r;

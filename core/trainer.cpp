@@ -181,7 +181,6 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     };
 
     loader.start(first);
-    auto runStart = Clock::now();
     Clock::time_point timedStart;
     double emaStep = 0;
     for (std::int64_t it = first; it < end; ++it) {
@@ -212,8 +211,7 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
         if (!std::isfinite(stats.loss)) {
             observer.message("loss is " + std::to_string(stats.loss) + " at iteration " + std::to_string(it + 1) +
                              ": stopping; the last good checkpoint is " +
-                             (result.checkpoint.empty() && lastSaved == first ? "the one this run started from (if any)"
-                                                                              : result.checkpoint));
+                             (result.checkpoint.empty() ? "the one this run started from (if any)" : result.checkpoint));
             result.status = TrainStatus::Diverged;
             break;
         }
@@ -294,7 +292,6 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
         result.imagesPerSecond = static_cast<double>(result.iteration - first - 2) * config.data.batch_size / seconds;
     }
     result.skippedFiles = loader.skippedCount();
-    (void)runStart;
     return result;
 }
 
