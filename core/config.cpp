@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -106,10 +107,10 @@ template <class T>
 void emit(YAML::Emitter& e, const T& v) { e << v; }
 void emit(YAML::Emitter& e, double v)
 {
-    std::ostringstream s;
-    s.precision(17);
-    s << v;
-    std::string text = s.str();
+    // The shortest text that reads back to the same double (0.3, not 0.29999999999999999).
+    char buffer[64];
+    const auto end = std::to_chars(buffer, buffer + sizeof buffer, v).ptr;
+    std::string text(buffer, end);
     if (text.find_first_of(".eEn") == std::string::npos)
         text += ".0"; // keep floats floats for PyYAML readers
     e << text;
@@ -129,6 +130,15 @@ void emit(YAML::Emitter& e, const std::optional<T>& v)
     else
         e << YAML::Null;
 }
+
+template <class T> struct TypeLabel { static constexpr const char* value = ""; };
+template <> struct TypeLabel<int> { static constexpr const char* value = "int"; };
+template <> struct TypeLabel<double> { static constexpr const char* value = "number"; };
+template <> struct TypeLabel<bool> { static constexpr const char* value = "bool"; };
+template <> struct TypeLabel<std::string> { static constexpr const char* value = "string"; };
+template <> struct TypeLabel<std::array<double, 2>> { static constexpr const char* value = "pair"; };
+template <> struct TypeLabel<std::optional<int>> { static constexpr const char* value = "optional int"; };
+template <> struct TypeLabel<std::optional<std::string>> { static constexpr const char* value = "optional string"; };
 
 void check(bool ok, const std::string& key, const std::string& message)
 {
@@ -239,6 +249,28 @@ void saveConfig(const Config& config, const std::string& path)
     out << dumpConfig(config);
     if (!out)
         throw ConfigError(path + ": cannot write config file");
+}
+
+std::vector<ConfigEntry> configEntries(const Config& config)
+{
+    Config copy = config;
+    std::vector<ConfigEntry> entries;
+    forEachField(copy, [&](const char* section, const char* key, auto& member) {
+        using T = std::decay_t<decltype(member)>;
+        std::string text;
+        if constexpr (std::is_same_v<T, std::string>) {
+            text = member;
+        } else if constexpr (std::is_same_v<T, std::optional<std::string>>) {
+            text = member ? *member : "~";
+        } else {
+            YAML::Emitter e;
+            e.SetSeqFormat(YAML::Flow);
+            emit(e, member);
+            text = e.c_str();
+        }
+        entries.push_back({section, key, text, TypeLabel<T>::value});
+    });
+    return entries;
 }
 
 void applyOverride(Config& config, const std::string& assignment)

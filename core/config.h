@@ -105,4 +105,14 @@ void applyOverride(Config& config, const std::string& assignment);
 // Throws ConfigError with the offending key for any value out of range or inconsistent.
 void validateConfig(const Config& config);
 
+// One key of the schema with its current value as YAML flow text (what applyOverride takes back;
+// strings unquoted, so quote them before passing them back), in schema order; for editors.
+struct ConfigEntry {
+    std::string section;
+    std::string key;
+    std::string value; // e.g. "128", "0.001", "true", "vit_tiny", "[0.3, 1.0]", "~"
+    std::string type;  // int, number, bool, string, pair, optional int, optional string
+};
+std::vector<ConfigEntry> configEntries(const Config& config);
+
 } // namespace ijepa

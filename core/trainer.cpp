@@ -269,7 +269,10 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
                 events.flush();
             }
         }
+        observer.batchTrained(batch);
         observer.stepDone(r);
+        if (observer.wantsEncoder())
+            observer.encoder(model.targetEncoder);
 
         const bool epochEnd = (it + 1) % ipe == 0;
         if (epochEnd || (options.checkpointEvery > 0 && (it + 1) % options.checkpointEvery == 0) || it + 1 == end)

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "data_loader.h"
 #include "image_source.h"
+#include "vision_transformer.h"
 
 #include <atomic>
 #include <cstdint>
@@ -75,6 +76,12 @@ public:
     virtual void started(const TrainStart&) {}
     virtual void stepDone(const StepReport&) {}
     virtual void message(const std::string&) {} // one line for the log: skipped files, checkpoints, resume
+    // The batch just trained (normalised images and masks), before stepDone; copy what you keep.
+    virtual void batchTrained(const Batch&) {}
+    // Asked after every step; when true, `encoder` receives the target encoder (e.g. to clone a
+    // snapshot of the weights for an embedding browser) before the next step starts.
+    virtual bool wantsEncoder() { return false; }
+    virtual void encoder(const VisionTransformer&) {}
 };
 
 // Runs I-JEPA pretraining: data loading with masks, the training step, schedules, CSV log

@@ -10,6 +10,8 @@ packages=(
   libgtest-dev libgmock-dev
   libopencv-dev                             # image decoding (core/imageio)
   qt6-base-dev libqcustomplot-dev           # the workbench GUI
+  xvfb xauth fonts-dejavu-core              # screenshots and GUI runs without a display
+  dpkg-dev desktop-file-utils appstream     # .deb packages (CPack) and their metadata checks
   libgloo-dev                               # c10d Gloo (multi-process CPU training)
   python3-torch python3-yaml                # the reference-compatibility test and benchmarks
   dataset-fashion-mnist                     # the built-in data set

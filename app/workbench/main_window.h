@@ -1,0 +1,122 @@
+#pragma once
+
+#include "training_worker.h"
+
+#include <config_editor.h>
+#include <curve_plot.h>
+#include <embedding_browser.h>
+#include <mask_view.h>
+#include <schedule_plot.h>
+
+#include <QMainWindow>
+
+#include <memory>
+
+class QAction;
+class QLabel;
+class QPlainTextEdit;
+class QProgressBar;
+class QSpinBox;
+class QTabWidget;
+
+namespace ijepa::workbench {
+
+struct WorkbenchOptions {
+    QString data = QStringLiteral("fashion-mnist"); // "fashion-mnist" or an image folder
+    QString config;          // YAML; empty: the shipped Fashion-MNIST config
+    QString runsDir = QStringLiteral("runs/workbench"); // each run gets a time-stamped folder here
+    qint64 limit = 0;        // use only the first N training images (0: all)
+    qint64 maxSteps = 0;     // stop each run after this many steps (0: the whole schedule)
+    int threads = 0;         // torch threads for training (0: LibTorch's default)
+    QString device = QStringLiteral("cpu");
+    bool askOnClose = true;  // ask before closing during training
+    QStringList overrides;   // section.key=value applied to the initial config
+};
+
+// The workbench window: data and config on the left, the training controls in the toolbar, one
+// tab per view (masks, loss, collapse, schedules, throughput, embeddings, log), and a status bar
+// with step, epoch, loss, img/s, ETA, device and memory.
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(WorkbenchOptions options, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    bool openData(const QString& spec);        // false (and the message shown) on error
+    bool openCheckpoint(const QString& path);  // loads its config and embeds with it
+    void startTraining();
+    void togglePause();
+    void stopTraining();
+    void useCurrentWeights();                  // embedding browser on a snapshot of the weights
+
+    // For tests and screenshots.
+    TrainingWorker* worker() const { return m_worker; }
+    widgets::ConfigEditor* configEditor() const { return m_editor; }
+    widgets::MaskPanel* maskPanel() const { return m_masks; }
+    widgets::CurvePlot* lossPlot() const { return m_loss; }
+    widgets::CurvePlot* rankPlot() const { return m_rank; }
+    widgets::SchedulePlot* schedulePlot() const { return m_schedules; }
+    widgets::CurvePlot* throughputPlot() const { return m_throughput; }
+    widgets::EmbeddingBrowser* browser() const { return m_browser; }
+    QTabWidget* tabs() const { return m_tabs; }
+    QString lastError() const { return m_lastError; }
+    QString statusText() const;
+    qint64 stepsSeen() const { return m_stepsSeen; }
+    int maskSamplesSeen() const { return m_maskSamples; }
+    bool embeddingsBusy() const { return m_embeddingJobs > 0; }
+    QString runDir() const { return m_runDir; }
+
+Q_SIGNALS:
+    void trainingEnded(const ijepa::TrainResult& result);
+    void embeddingsReady();
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildUi();
+    void configChanged(const Config& config);
+    void onProgress(const QVector<StepReport>& steps, double residentMb);
+    void onFinished(const TrainResult& result);
+    void onFailed(const QString& message);
+    void setRunning(bool running);
+    void log(const QString& line);
+    void showError(const QString& message);
+    void computeEmbeddings(VisionTransformer encoder, const Config& config, const QString& origin);
+    std::int64_t iterationsPerEpoch() const;
+
+    WorkbenchOptions m_options;
+    std::shared_ptr<ImageSource> m_train;   // training images
+    std::shared_ptr<ImageSource> m_heldOut; // diagnostics and the embedding browser
+    QString m_dataLabel;
+    QString m_resumeFrom;  // checkpoint the next start continues from ("" : a fresh run)
+    QString m_runDir;
+    TrainingWorker* m_worker;
+    bool m_closeWhenStopped = false;
+    QString m_lastError;
+    qint64 m_stepsSeen = 0;
+    int m_maskSamples = 0;
+    int m_embeddingJobs = 0;
+    StepReport m_last;
+    double m_residentMb = 0;
+
+    widgets::ConfigEditor* m_editor = nullptr;
+    widgets::MaskPanel* m_masks = nullptr;
+    widgets::CurvePlot* m_loss = nullptr;
+    widgets::CurvePlot* m_rank = nullptr;
+    widgets::CurvePlot* m_featStd = nullptr;
+    widgets::SchedulePlot* m_schedules = nullptr;
+    widgets::CurvePlot* m_throughput = nullptr;
+    widgets::CurvePlot* m_memory = nullptr;
+    widgets::EmbeddingBrowser* m_browser = nullptr;
+    QSpinBox* m_browserImages = nullptr;
+    QProgressBar* m_browserProgress = nullptr;
+    QPlainTextEdit* m_log = nullptr;
+    QTabWidget* m_tabs = nullptr;
+    QAction *m_start = nullptr, *m_pause = nullptr, *m_stop = nullptr, *m_weights = nullptr;
+    QLabel *m_state = nullptr, *m_stepLabel = nullptr, *m_lossLabel = nullptr, *m_speedLabel = nullptr,
+           *m_etaLabel = nullptr, *m_deviceLabel = nullptr, *m_memoryLabel = nullptr, *m_dataInfo = nullptr;
+    QProgressBar* m_progress = nullptr;
+};
+
+} // namespace ijepa::workbench

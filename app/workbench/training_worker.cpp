@@ -1,0 +1,189 @@
+#include "training_worker.h"
+
+#include <errors.h>
+
+#include <QElapsedTimer>
+
+#include <fstream>
+#include <unistd.h>
+
+namespace ijepa::workbench {
+
+double residentMemoryMb()
+{
+    std::ifstream statm("/proc/self/statm");
+    long pages = 0, resident = 0;
+    if (!(statm >> pages >> resident))
+        return 0;
+    return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
+
+VisionTransformer copyEncoder(const VisionTransformer& encoder)
+{
+    VisionTransformer copy(encoder->options);
+    torch::NoGradGuard noGrad;
+    auto params = copy->named_parameters();
+    for (const auto& p : encoder->named_parameters())
+        params[p.key()].copy_(p.value().detach().to(torch::kCPU));
+    auto buffers = copy->named_buffers();
+    for (const auto& b : encoder->named_buffers())
+        buffers[b.key()].copy_(b.value().detach().to(torch::kCPU));
+    copy->eval();
+    return copy;
+}
+
+// Lives on the training thread: batches reports, throttles what it sends, blocks while paused.
+class TrainingWorker::Observer : public TrainObserver {
+public:
+    Observer(TrainingWorker& worker, int grid)
+        : m_worker(worker)
+        , m_grid(grid)
+    {
+        m_sinceFlush.start();
+        m_sinceSample.start();
+    }
+
+    void started(const TrainStart& start) override { Q_EMIT m_worker.started(start); }
+    void message(const std::string& line) override { Q_EMIT m_worker.logMessage(QString::fromStdString(line)); }
+
+    void batchTrained(const Batch& batch) override
+    {
+        if (m_sentSample && m_sinceSample.elapsed() < kSampleIntervalMs)
+            return;
+        m_sentSample = true;
+        m_sinceSample.restart();
+        Q_EMIT m_worker.maskSample(widgets::maskSampleFromBatch(batch, m_grid, m_grid, 8));
+    }
+
+    void stepDone(const StepReport& report) override
+    {
+        m_pending.push_back(report);
+        if (m_sinceFlush.elapsed() >= kUpdateIntervalMs || report.iteration == report.totalIterations)
+            flush();
+        if (m_worker.m_paused.load()) {
+            flush();
+            Q_EMIT m_worker.pausedChanged(true);
+            std::unique_lock lock(m_worker.m_mutex);
+            m_worker.m_wake.wait(lock, [this] { return !m_worker.m_paused.load() || m_worker.m_stop.load(); });
+            lock.unlock();
+            Q_EMIT m_worker.pausedChanged(false);
+        }
+    }
+
+    bool wantsEncoder() override { return m_worker.m_wantEncoder.load(); }
+    void encoder(const VisionTransformer& encoder) override
+    {
+        m_worker.m_wantEncoder = false;
+        const qint64 iteration = m_pending.isEmpty() ? m_lastIteration : m_pending.back().iteration;
+        Q_EMIT m_worker.encoderReady(EncoderSnapshot{copyEncoder(encoder), iteration});
+    }
+
+    void flush()
+    {
+        if (m_pending.isEmpty())
+            return;
+        m_lastIteration = m_pending.back().iteration;
+        Q_EMIT m_worker.progress(m_pending, residentMemoryMb());
+        m_pending.clear();
+        m_sinceFlush.restart();
+    }
+
+private:
+    TrainingWorker& m_worker;
+    int m_grid;
+    QVector<StepReport> m_pending;
+    QElapsedTimer m_sinceFlush, m_sinceSample;
+    bool m_sentSample = false;
+    qint64 m_lastIteration = 0;
+};
+
+TrainingWorker::TrainingWorker(QObject* parent)
+    : QObject(parent)
+{
+    qRegisterMetaType<ijepa::TrainStart>();
+    qRegisterMetaType<ijepa::StepReport>();
+    qRegisterMetaType<QVector<ijepa::StepReport>>();
+    qRegisterMetaType<ijepa::TrainResult>();
+    qRegisterMetaType<ijepa::widgets::MaskSample>();
+    qRegisterMetaType<ijepa::workbench::EncoderSnapshot>();
+}
+
+TrainingWorker::~TrainingWorker()
+{
+    stop();
+    if (m_thread.joinable())
+        m_thread.join();
+}
+
+bool TrainingWorker::start(TrainerOptions options, int threads)
+{
+    if (m_running.load())
+        return false;
+    if (m_thread.joinable())
+        m_thread.join(); // the previous run has ended (m_running is false): joins at once
+    m_stop = false;
+    m_paused = false;
+    m_wantEncoder = false;
+    m_running = true;
+    m_thread = std::thread([this, options = std::move(options), threads]() mutable { run(std::move(options), threads); });
+    return true;
+}
+
+void TrainingWorker::run(TrainerOptions options, int threads)
+{
+    if (threads > 0)
+        at::set_num_threads(threads);
+    Observer observer(*this, options.config.gridSize());
+    try {
+        const TrainResult result = train(options, observer, m_stop);
+        observer.flush();
+        m_running = false;
+        Q_EMIT finished(result);
+    } catch (const std::exception& e) {
+        observer.flush();
+        m_running = false;
+        Q_EMIT failed(QString::fromUtf8(e.what()));
+    }
+}
+
+void TrainingWorker::pause()
+{
+    if (m_running.load())
+        m_paused = true;
+}
+
+void TrainingWorker::resume()
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_paused = false;
+    }
+    m_wake.notify_all();
+}
+
+void TrainingWorker::stop()
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_stop = true;
+    }
+    m_wake.notify_all();
+}
+
+void TrainingWorker::requestEncoder()
+{
+    m_wantEncoder = true;
+}
+
+bool TrainingWorker::wait(int msecs)
+{
+    QElapsedTimer timer;
+    timer.start();
+    while (m_running.load() && timer.elapsed() < msecs)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (!m_running.load() && m_thread.joinable())
+        m_thread.join();
+    return !m_running.load();
+}
+
+} // namespace ijepa::workbench

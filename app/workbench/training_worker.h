@@ -1,0 +1,82 @@
+#pragma once
+
+#include <mask_view.h>
+#include <trainer.h>
+
+#include <QObject>
+#include <QString>
+#include <QVector>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace ijepa::workbench {
+
+// A copy of the target encoder's weights taken between two steps.
+struct EncoderSnapshot {
+    VisionTransformer encoder{nullptr};
+    qint64 iteration = 0;
+};
+
+// Runs ijepa::train on its own thread and reports to the UI thread through queued signals, as
+// small value copies: step reports batched and sent at most every kUpdateIntervalMs, a mask sample
+// of the batch being trained at most every kSampleIntervalMs, an encoder copy when asked. The UI
+// never waits on it: pause, resume and stop only set flags (stop takes effect after the current
+// step, with a checkpoint).
+class TrainingWorker : public QObject {
+    Q_OBJECT
+public:
+    static constexpr int kUpdateIntervalMs = 40;   // <= 25 updates per second
+    static constexpr int kSampleIntervalMs = 1000; // mask samples: one per second
+
+    explicit TrainingWorker(QObject* parent = nullptr);
+    ~TrainingWorker() override; // stops a run and joins its thread
+
+    // Starts a run; false if one is running.
+    bool start(TrainerOptions options, int threads);
+    void pause();
+    void resume();
+    void stop();
+    void requestEncoder(); // encoderReady follows after the current step
+    bool isRunning() const { return m_running.load(); }
+    bool isPaused() const { return m_paused.load(); }
+    // Waits up to `msecs` for the thread to end (for shutdown and tests; the UI never calls it).
+    bool wait(int msecs);
+
+Q_SIGNALS:
+    void started(const ijepa::TrainStart& start);
+    void progress(const QVector<ijepa::StepReport>& steps, double residentMb);
+    void maskSample(const ijepa::widgets::MaskSample& sample);
+    void encoderReady(const ijepa::workbench::EncoderSnapshot& snapshot);
+    void logMessage(const QString& line);
+    void pausedChanged(bool paused);
+    void finished(const ijepa::TrainResult& result);
+    void failed(const QString& message);
+
+private:
+    class Observer;
+    void run(TrainerOptions options, int threads);
+
+    std::thread m_thread;
+    std::atomic_bool m_running{false};
+    std::atomic_bool m_stop{false};
+    std::atomic_bool m_paused{false};
+    std::atomic_bool m_wantEncoder{false};
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+};
+
+// Resident memory of this process in MiB (Linux /proc), 0 where unknown.
+double residentMemoryMb();
+// A deep copy of an encoder (same options, weights copied), safe to use on another thread.
+VisionTransformer copyEncoder(const VisionTransformer& encoder);
+
+} // namespace ijepa::workbench
+
+Q_DECLARE_METATYPE(ijepa::TrainStart)
+Q_DECLARE_METATYPE(ijepa::StepReport)
+Q_DECLARE_METATYPE(ijepa::TrainResult)
+Q_DECLARE_METATYPE(ijepa::widgets::MaskSample)
+Q_DECLARE_METATYPE(ijepa::workbench::EncoderSnapshot)

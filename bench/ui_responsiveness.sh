@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# UI responsiveness while training: the workbench trains the shipped Fashion-MNIST config on all
+# cores while a 5 ms timer on the UI thread measures how late it fires (the event loop's stalls).
+# Goal: the largest delay stays under 50 ms. Usage: bench/ui_responsiveness.sh [SECONDS] (default 60)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+bin=build/release/app/workbench/ijepa-workbench
+[ -x "$bin" ] || scripts/build.sh release
+runs=$(mktemp -d)
+trap 'rm -rf "$runs"' EXIT
+if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  if command -v xvfb-run >/dev/null; then
+    exec xvfb-run -a -s "-screen 0 1600x1000x24" "$0" "$@"
+  fi
+  export QT_QPA_PLATFORM=offscreen
+fi
+"$bin" --bench-ui "$seconds" --runs "$runs" --threads "$(nproc)"

@@ -1,0 +1,95 @@
+// End to end: the real window trains a small model on Fashion-MNIST images, shows loss points and
+// mask samples, pauses, resumes, stops with a checkpoint, browses the current weights, continues
+// the run and closes cleanly during training.
+#include <main_window.h>
+
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include <filesystem>
+
+using namespace ijepa;
+using namespace ijepa::workbench;
+
+class TestWorkbench : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void trainPauseResumeStopClose()
+    {
+        QTemporaryDir runs;
+        WorkbenchOptions o;
+        o.runsDir = runs.path();
+        o.limit = 512;
+        o.threads = 2;
+        o.askOnClose = false;
+        o.overrides = {"meta.embed_dim=64", "meta.depth=2",        "meta.num_heads=2",       "meta.pred_depth=1",
+                       "meta.pred_emb_dim=32", "data.batch_size=32", "optimization.epochs=50", "optimization.warmup=1"};
+        MainWindow window(o);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(window.lastError().isEmpty());
+        QCOMPARE(window.configEditor()->config().data.batch_size, 32);
+        QCOMPARE(window.schedulePlot()->totalSteps(), std::int64_t(50 * 16));
+
+        // Bad input is reported in the window, naming the folder.
+        QVERIFY(!window.openData(QStringLiteral("/nonexistent/images")));
+        QVERIFY(window.lastError().contains(QStringLiteral("/nonexistent/images")));
+        QVERIFY(window.openData(QStringLiteral("fashion-mnist")));
+
+        QSignalSpy ended(&window, &MainWindow::trainingEnded);
+        QSignalSpy paused(window.worker(), &TrainingWorker::pausedChanged);
+        window.startTraining();
+        QVERIFY(window.worker()->isRunning());
+        QTRY_VERIFY_WITH_TIMEOUT(window.stepsSeen() >= 5 && window.maskSamplesSeen() >= 1, 120000);
+        QVERIFY(window.lossPlot()->pointCount(0) >= 5);
+        QCOMPARE(window.maskPanel()->view()->sample().images.size(), 8);
+        QVERIFY(window.maskPanel()->view()->sample().iteration >= 0);
+        QVERIFY(window.statusText().contains(QStringLiteral("step ")));
+        QVERIFY(window.statusText().contains(QStringLiteral("img/s")));
+        QVERIFY(window.statusText().contains(QStringLiteral("ETA")));
+        QVERIFY(window.schedulePlot()->cursor() >= 5);
+
+        // Pause: no more steps arrive until resumed.
+        window.togglePause();
+        QTRY_VERIFY_WITH_TIMEOUT(paused.count() >= 1 && paused.last()[0].toBool(), 30000);
+        const qint64 atPause = window.stepsSeen();
+        QTest::qWait(1500);
+        QCOMPARE(window.stepsSeen(), atPause);
+        window.togglePause();
+        QTRY_VERIFY_WITH_TIMEOUT(window.stepsSeen() > atPause + 2, 60000);
+
+        // The embedding browser on a snapshot of the weights while training runs.
+        window.useCurrentWeights();
+        QSignalSpy embedded(&window, &MainWindow::embeddingsReady);
+        QTRY_VERIFY_WITH_TIMEOUT(embedded.count() == 1, 120000);
+        QVERIFY(window.worker()->isRunning());
+        QCOMPARE(window.browser()->embeddings().features.size(1), 64);
+        QCOMPARE(window.browser()->neighbours().size(), std::size_t(8));
+
+        // Stop: takes effect after the current step and writes a checkpoint.
+        const qint64 atStop = window.stepsSeen();
+        window.stopTraining();
+        QTRY_VERIFY_WITH_TIMEOUT(ended.count() == 1, 60000);
+        const auto result = ended[0][0].value<TrainResult>();
+        QCOMPARE(result.status, TrainStatus::Stopped);
+        QVERIFY2(result.iteration <= atStop + 2, "stop takes effect within a step of the request");
+        QVERIFY(std::filesystem::exists(result.checkpoint));
+        QVERIFY(!window.worker()->isRunning());
+
+        // Start again continues the stopped run; closing during training stops it with a checkpoint.
+        window.startTraining();
+        QTRY_VERIFY_WITH_TIMEOUT(window.stepsSeen() > atStop + 5, 60000);
+        window.close();
+        QTRY_VERIFY_WITH_TIMEOUT(ended.count() == 2, 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.isVisible(), 10000);
+        const auto second = ended[1][0].value<TrainResult>();
+        QCOMPARE(second.status, TrainStatus::Stopped);
+        QVERIFY(second.iteration > result.iteration);
+        QCOMPARE(QString::fromStdString(second.checkpoint), QString::fromStdString(result.checkpoint));
+        QVERIFY(window.lastError().isEmpty());
+    }
+};
+
+QTEST_MAIN(TestWorkbench)
+#include "test_workbench.moc"

@@ -1,0 +1,270 @@
+#include "config_editor.h"
+
+#include <errors.h>
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QScrollArea>
+#include <QVBoxLayout>
+
+namespace ijepa::widgets {
+
+QString configKeyHelp(const QString& key)
+{
+    static const QMap<QString, QString> help{
+        {"data.batch_size", "Images per batch per process"},
+        {"data.color_jitter_strength", "Reference key; colour augmentation strength (off in every reference config)"},
+        {"data.crop_scale", "RandomResizedCrop area range [min, max], fractions of the image"},
+        {"data.crop_size", "Input side in pixels (square); must be a multiple of mask.patch_size"},
+        {"data.image_folder", "Image folder, relative to root_path"},
+        {"data.num_workers", "Data loader threads"},
+        {"data.pin_mem", "Pinned host memory for CUDA copies"},
+        {"data.root_path", "Data root folder"},
+        {"data.use_color_distortion", "Reference key (off in every reference config)"},
+        {"data.use_gaussian_blur", "Reference key (off in every reference config)"},
+        {"data.use_horizontal_flip", "Reference key (off in every reference config)"},
+        {"logging.folder", "Where logs and checkpoints go"},
+        {"logging.write_tag", "File name prefix: <tag>_r0.csv, <tag>-latest.pth.tar"},
+        {"mask.allow_overlap", "Let the context block overlap the target blocks"},
+        {"mask.aspect_ratio", "Target block aspect ratio range [min, max] (height / width)"},
+        {"mask.enc_mask_scale", "Context block area range [min, max], fraction of the patches"},
+        {"mask.min_keep", "Every mask keeps more than this many patches"},
+        {"mask.num_enc_masks", "Context blocks per image"},
+        {"mask.num_pred_masks", "Target blocks per image"},
+        {"mask.patch_size", "ViT patch side in pixels; must divide data.crop_size"},
+        {"mask.position_mode", "faithful: positions as the reference (never the last row/column); corrected: all"},
+        {"mask.pred_mask_scale", "Target block area range [min, max], fraction of the patches"},
+        {"mask.sampler", "multiblock (the paper), block, random or rasterized (the paper's ablations)"},
+        {"meta.copy_data", "Reference key, unused"},
+        {"meta.depth", "Custom encoder depth (overrides the preset; ~ for the preset's)"},
+        {"meta.embed_dim", "Custom encoder width (overrides the preset; ~ for the preset's)"},
+        {"meta.load_checkpoint", "Resume from read_checkpoint or <tag>-latest"},
+        {"meta.model_name", "Encoder preset: vit_tiny, vit_small, vit_base, vit_large, vit_huge, vit_giant"},
+        {"meta.num_heads", "Custom head count (overrides the preset; ~ for the preset's)"},
+        {"meta.pred_depth", "Predictor blocks"},
+        {"meta.pred_emb_dim", "Predictor width"},
+        {"meta.read_checkpoint", "Checkpoint to resume from (~ for <tag>-latest)"},
+        {"meta.seed", "Seed for weights, data order, crops and masks"},
+        {"meta.use_bfloat16", "bf16 autocast on CUDA"},
+        {"optimization.ema", "EMA momentum of the target encoder, [start, end], linear over the run"},
+        {"optimization.epochs", "Training epochs"},
+        {"optimization.final_lr", "Learning rate at the end of the cosine"},
+        {"optimization.final_weight_decay", "Weight decay at the end of the cosine"},
+        {"optimization.ipe_scale", "Schedules span ipe_scale × epochs × iterations per epoch"},
+        {"optimization.lr", "Peak learning rate, after warmup"},
+        {"optimization.start_lr", "Learning rate at step 0"},
+        {"optimization.warmup", "Warmup length in epochs"},
+        {"optimization.weight_decay", "Weight decay at step 0 (cosine to final_weight_decay)"},
+    };
+    return help.value(key);
+}
+
+ConfigEditor::ConfigEditor(QWidget* parent)
+    : QWidget(parent)
+    , m_errorLabel(new QLabel(this))
+{
+    auto* inner = new QWidget;
+    auto* innerLayout = new QVBoxLayout(inner);
+    QFormLayout* form = nullptr;
+    QString section;
+    for (const ConfigEntry& entry : configEntries(m_config)) {
+        if (section != QString::fromStdString(entry.section)) {
+            section = QString::fromStdString(entry.section);
+            auto* group = new QGroupBox(section, inner);
+            form = new QFormLayout(group);
+            form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+            innerLayout->addWidget(group);
+        }
+        QWidget* field = addField(entry);
+        auto* label = new QLabel(QString::fromStdString(entry.key), inner);
+        label->setToolTip(field->toolTip());
+        form->addRow(label, field);
+    }
+    innerLayout->addStretch(1);
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidget(inner);
+    scroll->setWidgetResizable(true);
+
+    m_errorLabel->setWordWrap(true);
+    m_errorLabel->setStyleSheet(QStringLiteral("color: #b00020"));
+    auto* load = new QPushButton(tr("Load YAML…"), this);
+    auto* save = new QPushButton(tr("Save YAML…"), this);
+    connect(load, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Load config"), {}, tr("YAML (*.yaml *.yml)"));
+        if (!path.isEmpty())
+            loadYaml(path);
+    });
+    connect(save, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Save config"), {}, tr("YAML (*.yaml *.yml)"));
+        if (!path.isEmpty())
+            saveYaml(path);
+    });
+    auto* buttons = new QHBoxLayout;
+    buttons->addWidget(load);
+    buttons->addWidget(save);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(buttons);
+    layout->addWidget(scroll, 1);
+    layout->addWidget(m_errorLabel);
+    setConfig(m_config);
+}
+
+QWidget* ConfigEditor::addField(const ConfigEntry& entry)
+{
+    const QString key = QString::fromStdString(entry.section + "." + entry.key);
+    QWidget* field = nullptr;
+    if (entry.type == "bool") {
+        auto* box = new QCheckBox;
+        connect(box, &QCheckBox::toggled, this, [this] { rebuildFromFields(); });
+        field = box;
+    } else if (key == "meta.model_name" || key == "mask.sampler" || key == "mask.position_mode") {
+        auto* combo = new QComboBox;
+        combo->setEditable(key == "meta.model_name");
+        if (key == "meta.model_name")
+            combo->addItems({"vit_tiny", "vit_small", "vit_base", "vit_large", "vit_huge", "vit_giant"});
+        else if (key == "mask.sampler")
+            combo->addItems({"multiblock", "block", "random", "rasterized"});
+        else
+            combo->addItems({"faithful", "corrected"});
+        connect(combo, &QComboBox::currentTextChanged, this, [this] { rebuildFromFields(); });
+        field = combo;
+    } else {
+        auto* edit = new QLineEdit;
+        connect(edit, &QLineEdit::textEdited, this, [this] { rebuildFromFields(); });
+        field = edit;
+    }
+    field->setObjectName(key);
+    field->setProperty("configType", QString::fromStdString(entry.type));
+    field->setToolTip(QStringLiteral("<b>%1</b> (%2)<br>%3").arg(key, QString::fromStdString(entry.type), configKeyHelp(key)));
+    m_fields.insert(key, field);
+    return field;
+}
+
+void ConfigEditor::setConfig(const Config& config)
+{
+    m_updating = true;
+    for (const ConfigEntry& entry : configEntries(config)) {
+        QWidget* field = m_fields.value(QString::fromStdString(entry.section + "." + entry.key));
+        const QString text = QString::fromStdString(entry.value);
+        if (auto* box = qobject_cast<QCheckBox*>(field))
+            box->setChecked(text == "true");
+        else if (auto* combo = qobject_cast<QComboBox*>(field))
+            combo->setCurrentText(text);
+        else if (auto* edit = qobject_cast<QLineEdit*>(field))
+            edit->setText(text);
+    }
+    m_updating = false;
+    rebuildFromFields();
+}
+
+QString ConfigEditor::value(const QString& key) const
+{
+    QWidget* field = m_fields.value(key);
+    if (auto* box = qobject_cast<QCheckBox*>(field))
+        return box->isChecked() ? QStringLiteral("true") : QStringLiteral("false");
+    if (auto* combo = qobject_cast<QComboBox*>(field))
+        return combo->currentText();
+    if (auto* edit = qobject_cast<QLineEdit*>(field))
+        return edit->text();
+    return {};
+}
+
+void ConfigEditor::setValue(const QString& key, const QString& text)
+{
+    QWidget* field = m_fields.value(key);
+    m_updating = true;
+    if (auto* box = qobject_cast<QCheckBox*>(field))
+        box->setChecked(text == "true");
+    else if (auto* combo = qobject_cast<QComboBox*>(field))
+        combo->setCurrentText(text);
+    else if (auto* edit = qobject_cast<QLineEdit*>(field))
+        edit->setText(text);
+    m_updating = false;
+    rebuildFromFields();
+}
+
+void ConfigEditor::rebuildFromFields()
+{
+    if (m_updating)
+        return;
+    Config candidate;
+    try {
+        for (auto it = m_fields.cbegin(); it != m_fields.cend(); ++it) {
+            QString text = value(it.key());
+            const QString type = it.value()->property("configType").toString();
+            const auto quoted = [&] { return "'" + QString(text).replace("'", "''") + "'"; };
+            if (type == "string" || (type == "optional string" && text != "~" && !text.isEmpty()))
+                text = quoted();
+            else if (text.trimmed().isEmpty())
+                text = QStringLiteral("~"); // an empty field: null, which only optional keys take
+            applyOverride(candidate, (it.key() + "=" + text).toStdString());
+        }
+        validateConfig(candidate);
+    } catch (const std::exception& e) {
+        showError(QString::fromUtf8(e.what()));
+        return;
+    }
+    const bool wasValid = isValid();
+    showError({});
+    m_config = candidate;
+    if (!wasValid)
+        Q_EMIT validityChanged(true);
+    Q_EMIT configChanged(m_config);
+}
+
+void ConfigEditor::showError(const QString& message)
+{
+    const bool wasValid = isValid();
+    if (QWidget* old = m_fields.value(m_errorKey))
+        old->setStyleSheet({});
+    m_error = message;
+    m_errorKey.clear();
+    const auto match = QRegularExpression(QStringLiteral("key '([a-z_]+\\.[a-z_]+)'")).match(message);
+    if (match.hasMatch())
+        m_errorKey = match.captured(1);
+    if (QWidget* field = m_fields.value(m_errorKey))
+        field->setStyleSheet(QStringLiteral("border: 2px solid #b00020"));
+    m_errorLabel->setText(message);
+    m_errorLabel->setVisible(!message.isEmpty());
+    if (wasValid && !message.isEmpty())
+        Q_EMIT validityChanged(false);
+}
+
+bool ConfigEditor::loadYaml(const QString& path)
+{
+    try {
+        setConfig(loadConfig(path.toStdString()));
+        return true;
+    } catch (const std::exception& e) {
+        showError(QString::fromUtf8(e.what()));
+        return false;
+    }
+}
+
+bool ConfigEditor::saveYaml(const QString& path)
+{
+    try {
+        saveConfig(m_config, path.toStdString());
+        return true;
+    } catch (const std::exception& e) {
+        showError(QString::fromUtf8(e.what()));
+        return false;
+    }
+}
+
+void ConfigEditor::setLocked(bool locked)
+{
+    for (QWidget* field : std::as_const(m_fields))
+        field->setEnabled(!locked);
+}
+
+} // namespace ijepa::widgets

@@ -1,0 +1,250 @@
+#include "curve_plot.h"
+
+#include "qcustomplot_include.h"
+
+#include <QCheckBox>
+#include <QFile>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QSlider>
+#include <QTextStream>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+
+namespace ijepa::widgets {
+
+CurvePlot::CurvePlot(const QString& yLabel, QWidget* parent)
+    : QWidget(parent)
+    , m_plot(new QCustomPlot(this))
+    , m_readout(new QLabel(this))
+    , m_slider(new QSlider(Qt::Horizontal, this))
+    , m_logBox(new QCheckBox(tr("Log scale"), this))
+{
+    m_plot->xAxis->setLabel(tr("step"));
+    m_plot->yAxis->setLabel(yLabel);
+    m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    m_plot->legend->setVisible(false);
+    m_plot->setNoAntialiasingOnDrag(true);
+    m_plot->installEventFilter(this);
+    m_plot->setMinimumHeight(160);
+    connect(m_plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent* e) {
+        m_readout->setText(readoutAt(m_plot->xAxis->pixelToCoord(e->position().x())));
+    });
+
+    m_slider->setRange(0, 99);
+    m_slider->setValue(static_cast<int>(m_smoothing * 100));
+    m_slider->setToolTip(tr("Smoothing: exponential moving average weight, debiased as in TensorBoard"));
+    auto* smoothLabel = new QLabel(tr("Smoothing %1").arg(m_smoothing, 0, 'f', 2), this);
+    connect(m_slider, &QSlider::valueChanged, this, [this, smoothLabel](int v) {
+        setSmoothing(v / 100.0);
+        smoothLabel->setText(tr("Smoothing %1").arg(m_smoothing, 0, 'f', 2));
+    });
+    connect(m_logBox, &QCheckBox::toggled, this, &CurvePlot::setLogScale);
+    auto* fitButton = new QPushButton(tr("Fit"), this);
+    fitButton->setToolTip(tr("Show all data and follow new points"));
+    connect(fitButton, &QPushButton::clicked, this, &CurvePlot::fit);
+    auto* pngButton = new QPushButton(tr("PNG…"), this);
+    connect(pngButton, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export plot"), {}, tr("PNG images (*.png)"));
+        if (!path.isEmpty())
+            savePng(path);
+    });
+    auto* csvButton = new QPushButton(tr("CSV…"), this);
+    connect(csvButton, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export data"), {}, tr("CSV files (*.csv)"));
+        if (!path.isEmpty())
+            saveCsv(path);
+    });
+
+    auto* controls = new QHBoxLayout;
+    controls->addWidget(smoothLabel);
+    controls->addWidget(m_slider, 1);
+    controls->addWidget(m_logBox);
+    controls->addWidget(fitButton);
+    controls->addWidget(pngButton);
+    controls->addWidget(csvButton);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_plot, 1);
+    layout->addWidget(m_readout);
+    layout->addLayout(controls);
+}
+
+int CurvePlot::addSeries(const QString& name, const QColor& color, bool smoothed)
+{
+    Series s;
+    s.name = name;
+    s.raw = m_plot->addGraph();
+    s.raw->setName(name);
+    s.raw->setAdaptiveSampling(true);
+    QColor faint = color;
+    if (smoothed) {
+        faint.setAlpha(110);
+        s.smoothGraph = m_plot->addGraph();
+        s.smoothGraph->setName(name + tr(" (smoothed)"));
+        s.smoothGraph->setPen(QPen(color, 2));
+        s.smoothGraph->setAdaptiveSampling(true);
+    }
+    s.raw->setPen(QPen(faint, 1));
+    m_series.push_back(s);
+    m_plot->legend->setVisible(m_series.size() > 1);
+    return static_cast<int>(m_series.size()) - 1;
+}
+
+void CurvePlot::smoothAppend(Series& s, double y)
+{
+    // TensorBoard: ema = w * ema + (1 - w) * y, shown divided by (1 - w^n) so early points are not
+    // pulled towards zero.
+    s.ema = m_smoothing * s.ema + (1.0 - m_smoothing) * y;
+    ++s.count;
+    const double debias = 1.0 - std::pow(m_smoothing, s.count);
+    s.smooth.push_back(debias > 0 ? s.ema / debias : y);
+}
+
+void CurvePlot::append(int series, double x, double y)
+{
+    if (series < 0 || series >= m_series.size() || !std::isfinite(x) || !std::isfinite(y))
+        return;
+    Series& s = m_series[series];
+    s.x.push_back(x);
+    s.y.push_back(y);
+    s.raw->addData(x, y);
+    if (s.smoothGraph) {
+        smoothAppend(s, y);
+        s.smoothGraph->addData(x, s.smooth.back());
+    }
+}
+
+void CurvePlot::refresh()
+{
+    if (m_follow) {
+        m_plot->rescaleAxes();
+        if (m_log && m_plot->yAxis->range().lower <= 0)
+            m_plot->yAxis->setRangeLower(1e-6);
+    }
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void CurvePlot::clear()
+{
+    for (Series& s : m_series) {
+        s.x.clear();
+        s.y.clear();
+        s.smooth.clear();
+        s.ema = 0;
+        s.count = 0;
+        s.raw->data()->clear();
+        if (s.smoothGraph)
+            s.smoothGraph->data()->clear();
+    }
+    m_follow = true;
+    refresh();
+}
+
+void CurvePlot::resmooth()
+{
+    for (Series& s : m_series) {
+        if (!s.smoothGraph)
+            continue;
+        s.smooth.clear();
+        s.ema = 0;
+        s.count = 0;
+        for (double y : s.y)
+            smoothAppend(s, y);
+        s.smoothGraph->setData(s.x, s.smooth, /*alreadySorted=*/true);
+    }
+}
+
+void CurvePlot::setSmoothing(double weight)
+{
+    m_smoothing = std::clamp(weight, 0.0, 0.999);
+    resmooth();
+    refresh();
+}
+
+void CurvePlot::setLogScale(bool on)
+{
+    m_log = on;
+    if (m_logBox->isChecked() != on)
+        m_logBox->setChecked(on);
+    m_plot->yAxis->setScaleType(on ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+    if (on)
+        m_plot->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
+    else
+        m_plot->yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
+    refresh();
+}
+
+void CurvePlot::fit()
+{
+    m_follow = true;
+    refresh();
+}
+
+bool CurvePlot::eventFilter(QObject* watched, QEvent* event)
+{
+    // A wheel or drag on the plot is the user taking over the view: stop following new points.
+    if (watched == m_plot && (event->type() == QEvent::Wheel || event->type() == QEvent::MouseButtonPress))
+        m_follow = false;
+    return QWidget::eventFilter(watched, event);
+}
+
+int CurvePlot::pointCount(int series) const
+{
+    return series >= 0 && series < m_series.size() ? static_cast<int>(m_series[series].x.size()) : 0;
+}
+
+QVector<double> CurvePlot::smoothedValues(int series) const
+{
+    return series >= 0 && series < m_series.size() ? m_series[series].smooth : QVector<double>{};
+}
+
+QString CurvePlot::readoutAt(double x) const
+{
+    QStringList parts;
+    for (const Series& s : m_series) {
+        if (s.x.isEmpty())
+            continue;
+        const auto it = std::lower_bound(s.x.begin(), s.x.end(), x);
+        qsizetype i = it - s.x.begin();
+        if (i == s.x.size() || (i > 0 && x - s.x[i - 1] < s.x[i] - x))
+            --i;
+        QString part = tr("%1 @ step %2: %3").arg(s.name).arg(s.x[i], 0, 'f', 0).arg(s.y[i], 0, 'g', 5);
+        if (s.smoothGraph)
+            part += tr(" (smoothed %1)").arg(s.smooth[i], 0, 'g', 5);
+        parts << part;
+    }
+    return parts.join(QStringLiteral("   "));
+}
+
+QString CurvePlot::readout() const
+{
+    return m_readout->text();
+}
+
+bool CurvePlot::saveCsv(const QString& path) const
+{
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text))
+        return false;
+    QTextStream out(&file);
+    out << "series,step,value,smoothed\n";
+    for (const Series& s : m_series) {
+        for (qsizetype i = 0; i < s.x.size(); ++i) {
+            out << s.name << ',' << QString::number(s.x[i], 'g', 12) << ',' << QString::number(s.y[i], 'g', 10);
+            out << ',' << (s.smoothGraph ? QString::number(s.smooth[i], 'g', 10) : QString()) << '\n';
+        }
+    }
+    return file.flush();
+}
+
+bool CurvePlot::savePng(const QString& path, int width, int height)
+{
+    return m_plot->savePng(path, width, height);
+}
+
+} // namespace ijepa::widgets
