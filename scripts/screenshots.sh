@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Renders screenshots of the workbench mid-training under Xvfb: the main window and each view
 # (masks, loss, collapse, schedules, throughput, embeddings, config editor) into docs/screenshots.
-# The window trains on 4,096 Fashion-MNIST images with the shipped config for 40 steps, takes the
+# The window trains on 4,096 Fashion-MNIST images with the shipped config for 45 steps, takes the
 # current weights into the embedding browser, saves the images and quits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,4 +11,4 @@ out=${1:-docs/screenshots}
 runs=$(mktemp -d)
 trap 'rm -rf "$runs"' EXIT
 xvfb-run -a -s "-screen 0 1600x1000x24" build/release/app/workbench/ijepa-workbench \
-  --screenshots "$out" --screenshot-steps 40 --limit 4096 --runs "$runs" --threads "$(nproc)"
+  --screenshots "$out" --screenshot-steps 45 --limit 4096 --runs "$runs" --threads "$(nproc)"

@@ -90,6 +90,8 @@ int CurvePlot::addSeries(const QString& name, const QColor& color, bool smoothed
         s.smoothGraph->setAdaptiveSampling(true);
     }
     s.raw->setPen(QPen(faint, 1));
+    if (!smoothed) // sparse series (e.g. diagnostics every N steps): mark each point
+        s.raw->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 5));
     m_series.push_back(s);
     m_plot->legend->setVisible(m_series.size() > 1);
     return static_cast<int>(m_series.size()) - 1;

@@ -351,7 +351,7 @@ void EmbeddingBrowser::refreshNeighbours()
     for (const auto& hit : m_hits) {
         const int i = static_cast<int>(hit.index);
         auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(tile(i))),
-                                         QStringLiteral("%1\n%2").arg(hit.similarity, 0, 'f', 3).arg(label(i)), m_neighbourList);
+                                         QStringLiteral("%1\n%2").arg(hit.similarity, 0, 'f', 4).arg(label(i)), m_neighbourList);
         item->setData(Qt::UserRole, i);
         item->setToolTip(m_set.names.value(i));
     }

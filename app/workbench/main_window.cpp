@@ -410,7 +410,7 @@ void MainWindow::startTraining()
     o.device = m_options.device.toStdString();
     o.maxSteps = m_options.maxSteps;
     o.diagnostics = limitSource(m_heldOut, 512);
-    o.diagnosticsEvery = 50;
+    o.diagnosticsEvery = 20;
     o.checkpointEvery = 200;
     const int grid = o.config.gridSize();
     o.renderMasks = [grid](const Batch& batch, int& h, int& w) {
