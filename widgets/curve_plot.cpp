@@ -29,6 +29,7 @@ CurvePlot::CurvePlot(const QString& yLabel, QWidget* parent)
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_plot->legend->setVisible(false);
     m_plot->setNoAntialiasingOnDrag(true);
+    m_plot->setNotAntialiasedElements(QCP::aePlottables); // antialiased 100k-point lines cost ~10x more
     m_plot->installEventFilter(this);
     m_plot->setMinimumHeight(160);
     connect(m_plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent* e) {
@@ -123,6 +124,11 @@ void CurvePlot::append(int series, double x, double y)
 
 void CurvePlot::refresh()
 {
+    if (!isVisible()) { // a plot on a hidden tab is redrawn when it is shown
+        m_dirty = true;
+        return;
+    }
+    m_dirty = false;
     if (m_follow) {
         m_plot->rescaleAxes();
         if (m_log && m_plot->yAxis->range().lower <= 0)
@@ -187,6 +193,13 @@ void CurvePlot::fit()
     refresh();
 }
 
+void CurvePlot::showEvent(QShowEvent* event)
+{
+    QWidget::showEvent(event);
+    if (m_dirty)
+        refresh();
+}
+
 bool CurvePlot::eventFilter(QObject* watched, QEvent* event)
 {
     // A wheel or drag on the plot is the user taking over the view: stop following new points.
@@ -246,6 +259,8 @@ bool CurvePlot::saveCsv(const QString& path) const
 
 bool CurvePlot::savePng(const QString& path, int width, int height)
 {
+    if (m_follow)
+        m_plot->rescaleAxes();
     return m_plot->savePng(path, width, height);
 }
 

@@ -58,6 +58,7 @@ private:
     void smoothAppend(Series& s, double y);
     void resmooth();
     bool eventFilter(QObject* watched, QEvent* event) override;
+    void showEvent(QShowEvent* event) override;
 
     QCustomPlot* m_plot;
     QLabel* m_readout;
@@ -67,6 +68,7 @@ private:
     double m_smoothing = 0.6;
     bool m_log = false;
     bool m_follow = true;
+    bool m_dirty = false;
 };
 
 } // namespace ijepa::widgets

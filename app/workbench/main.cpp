@@ -2,6 +2,8 @@
 // UI responsiveness while training (--bench-ui), both driving the real window.
 #include "main_window.h"
 
+#include <qcustomplot_include.h>
+
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
@@ -11,6 +13,7 @@
 #include <QTimer>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
@@ -119,6 +122,32 @@ void runUiBench(MainWindow& window, double seconds)
     tick->start(5);
 }
 
+// Replot time of a loss curve with `points` points (raw + smoothed), as the window redraws it.
+int runPlotBench(int points)
+{
+    ijepa::widgets::CurvePlot plot(QStringLiteral("loss"));
+    const int s = plot.addSeries(QStringLiteral("loss"), Qt::blue);
+    plot.resize(1000, 500);
+    plot.show();
+    for (int i = 1; i <= points; ++i)
+        plot.append(s, i, 1.0 / std::sqrt(static_cast<double>(i)) + 0.02 * std::sin(0.01 * i));
+    plot.refresh();
+    QApplication::processEvents();
+    std::vector<double> ms;
+    QElapsedTimer timer;
+    for (int i = 0; i < 20; ++i) {
+        plot.append(s, points + i + 1, 0.01); // new data arrives, the view follows it
+        plot.fit();
+        timer.start();
+        plot.plot()->replot(QCustomPlot::rpImmediateRefresh);
+        ms.push_back(timer.nsecsElapsed() / 1e6);
+    }
+    std::sort(ms.begin(), ms.end());
+    std::printf("plot-bench: %d points (raw + smoothed), replot: median %.1f ms, max %.1f ms over 20 redraws\n", points,
+                ms[ms.size() / 2], ms.back());
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char* argv[])
@@ -145,8 +174,11 @@ int main(int argc, char* argv[])
     const QCommandLineOption shots("screenshots", "train, save screenshots of the window and each view to DIR, quit", "DIR");
     const QCommandLineOption shotSteps("screenshot-steps", "steps to train before the screenshots", "N", "40");
     const QCommandLineOption benchUi("bench-ui", "train for S seconds, print the largest UI event-loop delay, quit", "S");
-    parser.addOptions({data, config, out, limit, maxSteps, threads, device, set, start, checkpoint, shots, shotSteps, benchUi});
+    const QCommandLineOption benchPlot("bench-plot", "time redraws of a loss curve with N points, quit", "N");
+    parser.addOptions({data, config, out, limit, maxSteps, threads, device, set, start, checkpoint, shots, shotSteps, benchUi, benchPlot});
     parser.process(app);
+    if (parser.isSet(benchPlot))
+        return runPlotBench(parser.value(benchPlot).toInt());
 
     WorkbenchOptions options;
     options.data = parser.value(data);
