@@ -1,5 +1,6 @@
 #include "commands.h"
 #include "embeddings.h"
+#include "projector.h"
 #include "errors.h"
 #include "evaluation.h"
 #include "ijepa_model.h"
@@ -158,6 +159,7 @@ struct EmbedOptions {
     std::string out;
     std::int64_t limit = 0;
     bool patches = false;
+    std::string projector;
 };
 
 void runEmbed(const EmbedOptions& o)
@@ -185,6 +187,11 @@ void runEmbed(const EmbedOptions& o)
     std::cout << "embed: " << e.features.size(0) << " x " << e.features.size(1) << " -> " << o.out << ".npy, "
               << o.out << ".labels.npy, " << o.out << ".files.txt" << (o.patches ? ", " + o.out + ".patches.npy" : "")
               << "\n";
+    if (!o.projector.empty()) {
+        const int thumb = writeProjector(o.projector, e, *source);
+        std::cout << "embed: Embedding Projector files in " << o.projector << " (sprite " << thumb << " px per image; "
+                  << "tensorboard --logdir " << o.projector << ")\n";
+    }
 }
 
 struct IndexBenchOptions {
@@ -229,6 +236,9 @@ void addEvalCommands(CLI::App& app)
     embed->add_option("--out", eo->out, "output prefix: PREFIX.npy, PREFIX.labels.npy, PREFIX.files.txt")->required();
     embed->add_option("--limit", eo->limit, "first N images only");
     embed->add_flag("--patches", eo->patches, "also PREFIX.patches.npy with every patch token [N, P, D]");
+    embed->add_option("--projector", eo->projector,
+                      "also write a TensorBoard Embedding Projector folder (tensors.tsv, metadata.tsv, sprite.png, "
+                      "projector_config.pbtxt)");
     embed->callback([eo] { runEmbed(*eo); });
 
     auto* eval = app.add_subcommand("eval", "Evaluate frozen features: k-NN or a linear probe");

@@ -69,6 +69,23 @@ assert l.shape == (50,) and l[0] == 9 and l[1] == 2, l[:2]
 assert len(open(sys.argv[1] + ".files.txt").read().split()) == 50
 assert np.isfinite(f).all()
 PY
+# Embedding Projector export: 50 rows, a metadata header, a 8x8 sprite of 64-pixel thumbnails.
+"$bin" embed --checkpoint "$tmp/run/jepa-latest.pth.tar" --data fashion-mnist:test --limit 50 --out "$tmp/emb2" \
+  --projector "$tmp/proj" -q >/dev/null || fail "embed --projector"
+/usr/bin/python3 - "$tmp/proj" "$tmp/emb" <<'PY' || fail "projector files"
+import sys, struct, numpy as np
+d = sys.argv[1]
+t = np.loadtxt(d + "/tensors.tsv", delimiter="\t")
+assert t.shape == (50, 64), t.shape
+assert np.allclose(t, np.load(sys.argv[2] + ".npy"), atol=1e-4)
+m = open(d + "/metadata.tsv").read().splitlines()
+assert m[0] == "label\tfile" and len(m) == 51 and m[1].startswith("Ankle boot\t"), m[:2]
+png = open(d + "/sprite.png", "rb").read(32)
+w, h = struct.unpack(">II", png[16:24])
+assert (w, h) == (8 * 64, 8 * 64), (w, h)
+c = open(d + "/projector_config.pbtxt").read()
+assert 'tensor_path: "tensors.tsv"' in c and "single_image_dim: 64" in c and "tensor_shape: 50" in c, c
+PY
 knn=$("$bin" eval knn --pixels --limit-train 1000 --limit-test 200 -q)
 grep -q "knn: k=20 T=0.07 top-1" <<<"$knn" || fail "eval knn: $knn"
 lin=$("$bin" eval linear --checkpoint "$tmp/run/jepa-latest.pth.tar" --limit-train 300 --limit-test 100 --iterations 20 -q)
