@@ -60,3 +60,16 @@ private:
 inline const char* torchVersion() { return TORCH_VERSION; }
 
 } // namespace ijepa::compat
+
+// c10d: from LibTorch 2.0 a process group's collectives live in a Backend (ProcessGroupGloo and
+// ProcessGroupNCCL derive from it); in 1.13 they derive from ProcessGroup. Include the c10d
+// headers first (core/distributed.cpp).
+#ifdef IJEPA_COMPAT_C10D
+namespace ijepa::compat {
+#if IJEPA_TORCH_AT_LEAST(2, 0)
+using CollectiveBackend = c10d::Backend;
+#else
+using CollectiveBackend = c10d::ProcessGroup;
+#endif
+} // namespace ijepa::compat
+#endif

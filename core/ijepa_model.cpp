@@ -98,13 +98,15 @@ void IJepaModel::updateTargetEncoder(double momentum)
 }
 
 StepStats trainStep(IJepaModel& model, AdamW& optimizer, const torch::Tensor& images, const MaskBatch& masks,
-                    double lr, double weightDecay, double momentum)
+                    double lr, double weightDecay, double momentum, const std::function<void()>& afterBackward)
 {
     auto h = model.targets(images, masks);
     auto z = model.predictions(images, masks);
     auto loss = torch::smooth_l1_loss(z, h, at::Reduction::Mean, /*beta=*/1.0);
     optimizer.zeroGrad();
     loss.backward();
+    if (afterBackward)
+        afterBackward();
     optimizer.step(lr, weightDecay);
     model.updateTargetEncoder(momentum);
     return {loss.item<double>(), masks.enc.size(2), masks.pred.size(2)};

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include "adamw.h"
 #include "config.h"
 #include "multiblock_masks.h"
@@ -39,8 +41,9 @@ struct StepStats {
 
 // One I-JEPA iteration: smooth-L1 loss of predictions against targets, backward, AdamW step with
 // the scheduled lr and wd, then the EMA update of the target encoder.
+// `afterBackward` runs between backward and the optimiser step (data parallel: average gradients).
 StepStats trainStep(IJepaModel& model, AdamW& optimizer, const torch::Tensor& images, const MaskBatch& masks,
-                    double lr, double weightDecay, double momentum);
+                    double lr, double weightDecay, double momentum, const std::function<void()>& afterBackward = {});
 
 std::vector<torch::Tensor> maskList(const torch::Tensor& masks); // [M, B, K] -> M tensors [B, K]
 

@@ -2,6 +2,7 @@
 
 #include "checkpoint.h"
 #include "compat.h"
+#include "distributed.h"
 #include "embeddings.h"
 #include "evaluation.h"
 #include "errors.h"
@@ -106,6 +107,8 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     if (!options.data)
         throw DataError("no training data given");
 
+    ProcessGroup* group = options.group.get();
+    const bool writer = !group || group->rank() == 0; // only rank 0 writes logs and checkpoints
     std::error_code ec;
     fs::create_directories(outDir, ec);
     if (ec || !fs::is_directory(outDir))
@@ -120,7 +123,7 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
         if (!fs::exists(resumePath))
             throw CheckpointError(resumePath + ": no checkpoint to resume from");
     }
-    if (resumePath.empty() && fs::exists(latest))
+    if (resumePath.empty() && fs::exists(latest) && writer)
         throw Error(latest + " exists: pass --resume to continue that run, or choose another output folder");
 
     const torch::Device device(options.device);
@@ -134,6 +137,10 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     lo.cropScale = config.data.crop_scale;
     lo.workers = std::min<int>(config.data.num_workers, std::max(1u, std::thread::hardware_concurrency()));
     lo.seed = static_cast<std::uint64_t>(config.meta.seed);
+    if (group) { // this rank's shard, rank-seeded masks
+        lo.rank = group->rank();
+        lo.worldSize = group->worldSize();
+    }
     DataLoader loader(options.data, lo, config.mask);
     const std::int64_t ipe = loader.batchesPerEpoch();
     const Schedules schedules(config.optimization, ipe);
@@ -141,13 +148,41 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     const std::int64_t end = options.maxSteps > 0 ? std::min(options.maxSteps, allSteps) : allSteps;
 
     const std::int64_t first = resumePath.empty() ? 0 : resumeFrom(resumePath, model, optimizer, ipe, config, observer);
-    saveConfig(config, (fs::path(outDir) / "params-ijepa.yaml").string());
-    CsvLog csv((fs::path(outDir) / (config.logging.write_tag + "_r0.csv")).string(), first, ipe);
-    EventWriter events((fs::path(outDir) / "tb").string());
+    std::vector<torch::Tensor> trainable;
+    if (group) {
+        // Every rank starts from rank 0's weights (and target encoder).
+        std::vector<torch::Tensor> state;
+        for (auto* module : {static_cast<torch::nn::Module*>(model.encoder.get()),
+                             static_cast<torch::nn::Module*>(model.predictor.get()),
+                             static_cast<torch::nn::Module*>(model.targetEncoder.get())}) {
+            for (const auto& p : module->parameters())
+                state.push_back(p.detach());
+            for (const auto& b : module->buffers())
+                state.push_back(b);
+        }
+        {
+            torch::NoGradGuard noGrad;
+            group->broadcast(state, 0);
+        }
+        for (const auto& p : model.encoder->parameters())
+            trainable.push_back(p);
+        for (const auto& p : model.predictor->parameters())
+            trainable.push_back(p);
+        observer.message("data parallel: rank " + std::to_string(group->rank()) + " of " +
+                         std::to_string(group->worldSize()) + " (" + group->backend() + "), " +
+                         std::to_string(loader.batchesPerEpoch()) + " batches per epoch per rank");
+    }
+    std::unique_ptr<CsvLog> csv;
+    std::unique_ptr<EventWriter> events;
+    if (writer) {
+        saveConfig(config, (fs::path(outDir) / "params-ijepa.yaml").string());
+        csv = std::make_unique<CsvLog>((fs::path(outDir) / (config.logging.write_tag + "_r0.csv")).string(), first, ipe);
+        events = std::make_unique<EventWriter>((fs::path(outDir) / "tb").string());
+    }
     observer.started({first, end, ipe, config.optimization.epochs, resumePath});
 
     torch::Tensor diagnosticImages; // [M, 3, crop, crop], evaluation view
-    if (options.diagnostics && options.diagnosticsEvery > 0) {
+    if (writer && options.diagnostics && options.diagnosticsEvery > 0) {
         std::vector<torch::Tensor> views;
         for (std::int64_t i = 0; i < options.diagnostics->size(); ++i) {
             try {
@@ -167,7 +202,10 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     double lastLr = schedules.learningRate(first + 1);
 
     const auto save = [&](std::int64_t iteration, const std::string& path) {
+        if (!writer)
+            return;
         CheckpointMeta meta;
+        meta.worldSize = group ? group->worldSize() : 1;
         meta.epoch = iteration / ipe;
         meta.loss = epochLossCount ? epochLossSum / epochLossCount : result.loss;
         meta.batchSize = config.data.batch_size;
@@ -183,8 +221,9 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     loader.start(first);
     Clock::time_point timedStart;
     double emaStep = 0;
+    bool stopAgreed = false; // data parallel: any rank asked to stop (agreed after each step)
     for (std::int64_t it = first; it < end; ++it) {
-        if (stop.load()) {
+        if (group ? stopAgreed : stop.load()) {
             result.status = TrainStatus::Stopped;
             break;
         }
@@ -206,7 +245,15 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
         StepStats stats;
         {
             compat::AutocastGuard guard(autocast);
-            stats = trainStep(model, optimizer, images, masks, lr, wd, m);
+            stats = trainStep(model, optimizer, images, masks, lr, wd, m,
+                              group ? std::function<void()>([&] { group->averageGradients(trainable); })
+                                    : std::function<void()>());
+        }
+        if (group) { // the logged loss is the mean over ranks; stop if any rank was asked to
+            auto agreed = torch::tensor({stats.loss, stop.load() ? 1.0 : 0.0}, torch::kFloat64);
+            group->allreduceSum(agreed);
+            stats.loss = agreed[0].item<double>() / group->worldSize();
+            stopAgreed = agreed[1].item<double>() > 0;
         }
         if (!std::isfinite(stats.loss)) {
             observer.message("loss is " + std::to_string(stats.loss) + " at iteration " + std::to_string(it + 1) +
@@ -240,33 +287,34 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
         r.contextSize = stats.contextSize;
         r.targetSize = stats.targetSize;
         r.stepMs = stepSeconds * 1000.0;
-        r.imagesPerSecond = config.data.batch_size / emaStep;
+        r.imagesPerSecond = config.data.batch_size * (group ? group->worldSize() : 1) / emaStep;
         r.etaSeconds = emaStep * static_cast<double>(end - it - 1);
         if (diagnosticImages.defined() && ((it + 1) % options.diagnosticsEvery == 0 || it + 1 == end)) {
             torch::NoGradGuard noGrad;
             const auto features = model.targetEncoder->forward(diagnosticImages).mean(1).to(torch::kCPU, torch::kFloat32);
             r.rankMe = rankMe(features);
             r.featureStd = normalisedFeatureStd(features);
-            events.addScalar("collapse/rankme", it + 1, r.rankMe);
-            events.addScalar("collapse/feature_std", it + 1, r.featureStd);
+            events->addScalar("collapse/rankme", it + 1, r.rankMe);
+            events->addScalar("collapse/feature_std", it + 1, r.featureStd);
         }
-        csv.row(r);
-        if (options.logEvery > 0 && (it + 1) % options.logEvery == 0) {
-            events.addScalar("loss", it + 1, r.loss);
-            events.addScalar("lr", it + 1, r.lr);
-            events.addScalar("wd", it + 1, r.weightDecay);
-            events.addScalar("momentum", it + 1, r.momentum);
-            events.addScalar("throughput/img_per_s", it + 1, r.imagesPerSecond);
-            events.addScalar("masks/context_patches", it + 1, static_cast<double>(r.contextSize));
-            events.addScalar("masks/target_patches", it + 1, static_cast<double>(r.targetSize));
-            events.flush();
+        if (csv)
+            csv->row(r);
+        if (events && options.logEvery > 0 && (it + 1) % options.logEvery == 0) {
+            events->addScalar("loss", it + 1, r.loss);
+            events->addScalar("lr", it + 1, r.lr);
+            events->addScalar("wd", it + 1, r.weightDecay);
+            events->addScalar("momentum", it + 1, r.momentum);
+            events->addScalar("throughput/img_per_s", it + 1, r.imagesPerSecond);
+            events->addScalar("masks/context_patches", it + 1, static_cast<double>(r.contextSize));
+            events->addScalar("masks/target_patches", it + 1, static_cast<double>(r.targetSize));
+            events->flush();
         }
-        if (options.renderMasks && options.imageEvery > 0 && it % options.imageEvery == 0) {
+        if (events && options.renderMasks && options.imageEvery > 0 && it % options.imageEvery == 0) {
             int h = 0, w = 0;
             const std::string png = options.renderMasks(batch, h, w);
             if (!png.empty()) {
-                events.addImage("masks", it + 1, png, h, w);
-                events.flush();
+                events->addImage("masks", it + 1, png, h, w);
+                events->flush();
             }
         }
         observer.batchTrained(batch);
@@ -277,7 +325,7 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
         const bool epochEnd = (it + 1) % ipe == 0;
         if (epochEnd || (options.checkpointEvery > 0 && (it + 1) % options.checkpointEvery == 0) || it + 1 == end)
             save(it + 1, latest);
-        if (epochEnd && options.snapshotEvery > 0 && ((it + 1) / ipe) % options.snapshotEvery == 0) {
+        if (writer && epochEnd && options.snapshotEvery > 0 && ((it + 1) / ipe) % options.snapshotEvery == 0) {
             const auto snapshot = fs::path(outDir) / (config.logging.write_tag + "-ep" + std::to_string((it + 1) / ipe) + ".pth.tar");
             fs::copy_file(latest, snapshot, fs::copy_options::overwrite_existing, ec);
             if (ec)
@@ -289,10 +337,12 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
         save(result.iteration, latest);
     if (result.status == TrainStatus::Finished && end < allSteps)
         result.status = TrainStatus::MaxSteps;
-    events.flush();
+    if (events)
+        events->flush();
     if (result.iteration >= first + 3) {
         const double seconds = std::chrono::duration<double>(Clock::now() - timedStart).count();
-        result.imagesPerSecond = static_cast<double>(result.iteration - first - 2) * config.data.batch_size / seconds;
+        result.imagesPerSecond = static_cast<double>(result.iteration - first - 2) * config.data.batch_size *
+                                 (group ? group->worldSize() : 1) / seconds;
     }
     result.skippedFiles = loader.skippedCount();
     return result;

@@ -14,6 +14,8 @@
 
 namespace ijepa {
 
+class ProcessGroup;
+
 struct TrainerOptions {
     Config config;                              // validated; logging.folder is replaced by outDir
     std::shared_ptr<const ImageSource> data;    // training images
@@ -33,6 +35,10 @@ struct TrainerOptions {
     // Draws a batch's masks over its images as a PNG (height and width out); optional, as core has
     // no image codec.
     std::function<std::string(const Batch&, int& height, int& width)> renderMasks;
+    // Data parallel: this process's group (null: one process). Each rank trains its shard of every
+    // epoch with its own masks; weights start from rank 0's, gradients are averaged; only rank 0
+    // writes logs and checkpoints. Stopping is agreed by all ranks after each step.
+    std::shared_ptr<ProcessGroup> group;
 };
 
 struct TrainStart {

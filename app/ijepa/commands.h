@@ -25,6 +25,12 @@ void addTrainCommand(CLI::App& app);
 void addEvalCommands(CLI::App& app);    // embed, eval knn, eval linear
 void addIndexBench(CLI::App& bench);     // bench index
 
+// The command line this process was started with (for --nproc, which re-runs it per rank).
+inline std::vector<std::string> programArgs;
+// Runs `args` (a command line of this program) as `nproc` local ranks under torchrun's variables,
+// forwards SIGINT/SIGTERM, ends the others when one fails; returns the exit code.
+int launchLocalRanks(int nproc, const std::vector<std::string>& args);
+
 // The process exit code a command asks for (0 unless it sets one; errors exit with 2).
 inline int exitCode = 0;
 

@@ -38,6 +38,7 @@ int main(int argc, char** argv)
     ijepa::cli::addBenchCommand(app);
     ijepa::cli::addTrainCommand(app);
     ijepa::cli::addEvalCommands(app);
+    ijepa::cli::programArgs.assign(argv, argv + argc);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

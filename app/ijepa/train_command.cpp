@@ -4,6 +4,7 @@
 #include "errors.h"
 #include "image_folder.h"
 #include "mask_render.h"
+#include "distributed.h"
 #include "trainer.h"
 
 #include <ATen/Parallel.h>
@@ -44,6 +45,7 @@ struct TrainCliOptions {
     std::int64_t imageEvery = 200;
     std::int64_t diagnosticsEvery = 100;
     bool quiet = false;
+    int nproc = 0;
 };
 
 std::string formatClock(double seconds)
@@ -145,10 +147,37 @@ std::shared_ptr<ImageSource> openData(const TrainCliOptions& o, const Config& co
     return limitSource(std::move(source), o.limit);
 }
 
+// The command line without --nproc N (what each rank runs).
+std::vector<std::string> rankCommandLine()
+{
+    std::vector<std::string> args;
+    for (std::size_t i = 0; i < programArgs.size(); ++i) {
+        const std::string& a = programArgs[i];
+        if (a == "--nproc") {
+            ++i;
+            continue;
+        }
+        if (a.rfind("--nproc=", 0) == 0)
+            continue;
+        args.push_back(a);
+    }
+    return args;
+}
+
 void runTrain(const TrainCliOptions& o)
 {
+    if (o.nproc > 1) {
+        if (distributedEnvFromEnvironment())
+            throw ConfigError("--nproc: already running under WORLD_SIZE (torchrun); drop --nproc");
+        o.config.load(); // a bad config fails once here, not once per rank
+        exitCode = launchLocalRanks(o.nproc, rankCommandLine());
+        return;
+    }
     TrainerOptions t;
     t.config = o.config.load();
+    std::string device = o.device;
+    const auto env = distributedEnvFromEnvironment();
+    const bool quiet = o.quiet || (env && env->rank != 0); // rank 0 reports for all
     if (o.threads > 0)
         at::set_num_threads(o.threads);
     if (o.device.rfind("cuda", 0) == 0 && !torch::cuda::is_available())
@@ -158,8 +187,13 @@ void runTrain(const TrainCliOptions& o)
         throw Error("--device " + o.device + ": use cpu, cuda or cuda:N");
     const auto data = openData(o, t.config);
     t.data = data;
+    if (env && env->worldSize > 1) {
+        if (device == "cuda") // one GPU per rank
+            device = "cuda:" + std::to_string(env->localRank);
+        t.group = std::make_shared<ProcessGroup>(*env, torch::Device(device));
+    }
     t.outDir = o.out;
-    t.device = o.device;
+    t.device = device;
     t.resume = o.resume;
     t.resumeFrom = o.resumeFrom;
     t.maxSteps = o.maxSteps;
@@ -177,7 +211,7 @@ void runTrain(const TrainCliOptions& o)
     };
 
     const auto size = t.config.encoderSize();
-    if (!o.quiet)
+    if (!quiet)
         std::cerr << "train: " << t.data->description() << "\n"
                   << "train: " << t.config.meta.model_name << " (" << size.embed_dim << "/" << size.depth << "/"
                   << size.num_heads << "), crop " << t.config.data.crop_size << ", patch " << t.config.mask.patch_size
@@ -187,7 +221,7 @@ void runTrain(const TrainCliOptions& o)
     g_stop.store(false);
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
-    ProgressPrinter printer(o.quiet);
+    ProgressPrinter printer(quiet);
     const TrainResult r = train(t, printer, g_stop);
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
@@ -197,6 +231,9 @@ void runTrain(const TrainCliOptions& o)
                       : r.status == TrainStatus::MaxSteps ? "reached --max-steps"
                       : r.status == TrainStatus::Stopped  ? "stopped on request"
                                                           : "diverged (non-finite loss)";
+    exitCode = r.status == TrainStatus::Stopped ? 130 : r.status == TrainStatus::Diverged ? 4 : 0;
+    if (env && env->rank != 0)
+        return;
     std::cerr << "train: " << how << " at iteration " << r.iteration << ", loss " << r.loss;
     if (r.imagesPerSecond > 0)
         std::cerr << ", " << r.imagesPerSecond << " img/s";
@@ -235,6 +272,10 @@ void addTrainCommand(CLI::App& app)
                     "steps between RankMe / feature-std diagnostics on 512 fixed images (0: none)")
         ->capture_default_str()->check(CLI::NonNegativeNumber);
     cmd->add_flag("--quiet,-q", o->quiet, "no progress output (warnings and the summary only)");
+    cmd->add_option("--nproc", o->nproc,
+                    "data parallel on this machine: start N processes (c10d Gloo on CPU, NCCL on CUDA); also runs "
+                    "under torchrun's RANK/WORLD_SIZE/LOCAL_RANK/MASTER_ADDR/MASTER_PORT")
+        ->capture_default_str()->check(CLI::NonNegativeNumber);
     cmd->callback([o] { runTrain(*o); });
 }
 

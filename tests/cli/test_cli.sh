@@ -59,6 +59,27 @@ expect_error "no images" "${train[@]}" --out "$tmp/r2" --data "$tmp/empty"
 expect_error "optimization.lr" "${train[@]}" --data fashion-mnist --out "$tmp/r2" optimization.lr=-1
 expect_error "no checkpoint to resume" "${train[@]}" --data fashion-mnist --out "$tmp/r3" --resume
 expect_error "no CUDA device" "${train[@]}" --data fashion-mnist --out "$tmp/r2" --device cuda
+# Data parallel (c10d Gloo): 2 local ranks; only rank 0 writes; the checkpoint records world_size 2.
+ddp=("$bin" train --data fashion-mnist --limit 64 --nproc 2 --threads 1 data.batch_size=8 data.num_workers=1
+     data.crop_size=32 mask.patch_size=4 mask.min_keep=4 meta.embed_dim=64 meta.depth=2 meta.num_heads=2
+     meta.pred_emb_dim=32 meta.pred_depth=1)
+"${ddp[@]}" --out "$tmp/ddp" --max-steps 3 >"$tmp/ddp.log" 2>&1 || { cat "$tmp/ddp.log"; fail "train --nproc 2"; }
+grep -q "rank 1 of 2 (gloo)" "$tmp/ddp.log" || fail "rank 1 did not join: $(cat "$tmp/ddp.log")"
+[ "$(grep -c 'reached --max-steps' "$tmp/ddp.log")" = 1 ] || fail "not exactly one rank reported: $(cat "$tmp/ddp.log")"
+[ "$(wc -l <"$tmp/ddp/jepa_r0.csv")" = 4 ] || fail "ddp CSV: $(cat "$tmp/ddp/jepa_r0.csv")"
+/usr/bin/python3 -c "import sys, torch; c = torch.load(sys.argv[1], map_location='cpu'); assert c['world_size'] == 2 and c['epoch'] == 0, c.keys()" \
+  "$tmp/ddp/jepa-latest.pth.tar" || fail "ddp checkpoint world_size"
+# A rank that dies ends the others with a message instead of a hang.
+"${ddp[@]}" --out "$tmp/ddp2" optimization.epochs=100000 >"$tmp/ddp2.log" 2>&1 &
+launcher=$!
+for _ in $(seq 100); do [ -s "$tmp/ddp2/jepa_r0.csv" ] && [ "$(wc -l <"$tmp/ddp2/jepa_r0.csv")" -gt 2 ] && break; sleep 0.2; done
+rank1=$(pgrep -P "$launcher" | sort -n | tail -1)
+kill -9 "$rank1"
+start=$(date +%s)
+set +e; wait "$launcher"; rc=$?; set -e
+[ "$rc" -ne 0 ] || fail "launcher exited 0 after a rank died"
+[ $(( $(date +%s) - start )) -lt 30 ] || fail "the other rank took more than 30 s to end"
+grep -q "rank 1 was killed by signal 9" "$tmp/ddp2.log" || fail "no message about the dead rank: $(cat "$tmp/ddp2.log")"
 # embed / eval: features from the checkpoint just trained, read back by NumPy; baselines; errors.
 "$bin" embed --checkpoint "$tmp/run/jepa-latest.pth.tar" --data fashion-mnist:test --limit 50 --out "$tmp/emb" -q >/dev/null
 /usr/bin/python3 - "$tmp/emb" <<'PY' || fail "embed .npy files"

@@ -1,0 +1,132 @@
+// `ijepa train --nproc N`: starts N ranks of this program on this machine under torchrun's
+// variables and supervises them.
+#include "commands.h"
+
+#include "errors.h"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+namespace ijepa::cli {
+namespace {
+
+volatile std::sig_atomic_t g_forward = 0;
+extern "C" void onLauncherSignal(int sig)
+{
+    g_forward = sig;
+}
+
+int freePort()
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+        throw Error(std::string("--nproc: cannot find a free port on 127.0.0.1: ") + std::strerror(errno));
+    const int port = ntohs(addr.sin_port);
+    ::close(fd);
+    return port;
+}
+
+std::string describe(int status)
+{
+    if (WIFEXITED(status))
+        return "exited with code " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status))
+        return std::string("was killed by signal ") + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
+    return "ended";
+}
+
+} // namespace
+
+int launchLocalRanks(int nproc, const std::vector<std::string>& args)
+{
+    const int port = freePort();
+    std::cerr << "train: starting " << nproc << " processes (c10d rendezvous at 127.0.0.1:" << port << ")\n";
+    std::signal(SIGINT, onLauncherSignal);
+    std::signal(SIGTERM, onLauncherSignal);
+    std::vector<pid_t> pids(nproc, -1);
+    for (int r = 0; r < nproc; ++r) {
+        const pid_t pid = ::fork();
+        if (pid < 0)
+            throw Error(std::string("--nproc: cannot start a process: ") + std::strerror(errno));
+        if (pid == 0) {
+            std::signal(SIGINT, SIG_DFL);
+            std::signal(SIGTERM, SIG_DFL);
+            ::setenv("RANK", std::to_string(r).c_str(), 1);
+            ::setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
+            ::setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
+            ::setenv("LOCAL_WORLD_SIZE", std::to_string(nproc).c_str(), 1);
+            ::setenv("MASTER_ADDR", "127.0.0.1", 1);
+            ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+            std::vector<char*> argv;
+            for (const auto& a : args)
+                argv.push_back(const_cast<char*>(a.c_str()));
+            argv.push_back(nullptr);
+            ::execv("/proc/self/exe", argv.data());
+            std::cerr << "train: cannot run /proc/self/exe: " << std::strerror(errno) << "\n";
+            ::_exit(127);
+        }
+        pids[r] = pid;
+    }
+
+    // Wait for all; forward Ctrl-C / SIGTERM (each rank stops with the others after its step);
+    // when one rank fails, end the others rather than let them wait on it.
+    int result = 0, running = nproc;
+    bool ending = false;
+    auto deadline = std::chrono::steady_clock::time_point::max();
+    while (running > 0) {
+        if (g_forward) {
+            for (pid_t pid : pids)
+                if (pid > 0)
+                    ::kill(pid, g_forward);
+            g_forward = 0;
+        }
+        int status = 0;
+        const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+        if (pid > 0) {
+            const int rank = static_cast<int>(std::find(pids.begin(), pids.end(), pid) - pids.begin());
+            pids[rank] = -1;
+            --running;
+            const bool ok = WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 130);
+            if (!ok && !ending) {
+                std::cerr << "train: rank " << rank << " " << describe(status)
+                          << "; stopping the other ranks (the last checkpoint is kept)\n";
+                ending = true;
+                result = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+                for (pid_t other : pids)
+                    if (other > 0)
+                        ::kill(other, SIGTERM);
+                deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+            } else if (result == 0 && WIFEXITED(status)) {
+                result = WEXITSTATUS(status);
+            }
+            continue;
+        }
+        if (std::chrono::steady_clock::now() > deadline) {
+            for (pid_t other : pids)
+                if (other > 0)
+                    ::kill(other, SIGKILL);
+            deadline = std::chrono::steady_clock::time_point::max();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    return result;
+}
+
+} // namespace ijepa::cli

@@ -1,0 +1,205 @@
+// Data parallel on c10d Gloo: two processes with 4 images each against one process with the same
+// 8 images and masks. The test re-runs its own binary as the two ranks (torchrun's variables).
+#include "test_support.h"
+
+#include <distributed.h>
+#include <errors.h>
+#include <ijepa_model.h>
+#include <multiblock_masks.h>
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+extern char** environ;
+
+namespace ijepa {
+namespace {
+
+Config tinyConfig()
+{
+    Config c;
+    c.data.crop_size = 32;
+    c.data.batch_size = 8;
+    c.mask.patch_size = 4;
+    c.mask.min_keep = 4;
+    c.meta.embed_dim = 64;
+    c.meta.depth = 2;
+    c.meta.num_heads = 2;
+    c.meta.pred_emb_dim = 32;
+    c.meta.pred_depth = 1;
+    validateConfig(c);
+    return c;
+}
+
+std::vector<torch::Tensor> weights(IJepaModel& m)
+{
+    std::vector<torch::Tensor> out;
+    for (auto* module : {static_cast<torch::nn::Module*>(m.encoder.get()), static_cast<torch::nn::Module*>(m.predictor.get()),
+                         static_cast<torch::nn::Module*>(m.targetEncoder.get())})
+        for (const auto& p : module->parameters())
+            out.push_back(p.detach().clone());
+    return out;
+}
+
+// Three steps on images [from, from + count) of a fixed batch of 8 and their masks; with a group,
+// weights start from rank 0's (rank 1 starts from other weights on purpose) and gradients are
+// averaged, as the trainer does.
+std::vector<torch::Tensor> train3(int from, int count, ProcessGroup* group)
+{
+    const Config config = tinyConfig();
+    torch::manual_seed(group && group->rank() == 1 ? 99 : 0);
+    IJepaModel model(config);
+    AdamW optimizer(model.paramGroups());
+    std::vector<torch::Tensor> trainable;
+    for (const auto& p : model.encoder->parameters())
+        trainable.push_back(p);
+    for (const auto& p : model.predictor->parameters())
+        trainable.push_back(p);
+    if (group) {
+        std::vector<torch::Tensor> state;
+        for (auto* module : {static_cast<torch::nn::Module*>(model.encoder.get()),
+                             static_cast<torch::nn::Module*>(model.predictor.get()),
+                             static_cast<torch::nn::Module*>(model.targetEncoder.get())})
+            for (const auto& p : module->parameters())
+                state.push_back(p.detach());
+        torch::NoGradGuard noGrad;
+        group->broadcast(state, 0);
+    }
+    const MaskSampler sampler(config.mask, config.gridSize(), config.gridSize(), 7);
+    torch::manual_seed(123);
+    const auto images = torch::randn({8, 3, 32, 32});
+    for (int step = 0; step < 3; ++step) {
+        const MaskBatch all = sampler.sampleAt(step, 8);
+        const MaskBatch mine{all.enc.narrow(1, from, count), all.pred.narrow(1, from, count)};
+        trainStep(model, optimizer, images.narrow(0, from, count), mine, 1e-3, 0.04, 0.996,
+                  group ? std::function<void()>([&] { group->averageGradients(trainable, 1 << 16); })
+                        : std::function<void()>());
+    }
+    return weights(model);
+}
+
+int freePort()
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    const int port = ntohs(addr.sin_port);
+    ::close(fd);
+    return port;
+}
+
+TEST(Distributed, EnvironmentIsReadAndChecked)
+{
+    ::setenv("WORLD_SIZE", "2", 1);
+    ::setenv("RANK", "1", 1);
+    ::setenv("MASTER_PORT", "1234", 1);
+    auto env = distributedEnvFromEnvironment();
+    ASSERT_TRUE(env);
+    EXPECT_EQ(env->rank, 1);
+    EXPECT_EQ(env->worldSize, 2);
+    EXPECT_EQ(env->localRank, 1);
+    EXPECT_EQ(env->masterPort, 1234);
+    ::setenv("RANK", "2", 1);
+    const auto expectRankError = [] {
+        try {
+            distributedEnvFromEnvironment();
+            ADD_FAILURE() << "no ConfigError";
+        } catch (const ConfigError& e) {
+            EXPECT_NE(std::string(e.what()).find("RANK"), std::string::npos) << e.what();
+        }
+    };
+    expectRankError();
+    ::setenv("RANK", "x", 1);
+    expectRankError();
+    for (const char* v : {"WORLD_SIZE", "RANK", "MASTER_PORT"})
+        ::unsetenv(v);
+    EXPECT_FALSE(distributedEnvFromEnvironment());
+}
+
+TEST(Distributed, TwoGlooRanksMatchOneProcess)
+{
+    if (const char* out = std::getenv("IJEPA_TEST_RANK_OUT")) { // a rank started by the test below
+        const auto env = distributedEnvFromEnvironment();
+        ASSERT_TRUE(env);
+        ProcessGroup group(*env, torch::kCPU, std::chrono::seconds(60));
+        EXPECT_EQ(group.backend(), "gloo");
+        torch::save(train3(4 * env->rank, 4, &group), out);
+        return;
+    }
+    const auto dir = std::filesystem::temp_directory_path() / ("ijepa-ddp-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string port = std::to_string(freePort());
+    std::vector<pid_t> pids;
+    for (int rank = 0; rank < 2; ++rank) {
+        std::vector<std::string> env;
+        for (char** e = environ; *e; ++e)
+            env.emplace_back(*e);
+        env.push_back("RANK=" + std::to_string(rank));
+        env.push_back("WORLD_SIZE=2");
+        env.push_back("MASTER_ADDR=127.0.0.1");
+        env.push_back("MASTER_PORT=" + port);
+        env.push_back("OMP_NUM_THREADS=1");
+        env.push_back("IJEPA_TEST_RANK_OUT=" + (dir / ("rank" + std::to_string(rank) + ".pt")).string());
+        std::vector<std::string> args{"/proc/self/exe", "--gtest_filter=Distributed.TwoGlooRanksMatchOneProcess"};
+        std::vector<char*> argv, envp;
+        for (auto& a : args)
+            argv.push_back(a.data());
+        argv.push_back(nullptr);
+        for (auto& e : env)
+            envp.push_back(e.data());
+        envp.push_back(nullptr);
+        pid_t pid = 0;
+        ASSERT_EQ(::posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), envp.data()), 0);
+        pids.push_back(pid);
+    }
+    const auto single = train3(0, 8, nullptr); // meanwhile, one process with all 8 images
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
+    for (pid_t pid : pids) {
+        int status = -1;
+        while (::waitpid(pid, &status, WNOHANG) == 0) {
+            if (std::chrono::steady_clock::now() > deadline) {
+                ::kill(pid, SIGKILL);
+                ::waitpid(pid, &status, 0);
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a rank failed (status " << status << ")";
+    }
+    std::vector<torch::Tensor> rank0, rank1;
+    torch::load(rank0, (dir / "rank0.pt").string());
+    torch::load(rank1, (dir / "rank1.pt").string());
+    std::filesystem::remove_all(dir);
+    ASSERT_EQ(rank0.size(), single.size());
+    double worst = 0, ranks = 0, moved = 0;
+    for (std::size_t i = 0; i < single.size(); ++i) {
+        worst = std::max(worst, (rank0[i] - single[i]).abs().max().item<double>());
+        ranks = std::max(ranks, (rank0[i] - rank1[i]).abs().max().item<double>());
+    }
+    // The weights did move (3 AdamW steps at lr 1e-3), so the comparison means something.
+    torch::manual_seed(0);
+    IJepaModel initial(tinyConfig());
+    const auto start = weights(initial);
+    for (std::size_t i = 0; i < single.size(); ++i)
+        moved = std::max(moved, (start[i] - single[i]).abs().max().item<double>());
+    std::cout << "2 ranks vs 1 process: max |dw| " << worst << ", between ranks " << ranks << ", moved " << moved << "\n";
+    EXPECT_GT(moved, 1e-3);
+    EXPECT_LT(worst, 1e-5) << "2 ranks x 4 images vs 1 process x 8 images";
+    EXPECT_LT(ranks, 1e-7) << "the two ranks hold the same weights";
+}
+
+} // namespace
+} // namespace ijepa
