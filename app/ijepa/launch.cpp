@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -72,6 +73,9 @@ int launchLocalRanks(int nproc, const std::vector<std::string>& args)
             ::setenv("LOCAL_WORLD_SIZE", std::to_string(nproc).c_str(), 1);
             ::setenv("MASTER_ADDR", "127.0.0.1", 1);
             ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+            // The cores are shared among the ranks unless --threads or OMP_NUM_THREADS says otherwise.
+            const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+            ::setenv("OMP_NUM_THREADS", std::to_string(std::max(1L, cores / nproc)).c_str(), /*overwrite=*/0);
             std::vector<char*> argv;
             for (const auto& a : args)
                 argv.push_back(const_cast<char*>(a.c_str()));
