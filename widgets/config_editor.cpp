@@ -152,18 +152,21 @@ QWidget* ConfigEditor::addField(const ConfigEntry& entry)
 void ConfigEditor::setConfig(const Config& config)
 {
     m_updating = true;
-    for (const ConfigEntry& entry : configEntries(config)) {
-        QWidget* field = m_fields.value(QString::fromStdString(entry.section + "." + entry.key));
-        const QString text = QString::fromStdString(entry.value);
-        if (auto* box = qobject_cast<QCheckBox*>(field))
-            box->setChecked(text == "true");
-        else if (auto* combo = qobject_cast<QComboBox*>(field))
-            combo->setCurrentText(text);
-        else if (auto* edit = qobject_cast<QLineEdit*>(field))
-            edit->setText(text);
-    }
+    for (const ConfigEntry& entry : configEntries(config))
+        setFieldText(m_fields.value(QString::fromStdString(entry.section + "." + entry.key)),
+                     QString::fromStdString(entry.value));
     m_updating = false;
     rebuildFromFields();
+}
+
+void ConfigEditor::setFieldText(QWidget* field, const QString& text)
+{
+    if (auto* box = qobject_cast<QCheckBox*>(field))
+        box->setChecked(text == "true");
+    else if (auto* combo = qobject_cast<QComboBox*>(field))
+        combo->setCurrentText(text);
+    else if (auto* edit = qobject_cast<QLineEdit*>(field))
+        edit->setText(text);
 }
 
 QString ConfigEditor::value(const QString& key) const
@@ -180,14 +183,8 @@ QString ConfigEditor::value(const QString& key) const
 
 void ConfigEditor::setValue(const QString& key, const QString& text)
 {
-    QWidget* field = m_fields.value(key);
     m_updating = true;
-    if (auto* box = qobject_cast<QCheckBox*>(field))
-        box->setChecked(text == "true");
-    else if (auto* combo = qobject_cast<QComboBox*>(field))
-        combo->setCurrentText(text);
-    else if (auto* edit = qobject_cast<QLineEdit*>(field))
-        edit->setText(text);
+    setFieldText(m_fields.value(key), text);
     m_updating = false;
     rebuildFromFields();
 }

@@ -41,6 +41,7 @@ private:
     void rebuildFromFields();
     void showError(const QString& message);
     QWidget* addField(const ConfigEntry& entry);
+    static void setFieldText(QWidget* field, const QString& text);
 
     Config m_config;
     QMap<QString, QWidget*> m_fields; // "section.key" -> editor

@@ -26,17 +26,8 @@ namespace {
 
 Config tinyConfig()
 {
-    Config c;
-    c.data.crop_size = 32;
+    Config c = test::smallModelConfig();
     c.data.batch_size = 8;
-    c.mask.patch_size = 4;
-    c.mask.min_keep = 4;
-    c.meta.embed_dim = 64;
-    c.meta.depth = 2;
-    c.meta.num_heads = 2;
-    c.meta.pred_emb_dim = 32;
-    c.meta.pred_depth = 1;
-    validateConfig(c);
     return c;
 }
 
