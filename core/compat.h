@@ -6,6 +6,12 @@
 #include <torch/version.h>
 #include <ATen/ATen.h>
 #include <ATen/autocast_mode.h>
+#ifdef IJEPA_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
+#include <limits>
+#include <utility>
 
 #define IJEPA_TORCH_AT_LEAST(major, minor) \
     (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
@@ -58,6 +64,25 @@ private:
 };
 
 inline const char* torchVersion() { return TORCH_VERSION; }
+
+} // namespace ijepa::compat
+
+namespace ijepa::compat {
+
+// GPU memory held by tensors on CUDA device `index`, now and at its peak, in MiB (the caching
+// allocator's aggregate "allocated bytes"); NaN in builds without CUDA.
+inline std::pair<double, double> cudaMemoryMb(int index)
+{
+#ifdef IJEPA_WITH_CUDA
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(index));
+    const auto& allocated = stats.allocated_bytes[0]; // StatType::AGGREGATE
+    return {allocated.current / 1048576.0, allocated.peak / 1048576.0};
+#else
+    (void)index;
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    return {nan, nan};
+#endif
+}
 
 } // namespace ijepa::compat
 

@@ -20,6 +20,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 namespace ijepa {
 namespace {
@@ -289,6 +290,8 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
         r.stepMs = stepSeconds * 1000.0;
         r.imagesPerSecond = config.data.batch_size * (group ? group->worldSize() : 1) / emaStep;
         r.etaSeconds = emaStep * static_cast<double>(end - it - 1);
+        if (device.is_cuda())
+            std::tie(r.gpuMemoryMb, r.gpuPeakMemoryMb) = compat::cudaMemoryMb(device.has_index() ? device.index() : 0);
         if (diagnosticImages.defined() && ((it + 1) % options.diagnosticsEvery == 0 || it + 1 == end)) {
             torch::NoGradGuard noGrad;
             const auto features = model.targetEncoder->forward(diagnosticImages).mean(1).to(torch::kCPU, torch::kFloat32);
@@ -307,6 +310,10 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
             events->addScalar("throughput/img_per_s", it + 1, r.imagesPerSecond);
             events->addScalar("masks/context_patches", it + 1, static_cast<double>(r.contextSize));
             events->addScalar("masks/target_patches", it + 1, static_cast<double>(r.targetSize));
+            if (std::isfinite(r.gpuMemoryMb)) {
+                events->addScalar("memory/gpu_allocated_mb", it + 1, r.gpuMemoryMb);
+                events->addScalar("memory/gpu_peak_mb", it + 1, r.gpuPeakMemoryMb);
+            }
             events->flush();
         }
         if (events && options.renderMasks && options.imageEvery > 0 && it % options.imageEvery == 0) {

@@ -62,6 +62,8 @@ struct StepReport {
     double stepMs = 0;
     double rankMe = std::numeric_limits<double>::quiet_NaN();     // NaN on steps without diagnostics
     double featureStd = std::numeric_limits<double>::quiet_NaN();
+    double gpuMemoryMb = std::numeric_limits<double>::quiet_NaN();     // CUDA: allocated now (NaN on CPU)
+    double gpuPeakMemoryMb = std::numeric_limits<double>::quiet_NaN(); // CUDA: peak so far
 };
 
 enum class TrainStatus { Finished, MaxSteps, Stopped, Diverged };

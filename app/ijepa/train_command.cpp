@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
+#include <cstring>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -86,6 +88,9 @@ public:
         char line[256];
         std::snprintf(line, sizeof(line), "loss %.4f  lr %.2e  m %.4f  %.1f img/s  ETA %s", r.loss, r.lr, r.momentum,
                       r.imagesPerSecond, formatClock(r.etaSeconds).c_str());
+        if (std::isfinite(r.gpuMemoryMb)) // CUDA: memory held by tensors, peak in brackets
+            std::snprintf(line + std::strlen(line), sizeof(line) - std::strlen(line), "  GPU %.0f MiB (peak %.0f)",
+                          r.gpuMemoryMb, r.gpuPeakMemoryMb);
         std::string epoch = "epoch " + std::to_string(r.epoch) + "/" + std::to_string(m_epochs);
         std::string steps = std::to_string(r.stepInEpoch) + "/" + std::to_string(r.iterationsPerEpoch);
         if (m_tty) {

@@ -480,7 +480,9 @@ void MainWindow::onProgress(const QVector<StepReport>& steps, double residentMb)
     m_lossLabel->setText(tr("loss %1").arg(m_last.loss, 0, 'f', 4));
     m_speedLabel->setText(tr("%1 img/s").arg(m_last.imagesPerSecond, 0, 'f', 1));
     m_etaLabel->setText(tr("ETA %1").arg(duration(m_last.etaSeconds)));
-    m_memoryLabel->setText(tr("%1 MiB").arg(residentMb, 0, 'f', 0));
+    m_memoryLabel->setText(std::isfinite(m_last.gpuMemoryMb)
+                               ? tr("%1 MiB, GPU %2 MiB (peak %3)").arg(residentMb, 0, 'f', 0).arg(m_last.gpuMemoryMb, 0, 'f', 0).arg(m_last.gpuPeakMemoryMb, 0, 'f', 0)
+                               : tr("%1 MiB").arg(residentMb, 0, 'f', 0));
 }
 
 void MainWindow::onFinished(const TrainResult& result)
