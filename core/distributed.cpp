@@ -10,7 +10,13 @@
 #define IJEPA_COMPAT_C10D
 #include "compat.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 namespace ijepa {
 namespace {
@@ -28,6 +34,25 @@ std::optional<long> envInt(const char* name)
 }
 
 } // namespace
+
+int freeLocalPort()
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        const std::string reason = std::strerror(errno);
+        if (fd >= 0)
+            ::close(fd);
+        throw Error("cannot find a free port on 127.0.0.1: " + reason);
+    }
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
 
 std::optional<DistributedEnv> distributedEnvFromEnvironment()
 {

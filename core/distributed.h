@@ -24,6 +24,9 @@ struct DistributedEnv {
 // Throws ConfigError naming the variable for a malformed or inconsistent value.
 std::optional<DistributedEnv> distributedEnvFromEnvironment();
 
+// A TCP port on 127.0.0.1 that is free now (for a local rendezvous); throws Error if none is.
+int freeLocalPort();
+
 // A c10d process group (PyTorch's distributed engine): TCPStore rendezvous at MASTER_ADDR:PORT,
 // then ProcessGroupGloo (CPU tensors; also CUDA tensors through host copies) or ProcessGroupNCCL
 // for CUDA when this LibTorch has it. Every collective waits at most `timeout`; a failure (a rank

@@ -58,6 +58,28 @@ void IJepaModel::syncTargetEncoder()
         dst[i].copy_(src[i]);
 }
 
+std::vector<torch::Tensor> IJepaModel::stateTensors() const
+{
+    std::vector<torch::Tensor> state;
+    for (const torch::nn::Module* module : {static_cast<const torch::nn::Module*>(encoder.get()),
+                                            static_cast<const torch::nn::Module*>(predictor.get()),
+                                            static_cast<const torch::nn::Module*>(targetEncoder.get())}) {
+        for (const auto& p : module->parameters())
+            state.push_back(p.detach());
+        for (const auto& b : module->buffers())
+            state.push_back(b);
+    }
+    return state;
+}
+
+std::vector<torch::Tensor> IJepaModel::trainableParameters() const
+{
+    auto params = encoder->parameters();
+    for (const auto& p : predictor->parameters())
+        params.push_back(p);
+    return params;
+}
+
 std::vector<ParamGroup> IJepaModel::paramGroups() const
 {
     std::vector<ParamGroup> groups(4);

@@ -31,6 +31,10 @@ struct IJepaModel {
     void updateTargetEncoder(double momentum);
     // Makes the target encoder an exact copy of the context encoder.
     void syncTargetEncoder();
+    // Parameters and buffers of all three networks (detached; what data parallel broadcasts).
+    std::vector<torch::Tensor> stateTensors() const;
+    // Parameters of the context encoder and predictor, the ones the optimiser trains.
+    std::vector<torch::Tensor> trainableParameters() const;
 };
 
 struct StepStats {

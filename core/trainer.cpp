@@ -152,23 +152,11 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     std::vector<torch::Tensor> trainable;
     if (group) {
         // Every rank starts from rank 0's weights (and target encoder).
-        std::vector<torch::Tensor> state;
-        for (auto* module : {static_cast<torch::nn::Module*>(model.encoder.get()),
-                             static_cast<torch::nn::Module*>(model.predictor.get()),
-                             static_cast<torch::nn::Module*>(model.targetEncoder.get())}) {
-            for (const auto& p : module->parameters())
-                state.push_back(p.detach());
-            for (const auto& b : module->buffers())
-                state.push_back(b);
-        }
         {
             torch::NoGradGuard noGrad;
-            group->broadcast(state, 0);
+            group->broadcast(model.stateTensors(), 0);
         }
-        for (const auto& p : model.encoder->parameters())
-            trainable.push_back(p);
-        for (const auto& p : model.predictor->parameters())
-            trainable.push_back(p);
+        trainable = model.trainableParameters();
         observer.message("data parallel: rank " + std::to_string(group->rank()) + " of " +
                          std::to_string(group->worldSize()) + " (" + group->backend() + "), " +
                          std::to_string(loader.batchesPerEpoch()) + " batches per epoch per rank");

@@ -312,10 +312,10 @@ QVector<QColor> EmbeddingBrowser::overlayFor(int image) const
             return colours;
         // Colours span the selected image's own range of similarities (its least similar patch
         // is dark, the clicked patch itself, 1, is red), the same scale for every neighbour.
-        const double lo = patchSimilarities(m_selected).min().item<double>();
         const auto a = sims.contiguous();
+        const auto acc = a.accessor<float, 1>();
         for (int i = 0; i < a.size(0); ++i)
-            colours.push_back(heat((a[i].item<double>() - lo) / std::max(1e-6, 1.0 - lo)));
+            colours.push_back(heat((acc[i] - m_heatLow) / std::max(1e-6, 1.0 - m_heatLow)));
         return colours;
     }
     return {};
@@ -337,6 +337,8 @@ void EmbeddingBrowser::refreshNeighbours()
         const int l = m_set.labels.value(i, -1);
         return l >= 0 && l < m_set.classes.size() ? m_set.classes[l] : (l >= 0 ? QString::number(l) : QString());
     };
+    const auto ownSims = patchSimilarities(m_selected);
+    m_heatLow = ownSims.defined() ? ownSims.min().item<double>() : 0.0; // one scale for every heat map
     m_canvas->setOverlay(overlayFor(m_selected), m_mode == Mode::Patches ? m_patch : -1);
     QString caption = tr("%1 %2").arg(m_set.names.value(m_selected), label(m_selected));
     if (m_mode == Mode::Patches)
@@ -345,7 +347,7 @@ void EmbeddingBrowser::refreshNeighbours()
                        .arg(m_patch)
                        .arg(m_patch / std::max(1, m_set.gridW))
                        .arg(m_patch % std::max(1, m_set.gridW))
-                       .arg(patchSimilarities(m_selected).min().item<double>(), 0, 'f', 3);
+                       .arg(m_heatLow, 0, 'f', 3);
     m_caption->setText(caption);
     m_neighbourList->clear();
     for (const auto& hit : m_hits) {

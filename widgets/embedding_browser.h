@@ -104,6 +104,7 @@ private:
     int m_selected = -1;
     int m_patch = -1;
     int m_k = 8;
+    double m_heatLow = 0; // the selected image's lowest patch similarity: dark in every heat map
     Mode m_mode = Mode::Images;
 
     QLabel* m_header;

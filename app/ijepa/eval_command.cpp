@@ -67,7 +67,8 @@ struct Featurizer {
     std::string what;
 };
 
-Featurizer makeFeaturizer(const FeatureOptions& o)
+// keepPatches: also the patch tokens (encoders only).
+Featurizer makeFeaturizer(const FeatureOptions& o, bool keepPatches = false)
 {
     if (o.threads > 0)
         at::set_num_threads(o.threads);
@@ -76,6 +77,8 @@ Featurizer makeFeaturizer(const FeatureOptions& o)
         throw ConfigError("choose exactly one of --checkpoint, --pixels, --random-init");
     Config config = o.config.path.empty() ? Config{} : o.config.load();
     if (o.pixels) {
+        if (keepPatches)
+            throw ConfigError("--patches needs an encoder: --checkpoint or --random-init");
         const int crop = o.config.path.empty() ? 32 : config.data.crop_size;
         return {[crop, q = o.quiet](const ImageSource& s, const std::string& name) {
                     return pixelEmbeddings(s, crop, progressBar("pixels " + name, q));
@@ -97,8 +100,8 @@ Featurizer makeFeaturizer(const FeatureOptions& o)
         what = std::string(o.context ? "context" : "target") + " encoder of " + o.checkpoint;
     }
     const int crop = config.data.crop_size;
-    return {[encoder, crop, q = o.quiet](const ImageSource& s, const std::string& name) mutable {
-                return embedImages(encoder, s, crop, false, 256, progressBar("embed " + name, q));
+    return {[encoder, crop, keepPatches, q = o.quiet](const ImageSource& s, const std::string& name) mutable {
+                return embedImages(encoder, s, crop, keepPatches, 256, progressBar("embed " + name, q));
             },
             what};
 }
@@ -165,19 +168,9 @@ struct EmbedOptions {
 void runEmbed(const EmbedOptions& o)
 {
     auto source = limitSource(openSpec(o.data), o.limit);
-    Embeddings e;
-    if (o.patches) {
-        if (o.features.checkpoint.empty())
-            throw ConfigError("--patches needs --checkpoint");
-        Config config = o.features.config.path.empty() ? Config{} : o.features.config.load();
-        auto loaded = loadEncoder(o.features.checkpoint, o.features.config.path.empty() ? nullptr : &config,
-                                  o.features.context);
-        e = embedImages(loaded.encoder, *source, loaded.config.data.crop_size, true, 256,
-                        progressBar("embed", o.features.quiet));
+    const Embeddings e = makeFeaturizer(o.features, o.patches).embed(*source, "");
+    if (o.patches)
         writeNpy(e.patches, o.out + ".patches.npy");
-    } else {
-        e = makeFeaturizer(o.features).embed(*source, "");
-    }
     reportSkipped(e);
     writeNpy(e.features, o.out + ".npy");
     writeNpy(e.labels, o.out + ".labels.npy");

@@ -2,11 +2,10 @@
 // variables and supervises them.
 #include "commands.h"
 
+#include "distributed.h"
 #include "errors.h"
 
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,22 +25,6 @@ extern "C" void onLauncherSignal(int sig)
     g_forward = sig;
 }
 
-int freePort()
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-        throw Error(std::string("--nproc: cannot find a free port on 127.0.0.1: ") + std::strerror(errno));
-    const int port = ntohs(addr.sin_port);
-    ::close(fd);
-    return port;
-}
-
 std::string describe(int status)
 {
     if (WIFEXITED(status))
@@ -55,7 +38,7 @@ std::string describe(int status)
 
 int launchLocalRanks(int nproc, const std::vector<std::string>& args)
 {
-    const int port = freePort();
+    const int port = freeLocalPort();
     std::cerr << "train: starting " << nproc << " processes (c10d rendezvous at 127.0.0.1:" << port << ")\n";
     std::signal(SIGINT, onLauncherSignal);
     std::signal(SIGTERM, onLauncherSignal);

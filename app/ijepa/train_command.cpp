@@ -1,4 +1,3 @@
-#include "augment.h"
 #include "commands.h"
 #include "compat.h"
 #include "errors.h"
@@ -209,11 +208,7 @@ void runTrain(const TrainCliOptions& o)
     // first images of the folder.
     t.diagnosticsEvery = o.diagnosticsEvery;
     t.diagnostics = limitSource(o.data == "fashion-mnist" ? openFashionMnist("test") : data, 512);
-    const int grid = t.config.gridSize();
-    t.renderMasks = [grid](const Batch& batch, int& h, int& w) {
-        const int n = static_cast<int>(std::min<std::int64_t>(8, batch.images.size(0)));
-        return maskGridPng(batch.masks, grid, grid, n, denormalizeToUint8(batch.images.slice(0, 0, n)), h, w);
-    };
+    t.renderMasks = batchMaskRenderer(t.config.gridSize());
 
     const auto size = t.config.encoderSize();
     if (!quiet)

@@ -1,6 +1,5 @@
 #include "main_window.h"
 
-#include <augment.h>
 #include <checkpoint.h>
 #include <embeddings.h>
 #include <errors.h>
@@ -412,11 +411,7 @@ void MainWindow::startTraining()
     o.diagnostics = limitSource(m_heldOut, 512);
     o.diagnosticsEvery = 20;
     o.checkpointEvery = 200;
-    const int grid = o.config.gridSize();
-    o.renderMasks = [grid](const Batch& batch, int& h, int& w) {
-        const int n = static_cast<int>(std::min<std::int64_t>(8, batch.images.size(0)));
-        return maskGridPng(batch.masks, grid, grid, n, denormalizeToUint8(batch.images.slice(0, 0, n)), h, w);
-    };
+    o.renderMasks = batchMaskRenderer(o.config.gridSize());
     const QString latest = m_runDir.isEmpty() ? QString() : QString::fromStdString(latestCheckpointPath(m_runDir.toStdString(), o.config));
     if (!m_resumeFrom.isEmpty() && m_resumeFrom == latest) {
         o.outDir = m_runDir.toStdString(); // continue the stopped run in its own folder

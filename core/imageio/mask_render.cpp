@@ -1,5 +1,6 @@
 #include "mask_render.h"
 
+#include "augment.h"
 #include "errors.h"
 
 #include <opencv2/imgcodecs.hpp>
@@ -71,6 +72,14 @@ std::string maskGridPng(const MaskBatch& batch, int gridH, int gridW, int maxIma
     height = canvas.rows;
     width = canvas.cols;
     return {png.begin(), png.end()};
+}
+
+std::function<std::string(const Batch&, int& height, int& width)> batchMaskRenderer(int grid)
+{
+    return [grid](const Batch& batch, int& height, int& width) {
+        const int n = static_cast<int>(std::min<std::int64_t>(8, batch.images.size(0)));
+        return maskGridPng(batch.masks, grid, grid, n, denormalizeToUint8(batch.images.slice(0, 0, n)), height, width);
+    };
 }
 
 } // namespace ijepa

@@ -1,7 +1,9 @@
 #pragma once
 
+#include "data_loader.h"
 #include "multiblock_masks.h"
 
+#include <functional>
 #include <string>
 
 namespace ijepa {
@@ -15,5 +17,9 @@ void writeMaskGrid(const MaskBatch& batch, int gridH, int gridW, const std::stri
 // The same grid, PNG-encoded in memory (for TensorBoard); height and width of the PNG out.
 std::string maskGridPng(const MaskBatch& batch, int gridH, int gridW, int maxImages, const torch::Tensor& images,
                         int& height, int& width);
+
+// For TrainerOptions::renderMasks: the first 8 images of a (normalised) training batch with their
+// masks on a grid x grid patch grid, as maskGridPng.
+std::function<std::string(const Batch&, int& height, int& width)> batchMaskRenderer(int grid);
 
 } // namespace ijepa

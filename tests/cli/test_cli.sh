@@ -81,7 +81,7 @@ set +e; wait "$launcher"; rc=$?; set -e
 [ $(( $(date +%s) - start )) -lt 30 ] || fail "the other rank took more than 30 s to end"
 grep -q "rank 1 was killed by signal 9" "$tmp/ddp2.log" || fail "no message about the dead rank: $(cat "$tmp/ddp2.log")"
 # embed / eval: features from the checkpoint just trained, read back by NumPy; baselines; errors.
-"$bin" embed --checkpoint "$tmp/run/jepa-latest.pth.tar" --data fashion-mnist:test --limit 50 --out "$tmp/emb" -q >/dev/null
+"$bin" embed --checkpoint "$tmp/run/jepa-latest.pth.tar" --data fashion-mnist:test --limit 50 --out "$tmp/emb" --patches -q >/dev/null
 /usr/bin/python3 - "$tmp/emb" <<'PY' || fail "embed .npy files"
 import sys, numpy as np
 f = np.load(sys.argv[1] + ".npy"); l = np.load(sys.argv[1] + ".labels.npy")
@@ -89,7 +89,11 @@ assert f.shape == (50, 64) and f.dtype == np.float32, (f.shape, f.dtype)
 assert l.shape == (50,) and l[0] == 9 and l[1] == 2, l[:2]
 assert len(open(sys.argv[1] + ".files.txt").read().split()) == 50
 assert np.isfinite(f).all()
+p = np.load(sys.argv[1] + ".patches.npy")  # 8x8 patch tokens; the features are their mean
+assert p.shape == (50, 64, 64), p.shape
+assert np.abs(p.mean(1) - f).max() < 1e-5
 PY
+expect_error "needs an encoder" "$bin" embed --pixels --patches --out "$tmp/x" -q
 # Embedding Projector export: 50 rows, a metadata header, a 8x8 sprite of 64-pixel thumbnails.
 "$bin" embed --checkpoint "$tmp/run/jepa-latest.pth.tar" --data fashion-mnist:test --limit 50 --out "$tmp/emb2" \
   --projector "$tmp/proj" -q >/dev/null || fail "embed --projector"

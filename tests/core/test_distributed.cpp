@@ -7,10 +7,8 @@
 #include <ijepa_model.h>
 #include <multiblock_masks.h>
 
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,13 +29,11 @@ Config tinyConfig()
     return c;
 }
 
-std::vector<torch::Tensor> weights(IJepaModel& m)
+std::vector<torch::Tensor> weights(const IJepaModel& m)
 {
     std::vector<torch::Tensor> out;
-    for (auto* module : {static_cast<torch::nn::Module*>(m.encoder.get()), static_cast<torch::nn::Module*>(m.predictor.get()),
-                         static_cast<torch::nn::Module*>(m.targetEncoder.get())})
-        for (const auto& p : module->parameters())
-            out.push_back(p.detach().clone());
+    for (const auto& t : m.stateTensors())
+        out.push_back(t.clone());
     return out;
 }
 
@@ -50,20 +46,10 @@ std::vector<torch::Tensor> train3(int from, int count, ProcessGroup* group)
     torch::manual_seed(group && group->rank() == 1 ? 99 : 0);
     IJepaModel model(config);
     AdamW optimizer(model.paramGroups());
-    std::vector<torch::Tensor> trainable;
-    for (const auto& p : model.encoder->parameters())
-        trainable.push_back(p);
-    for (const auto& p : model.predictor->parameters())
-        trainable.push_back(p);
-    if (group) {
-        std::vector<torch::Tensor> state;
-        for (auto* module : {static_cast<torch::nn::Module*>(model.encoder.get()),
-                             static_cast<torch::nn::Module*>(model.predictor.get()),
-                             static_cast<torch::nn::Module*>(model.targetEncoder.get())})
-            for (const auto& p : module->parameters())
-                state.push_back(p.detach());
+    const std::vector<torch::Tensor> trainable = model.trainableParameters();
+    if (group) { // as the trainer: every rank starts from rank 0's weights
         torch::NoGradGuard noGrad;
-        group->broadcast(state, 0);
+        group->broadcast(model.stateTensors(), 0);
     }
     const MaskSampler sampler(config.mask, config.gridSize(), config.gridSize(), 7);
     torch::manual_seed(123);
@@ -76,20 +62,6 @@ std::vector<torch::Tensor> train3(int from, int count, ProcessGroup* group)
                         : std::function<void()>());
     }
     return weights(model);
-}
-
-int freePort()
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    const int port = ntohs(addr.sin_port);
-    ::close(fd);
-    return port;
 }
 
 TEST(Distributed, EnvironmentIsReadAndChecked)
@@ -132,7 +104,7 @@ TEST(Distributed, TwoGlooRanksMatchOneProcess)
     }
     const auto dir = std::filesystem::temp_directory_path() / ("ijepa-ddp-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
-    const std::string port = std::to_string(freePort());
+    const std::string port = std::to_string(freeLocalPort());
     std::vector<pid_t> pids;
     for (int rank = 0; rank < 2; ++rank) {
         std::vector<std::string> env;
