@@ -57,6 +57,7 @@ public:
 
     void stepDone(const StepReport& report) override
     {
+        m_worker.m_iteration = report.iteration;
         m_pending.push_back(report);
         if (m_sinceFlush.elapsed() >= kUpdateIntervalMs || report.iteration == report.totalIterations)
             flush();

@@ -42,6 +42,8 @@ public:
     void requestEncoder(); // encoderReady follows after the current step
     bool isRunning() const { return m_running.load(); }
     bool isPaused() const { return m_paused.load(); }
+    // The last step the training thread finished (its reports may still be on their way).
+    qint64 iteration() const { return m_iteration.load(); }
     // Waits up to `msecs` for the thread to end (for shutdown and tests; the UI never calls it).
     bool wait(int msecs);
 
@@ -64,6 +66,7 @@ private:
     std::atomic_bool m_stop{false};
     std::atomic_bool m_paused{false};
     std::atomic_bool m_wantEncoder{false};
+    std::atomic<qint64> m_iteration{0};
     std::mutex m_mutex;
     std::condition_variable m_wake;
 };
