@@ -53,6 +53,9 @@ private Q_SLOTS:
         // Pause: no more steps arrive until resumed.
         window.togglePause();
         QTRY_VERIFY_WITH_TIMEOUT(paused.count() >= 1 && paused.last()[0].toBool(), 30000);
+        // The spy hears pausedChanged on the worker thread; the last report, posted just before it,
+        // may still be queued for the window: deliver it before taking the count.
+        QCoreApplication::processEvents();
         const qint64 atPause = window.stepsSeen();
         QTest::qWait(1500);
         QCOMPARE(window.stepsSeen(), atPause);
