@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs `ijepa bench` and the reference step (bench/reference_bench.py) on the same machine, same
-# config and thread count, interleaved, and prints the throughput ratio (ours / reference).
+# config and thread count, interleaved, and prints the throughput ratio (ours / reference): of the
+# medians, and per round (each round runs both back to back, so it shares the machine's state).
 # Usage: bench/compare.sh REFERENCE_CHECKOUT [CONFIG] [THREADS] [STEPS] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,5 +15,7 @@ done
 python3 - "${ours[*]}" "${theirs[*]}" <<'PY'
 import sys, statistics as s
 o = [float(x) for x in sys.argv[1].split()]; t = [float(x) for x in sys.argv[2].split()]
-print(f"ijepa {s.median(o):.1f} img/s, reference {s.median(t):.1f} img/s (medians of {len(o)}): ratio {s.median(o)/s.median(t):.2f}x")
+r = [a / b for a, b in zip(o, t)]
+print(f"ijepa {s.median(o):.1f} img/s, reference {s.median(t):.1f} img/s (medians of {len(o)}): ratio {s.median(o)/s.median(t):.2f}x; "
+      f"per round {' '.join(f'{x:.2f}' for x in r)}, median {s.median(r):.2f}x, worst {min(r):.2f}x")
 PY

@@ -16,6 +16,14 @@
 #define IJEPA_TORCH_AT_LEAST(major, minor) \
     (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
+// LibTorch before 2.1 has no scaled_dot_product_attention: where the build links a BLAS (Debian's
+// 1.13), core/attention.cpp computes CPU attention with direct GEMM calls instead.
+#if defined(IJEPA_WITH_BLAS) && !IJEPA_TORCH_AT_LEAST(2, 1)
+#define IJEPA_BLAS_ATTENTION 1
+#else
+#define IJEPA_BLAS_ATTENTION 0
+#endif
+
 namespace ijepa::compat {
 
 // Fused attention (softmax(q k^T * scale) v) where the LibTorch has it, the explicit form otherwise.

@@ -1,6 +1,12 @@
 #include "ijepa_model.h"
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
+
+#include <algorithm>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace ijepa {
 namespace {
@@ -119,19 +125,70 @@ void IJepaModel::updateTargetEncoder(double momentum)
     at::_foreach_add_(target, online, 1.0 - momentum);
 }
 
+namespace {
+
+// Loss of the step on images [from, to) of the batch, weighted by their share of it.
+torch::Tensor partialLoss(IJepaModel& model, const torch::Tensor& images, const MaskBatch& masks, int64_t from,
+                          int64_t to)
+{
+    const MaskBatch part{masks.enc.slice(1, from, to), masks.pred.slice(1, from, to)};
+    const auto x = images.slice(0, from, to);
+    auto h = model.targets(x, part);
+    auto z = model.predictions(x, part);
+    return torch::smooth_l1_loss(z, h, at::Reduction::Mean, /*beta=*/1.0) *
+           (static_cast<double>(to - from) / static_cast<double>(images.size(0)));
+}
+
+} // namespace
+
 StepStats trainStep(IJepaModel& model, AdamW& optimizer, const torch::Tensor& images, const MaskBatch& masks,
                     double lr, double weightDecay, double momentum, const std::function<void()>& afterBackward)
 {
-    auto h = model.targets(images, masks);
-    auto z = model.predictions(images, masks);
-    auto loss = torch::smooth_l1_loss(z, h, at::Reduction::Mean, /*beta=*/1.0);
+    const int64_t batch = images.size(0);
+    const int64_t chunks = images.is_cuda() ? 1 : std::min<int64_t>(at::get_num_threads(), batch);
     optimizer.zeroGrad();
-    loss.backward();
+    double loss = 0;
+    if (chunks == 1) {
+        auto l = partialLoss(model, images, masks, 0, batch);
+        l.backward();
+        loss = l.item<double>();
+    } else {
+        // On CPU the batch is split into one slice per intra-op thread; each thread runs its
+        // slice's forward and backward single-threaded (independent sequences of ops scale far
+        // better than splitting every small op over threads). The loss is the same mean, and the
+        // slices' gradients are summed in a fixed order, so the step is deterministic.
+        std::vector<torch::Tensor> params;
+        for (const auto& p : model.trainableParameters())
+            if (p.requires_grad())
+                params.push_back(p);
+        std::vector<std::vector<torch::Tensor>> grads(chunks);
+        std::vector<double> losses(chunks);
+        at::parallel_for(0, chunks, 1, [&](int64_t first, int64_t last) {
+#ifdef _OPENMP
+            omp_set_num_threads(1); // this thread's BLAS calls and ATen loops stay on this thread
+#endif
+            for (int64_t c = first; c < last; ++c) {
+                auto l = partialLoss(model, images, masks, batch * c / chunks, batch * (c + 1) / chunks);
+                grads[c] = torch::autograd::grad({l}, params, {}, /*retain_graph=*/false, /*create_graph=*/false,
+                                                 /*allow_unused=*/true);
+                losses[c] = l.item<double>();
+            }
+        });
+        for (size_t i = 0; i < params.size(); ++i) {
+            torch::Tensor sum;
+            for (int64_t c = 0; c < chunks; ++c)
+                if (grads[c][i].defined())
+                    sum = sum.defined() ? sum + grads[c][i] : grads[c][i];
+            params[i].mutable_grad() = sum;
+        }
+        for (double l : losses)
+            loss += l;
+    }
     if (afterBackward)
         afterBackward();
     optimizer.step(lr, weightDecay);
     model.updateTargetEncoder(momentum);
-    return {loss.item<double>(), masks.enc.size(2), masks.pred.size(2)};
+    return {loss, masks.enc.size(2), masks.pred.size(2)};
 }
 
 int64_t parameterCount(const torch::nn::Module& module, bool trainableOnly)

@@ -1,6 +1,6 @@
 #include "vision_transformer.h"
 
-#include "compat.h"
+#include "attention.h"
 
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/init.h>
@@ -87,10 +87,7 @@ AttentionImpl::AttentionImpl(int dim, int numHeads)
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x)
 {
-    const auto B = x.size(0), N = x.size(1), C = x.size(2);
-    auto parts = qkv(x).reshape({B, N, 3, numHeads, C / numHeads}).permute({2, 0, 3, 1, 4}).unbind(0);
-    auto out = compat::attention(parts[0], parts[1], parts[2], scale);
-    return proj(out.transpose(1, 2).reshape({B, N, C}));
+    return proj(selfAttention(qkv(x), numHeads, scale));
 }
 
 BlockImpl::BlockImpl(int dim, int numHeads, double mlpRatio)

@@ -1,4 +1,6 @@
 #include "checkpoint.h"
+#include "attention.h"
+#include "compat.h"
 #include "ijepa_model.h"
 #include "test_support.h"
 
@@ -118,4 +120,73 @@ TEST(Model, TrainingLowersTheLossOnAFixedBatch)
     for (int i = 0; i < 15; ++i)
         last = trainStep(model, opt, images, masks, 1e-3, 0.04, 0.996).loss;
     EXPECT_LT(last, 0.8 * first);
+}
+
+TEST(Model, SplitBatchStepMatchesTheWholeBatchStep)
+{
+    // On CPU a step splits the batch over the intra-op threads (here 7 images as 2 + 2 + 3); the
+    // result must be the whole-batch step's up to float rounding.
+    const int threadsBefore = at::get_num_threads();
+    Config c = smallModelConfig();
+    MaskSampler sampler(c.mask, 8, 8, 5);
+    std::vector<MaskBatch> masks{sampler.sample(7), sampler.sample(7)};
+    torch::manual_seed(3);
+    const auto images = torch::randn({7, 3, 32, 32});
+    auto run = [&](int threads) {
+        at::set_num_threads(threads);
+        torch::manual_seed(0);
+        auto model = std::make_unique<IJepaModel>(c);
+        AdamW opt(model->paramGroups());
+        std::vector<double> losses;
+        for (const auto& m : masks)
+            losses.push_back(trainStep(*model, opt, images, m, 1e-3, 0.04, 0.996).loss);
+        return std::make_pair(std::move(model), losses);
+    };
+    auto [whole, wholeLosses] = run(1);
+    auto [split, splitLosses] = run(3);
+    EXPECT_EQ(at::get_num_threads(), 3);
+    at::set_num_threads(threadsBefore);
+    for (size_t i = 0; i < wholeLosses.size(); ++i)
+        EXPECT_NEAR(splitLosses[i], wholeLosses[i], 1e-6) << "step " << i;
+    const auto a = whole->stateTensors(), b = split->stateTensors();
+    ASSERT_EQ(a.size(), b.size());
+    double worst = 0;
+    for (size_t i = 0; i < a.size(); ++i)
+        worst = std::max(worst, maxAbsDiff(a[i], b[i]));
+    EXPECT_LT(worst, 1e-5);
+    EXPECT_GT(maxAbsDiff(a[1], IJepaModel(c).stateTensors()[1]), 1e-4) << "the steps moved the weights";
+}
+
+TEST(Attention, KernelMatchesTheExplicitFormulaForwardAndBackward)
+{
+#if !IJEPA_TORCH_AT_LEAST(2, 1)
+    EXPECT_TRUE(blasAttentionAvailable()) << "LibTorch < 2.1 without the BLAS attention kernel: CMake found no BLAS";
+#endif
+    const int threadsBefore = at::get_num_threads();
+    struct Shape {
+        int64_t batch, tokens, dim, heads;
+    };
+    for (int threads : {1, 2})
+        for (const Shape s : {Shape{3, 64, 192, 3}, Shape{5, 22, 96, 3}, Shape{2, 1, 64, 2}, Shape{4, 13, 48, 4}}) {
+            at::set_num_threads(threads);
+            torch::manual_seed(s.tokens);
+            const double scale = 1.0 / std::sqrt(static_cast<double>(s.dim / s.heads));
+            auto qkv = torch::randn({s.batch, s.tokens, 3 * s.dim}, torch::requires_grad());
+            const auto gradOut = torch::randn({s.batch, s.tokens, s.dim});
+            auto out = selfAttention(qkv, s.heads, scale);
+            out.backward(gradOut);
+            // The same in double precision, written out.
+            auto qkv64 = qkv.detach().to(torch::kDouble).requires_grad_();
+            auto p = qkv64.reshape({s.batch, s.tokens, 3, s.heads, s.dim / s.heads}).permute({2, 0, 3, 1, 4});
+            auto attn = (torch::matmul(p[0], p[1].transpose(-2, -1)) * scale).softmax(-1);
+            auto expected = torch::matmul(attn, p[2]).transpose(1, 2).reshape({s.batch, s.tokens, s.dim});
+            expected.backward(gradOut.to(torch::kDouble));
+            const std::string where = std::to_string(s.batch) + "x" + std::to_string(s.tokens) + "x" +
+                                      std::to_string(s.dim) + "/" + std::to_string(s.heads) + ", " +
+                                      std::to_string(threads) + " threads";
+            EXPECT_LT(maxAbsDiff(out, expected), 1e-5) << where;
+            EXPECT_LT(maxAbsDiff(qkv.grad(), qkv64.grad()), 1e-5) << where;
+            EXPECT_GT(qkv.grad().abs().max().item<double>(), 1e-2) << where;
+        }
+    at::set_num_threads(threadsBefore);
 }
