@@ -41,7 +41,7 @@ torch::Tensor PredictorImpl::forward(const torch::Tensor& context, const std::ve
     const int64_t batch = context.size(0) / numContext;
     const auto pos = predictor_pos_embed.expand({batch, -1, -1});
 
-    auto x = predictor_embed(context) + applyMasks(pos, contextMasks);
+    auto x = linear(predictor_embed, context) + applyMasks(pos, contextMasks);
     const int64_t contextTokens = x.size(1);
 
     auto targetPos = repeatInterleaveBatch(applyMasks(pos, targetMasks), batch, /*repeat=*/numContext);
@@ -51,7 +51,7 @@ torch::Tensor PredictorImpl::forward(const torch::Tensor& context, const std::ve
     for (const auto& block : *predictor_blocks)
         x = block->as<Block>()->forward(x);
     x = predictor_norm(x);
-    return predictor_proj(x.slice(1, contextTokens));
+    return linear(predictor_proj, x.slice(1, contextTokens));
 }
 
 } // namespace ijepa

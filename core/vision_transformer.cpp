@@ -52,6 +52,11 @@ torch::Tensor applyMasks(const torch::Tensor& x, const std::vector<torch::Tensor
     return torch::cat(gathered, 0);
 }
 
+torch::Tensor linear(const torch::nn::Linear& layer, const torch::Tensor& x)
+{
+    return torch::linear(x, layer->weight, layer->bias);
+}
+
 torch::Tensor repeatInterleaveBatch(const torch::Tensor& x, int64_t batch, int64_t repeat)
 {
     if (repeat == 1)
@@ -74,7 +79,7 @@ MlpImpl::MlpImpl(int dim, int hidden)
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x)
 {
-    return fc2(torch::gelu(fc1(x)));
+    return linear(fc2, torch::gelu(linear(fc1, x)));
 }
 
 AttentionImpl::AttentionImpl(int dim, int numHeads)
@@ -87,7 +92,7 @@ AttentionImpl::AttentionImpl(int dim, int numHeads)
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x)
 {
-    return proj(selfAttention(qkv(x), numHeads, scale));
+    return linear(proj, selfAttention(linear(qkv, x), numHeads, scale));
 }
 
 BlockImpl::BlockImpl(int dim, int numHeads, double mlpRatio)
@@ -111,7 +116,9 @@ PatchEmbedImpl::PatchEmbedImpl(int patchSize, int inChannels, int dim)
 
 torch::Tensor PatchEmbedImpl::forward(const torch::Tensor& x)
 {
-    return proj(x).flatten(2).transpose(1, 2);
+    // Contiguous tokens: the transposed view would make every tensor of the residual stream keep
+    // its layout, and each layer norm copy it.
+    return proj(x).flatten(2).transpose(1, 2).contiguous();
 }
 
 VisionTransformerImpl::VisionTransformerImpl(const VisionTransformerOptions& opts)

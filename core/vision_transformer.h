@@ -22,6 +22,10 @@ void truncNormal_(torch::Tensor t, double std, double a = -2.0, double b = 2.0);
 // [len(masks) * B, K, D] (the reference's apply_masks).
 torch::Tensor applyMasks(const torch::Tensor& x, const std::vector<torch::Tensor>& masks);
 
+// layer(x) through ATen's linear, which folds the bias into the GEMM (addmm) for 3-D inputs as
+// PyTorch's F.linear does; the C++ frontend's Linear::forward runs a matmul and a separate add.
+torch::Tensor linear(const torch::nn::Linear& layer, const torch::Tensor& x);
+
 // Repeats each consecutive chunk of B rows `repeat` times (the reference's repeat_interleave_batch).
 torch::Tensor repeatInterleaveBatch(const torch::Tensor& x, int64_t batch, int64_t repeat);
 
