@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ clang pkg-config unzip
   libtorch-dev libopenblas0-openmp          # LibTorch 1.13 (CPU); OpenBLAS with OpenMP (else ~30x slower)
+  libblas-dev                               # links the CPU attention kernel to the BLAS LibTorch uses
   libyaml-cpp-dev libcli11-dev libspdlog-dev nlohmann-json3-dev zlib1g-dev
   libgtest-dev libgmock-dev
   libopencv-dev                             # image decoding (core/imageio)
