@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <atomic>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -127,6 +128,25 @@ void IJepaModel::updateTargetEncoder(double momentum)
 
 namespace {
 
+// True when a parallel region opened here is one that ATen sees (our OpenMP runtime is LibTorch's,
+// as with Debian's LibTorch and libgomp), so that ATen ops and BLAS inside it stay on their thread.
+// A LibTorch that bundles its own OpenMP runtime would start its own threads inside each of ours.
+bool sharesOpenMpWithTorch()
+{
+#ifdef _OPENMP
+    static const bool shared = [] {
+        std::atomic<bool> seen{true};
+#pragma omp parallel num_threads(2)
+        if (!at::in_parallel_region())
+            seen = false;
+        return seen.load();
+    }();
+    return shared;
+#else
+    return false;
+#endif
+}
+
 // Loss of the step on images [from, to) of the batch, weighted by their share of it.
 torch::Tensor partialLoss(IJepaModel& model, const torch::Tensor& images, const MaskBatch& masks, int64_t from,
                           int64_t to)
@@ -141,11 +161,18 @@ torch::Tensor partialLoss(IJepaModel& model, const torch::Tensor& images, const 
 
 } // namespace
 
+int64_t trainStepSlices(const torch::Tensor& images)
+{
+    if (!images.device().is_cpu() || !sharesOpenMpWithTorch())
+        return 1;
+    return std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), images.size(0)));
+}
+
 StepStats trainStep(IJepaModel& model, AdamW& optimizer, const torch::Tensor& images, const MaskBatch& masks,
                     double lr, double weightDecay, double momentum, const std::function<void()>& afterBackward)
 {
     const int64_t batch = images.size(0);
-    const int64_t chunks = images.is_cuda() ? 1 : std::min<int64_t>(at::get_num_threads(), batch);
+    const int64_t chunks = trainStepSlices(images);
     optimizer.zeroGrad();
     double loss = 0;
     if (chunks == 1) {

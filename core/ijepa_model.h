@@ -43,6 +43,11 @@ struct StepStats {
     int64_t targetSize = 0;  // patches per target block (mask-B)
 };
 
+// How many slices trainStep splits this batch into: one per intra-op thread on CPU (each thread
+// runs its slice's forward and backward single-threaded), 1 on GPU or where LibTorch's OpenMP
+// runtime is not ours.
+int64_t trainStepSlices(const torch::Tensor& images);
+
 // One I-JEPA iteration: smooth-L1 loss of predictions against targets, backward, AdamW step with
 // the scheduled lr and wd, then the EMA update of the target encoder.
 // `afterBackward` runs between backward and the optimiser step (data parallel: average gradients).

@@ -42,7 +42,8 @@ void runBench(const BenchOptions& o)
     std::cout << "bench: " << config.meta.model_name << " (" << size.embed_dim << "/" << size.depth << "/" << size.num_heads
               << "), crop " << config.data.crop_size << ", patch " << config.mask.patch_size << ", predictor "
               << config.meta.pred_emb_dim << "/" << config.meta.pred_depth << ", batch " << config.data.batch_size
-              << ", " << at::get_num_threads() << " threads, " << device << "\n";
+              << ", " << at::get_num_threads() << " threads (batch in " << trainStepSlices(images) << " slices), " << device
+              << "\n";
     using Clock = std::chrono::steady_clock;
     Clock::time_point start;
     double loss = 0;

@@ -144,7 +144,9 @@ TEST(Model, SplitBatchStepMatchesTheWholeBatchStep)
     };
     auto [whole, wholeLosses] = run(1);
     auto [split, splitLosses] = run(3);
-    EXPECT_EQ(at::get_num_threads(), 3);
+#if !IJEPA_TORCH_AT_LEAST(2, 1)
+    EXPECT_EQ(trainStepSlices(images), 3) << "Debian's LibTorch shares libgomp with the core: the step splits";
+#endif
     at::set_num_threads(threadsBefore);
     for (size_t i = 0; i < wholeLosses.size(); ++i)
         EXPECT_NEAR(splitLosses[i], wholeLosses[i], 1e-6) << "step " << i;
