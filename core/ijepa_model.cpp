@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -182,32 +184,49 @@ StepStats trainStep(IJepaModel& model, AdamW& optimizer, const torch::Tensor& im
     } else {
         // On CPU the batch is split into one slice per intra-op thread; each thread runs its
         // slice's forward and backward single-threaded (independent sequences of ops scale far
-        // better than splitting every small op over threads). The loss is the same mean, and the
-        // slices' gradients are summed in a fixed order, so the step is deterministic.
+        // better than splitting every small op over threads). The loss is the same mean. Each
+        // slice adds its gradients to the sum in slice order and drops them, so the step is
+        // deterministic and holds about one extra copy of the gradients, not one per thread.
         std::vector<torch::Tensor> params;
         for (const auto& p : model.trainableParameters())
             if (p.requires_grad())
                 params.push_back(p);
-        std::vector<std::vector<torch::Tensor>> grads(chunks);
+        std::vector<torch::Tensor> sum(params.size());
         std::vector<double> losses(chunks);
+        std::mutex mutex;
+        std::condition_variable turnChanged;
+        int64_t turn = 0;    // the slice whose gradients are added next
+        bool failed = false; // a slice threw: the others stop waiting for their turn
         at::parallel_for(0, chunks, 1, [&](int64_t first, int64_t last) {
 #ifdef _OPENMP
             omp_set_num_threads(1); // this thread's BLAS calls and ATen loops stay on this thread
 #endif
             for (int64_t c = first; c < last; ++c) {
-                auto l = partialLoss(model, images, masks, batch * c / chunks, batch * (c + 1) / chunks);
-                grads[c] = torch::autograd::grad({l}, params, {}, /*retain_graph=*/false, /*create_graph=*/false,
-                                                 /*allow_unused=*/true);
-                losses[c] = l.item<double>();
+                std::vector<torch::Tensor> grads;
+                try {
+                    auto l = partialLoss(model, images, masks, batch * c / chunks, batch * (c + 1) / chunks);
+                    losses[c] = l.item<double>();
+                    grads = torch::autograd::grad({l}, params, {}, /*retain_graph=*/false, /*create_graph=*/false,
+                                                  /*allow_unused=*/true);
+                } catch (...) {
+                    const std::lock_guard lock(mutex);
+                    failed = true;
+                    turnChanged.notify_all();
+                    throw;
+                }
+                std::unique_lock lock(mutex);
+                turnChanged.wait(lock, [&] { return turn == c || failed; });
+                if (failed)
+                    return; // at::parallel_for rethrows the failing slice's exception
+                for (size_t i = 0; i < params.size(); ++i)
+                    if (grads[i].defined())
+                        sum[i] = sum[i].defined() ? sum[i] + grads[i] : grads[i];
+                ++turn;
+                turnChanged.notify_all();
             }
         });
-        for (size_t i = 0; i < params.size(); ++i) {
-            torch::Tensor sum;
-            for (int64_t c = 0; c < chunks; ++c)
-                if (grads[c][i].defined())
-                    sum = sum.defined() ? sum + grads[c][i] : grads[c][i];
-            params[i].mutable_grad() = sum;
-        }
+        for (size_t i = 0; i < params.size(); ++i)
+            params[i].mutable_grad() = sum[i];
         for (double l : losses)
             loss += l;
     }

@@ -192,3 +192,25 @@ TEST(Attention, KernelMatchesTheExplicitFormulaForwardAndBackward)
         }
     at::set_num_threads(threadsBefore);
 }
+
+TEST(Model, AFailingSliceEndsTheStepWithItsError)
+{
+    // A bad mask index in one image makes that slice's gather throw; the step must rethrow it,
+    // whichever slice fails, instead of leaving the other slices waiting for their turn.
+    const int threadsBefore = at::get_num_threads();
+    at::set_num_threads(2);
+    Config c = smallModelConfig();
+    MaskSampler sampler(c.mask, 8, 8, 5);
+    torch::manual_seed(0);
+    IJepaModel model(c);
+    AdamW opt(model.paramGroups());
+    const auto images = torch::randn({4, 3, 32, 32});
+    for (int64_t image : {0, 3}) {
+        auto masks = sampler.sample(4);
+        masks.pred[0][image][0] = 999;
+        EXPECT_THROW(trainStep(model, opt, images, masks, 1e-3, 0.04, 0.996), c10::Error) << "image " << image;
+    }
+    const auto good = sampler.sample(4);
+    EXPECT_TRUE(std::isfinite(trainStep(model, opt, images, good, 1e-3, 0.04, 0.996).loss));
+    at::set_num_threads(threadsBefore);
+}
