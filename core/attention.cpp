@@ -1,14 +1,11 @@
 #include "attention.h"
 
 #include "compat.h"
+#include "parallel.h"
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <algorithm>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace ijepa {
 namespace {
@@ -39,18 +36,13 @@ void gemm(bool transA, bool transB, int m, int n, int k, float alpha, const floa
     sgemm_(transB ? "T" : "N", transA ? "T" : "N", &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc);
 }
 
-// Runs body(slice, head) for every (image, head) pair, spread over the intra-op threads. Inside
-// the parallel region each thread calls BLAS single-threaded (OpenBLAS would otherwise serialise
-// concurrent multi-threaded calls on its one buffer).
+// Runs body(slice, head) for every (image, head) pair, spread over the intra-op threads, each
+// calling BLAS single-threaded.
 template <typename Body>
 void forEachHead(int64_t batch, int64_t heads, int64_t flopsPerSlice, const Body& body)
 {
     const int64_t grain = std::max<int64_t>(1, 200000 / std::max<int64_t>(1, flopsPerSlice));
-    at::parallel_for(0, batch * heads, grain, [&](int64_t first, int64_t last) {
-#ifdef _OPENMP
-        if (at::in_parallel_region())
-            omp_set_num_threads(1);
-#endif
+    parallelForOnOwnThreads(0, batch * heads, grain, [&](int64_t first, int64_t last) {
         for (int64_t i = first; i < last; ++i)
             body(i / heads, i % heads);
     });

@@ -1,15 +1,12 @@
 #include "ijepa_model.h"
 
-#include <ATen/Parallel.h>
+#include "parallel.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <atomic>
 #include <condition_variable>
 #include <mutex>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace ijepa {
 namespace {
@@ -130,25 +127,6 @@ void IJepaModel::updateTargetEncoder(double momentum)
 
 namespace {
 
-// True when a parallel region opened here is one that ATen sees (our OpenMP runtime is LibTorch's,
-// as with Debian's LibTorch and libgomp), so that ATen ops and BLAS inside it stay on their thread.
-// A LibTorch that bundles its own OpenMP runtime would start its own threads inside each of ours.
-bool sharesOpenMpWithTorch()
-{
-#ifdef _OPENMP
-    static const bool shared = [] {
-        std::atomic<bool> seen{true};
-#pragma omp parallel num_threads(2)
-        if (!at::in_parallel_region())
-            seen = false;
-        return seen.load();
-    }();
-    return shared;
-#else
-    return false;
-#endif
-}
-
 // Loss of the step on images [from, to) of the batch, weighted by their share of it.
 torch::Tensor partialLoss(IJepaModel& model, const torch::Tensor& images, const MaskBatch& masks, int64_t from,
                           int64_t to)
@@ -183,8 +161,7 @@ StepStats trainStep(IJepaModel& model, AdamW& optimizer, const torch::Tensor& im
         loss = l.item<double>();
     } else {
         // On CPU the batch is split into one slice per intra-op thread; each thread runs its
-        // slice's forward and backward single-threaded (independent sequences of ops scale far
-        // better than splitting every small op over threads). The loss is the same mean. Each
+        // slice's forward and backward on its own (parallel.h). The loss is the same mean. Each
         // slice adds its gradients to the sum in slice order and drops them, so the step is
         // deterministic and holds about one extra copy of the gradients, not one per thread.
         std::vector<torch::Tensor> params;
@@ -197,10 +174,7 @@ StepStats trainStep(IJepaModel& model, AdamW& optimizer, const torch::Tensor& im
         std::condition_variable turnChanged;
         int64_t turn = 0;    // the slice whose gradients are added next
         bool failed = false; // a slice threw: the others stop waiting for their turn
-        at::parallel_for(0, chunks, 1, [&](int64_t first, int64_t last) {
-#ifdef _OPENMP
-            omp_set_num_threads(1); // this thread's BLAS calls and ATen loops stay on this thread
-#endif
+        parallelForOnOwnThreads(0, chunks, 1, [&](int64_t first, int64_t last) {
             for (int64_t c = first; c < last; ++c) {
                 std::vector<torch::Tensor> grads;
                 try {
