@@ -2,6 +2,7 @@
 
 #include "errors.h"
 
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef IJEPA_WITH_NCCL
@@ -66,6 +67,8 @@ std::optional<DistributedEnv> distributedEnvFromEnvironment()
     if (const char* addr = std::getenv("MASTER_ADDR"); addr && *addr)
         env.masterAddr = addr;
     env.masterPort = static_cast<int>(envInt("MASTER_PORT").value_or(29500));
+    if (const char* agent = std::getenv("TORCHELASTIC_USE_AGENT_STORE"); agent && std::string(agent) == "True")
+        env.agentStoreAttempt = static_cast<int>(envInt("TORCHELASTIC_RESTART_COUNT").value_or(0));
     if (env.worldSize < 1)
         throw ConfigError("environment variable WORLD_SIZE: must be at least 1");
     if (env.rank < 0 || env.rank >= env.worldSize)
@@ -91,11 +94,15 @@ ProcessGroup::ProcessGroup(const DistributedEnv& env, torch::Device device, std:
     try {
         c10d::TCPStoreOptions so;
         so.port = static_cast<std::uint16_t>(env.masterPort);
-        so.isServer = env.rank == 0;
+        so.isServer = env.rank == 0 && !env.agentStoreAttempt;
         so.numWorkers = env.worldSize;
         so.waitWorkers = true;
         so.timeout = timeout;
-        m->store = c10::make_intrusive<c10d::TCPStore>(env.masterAddr, so);
+        auto tcp = c10::make_intrusive<c10d::TCPStore>(env.masterAddr, so);
+        if (env.agentStoreAttempt)
+            m->store = c10::make_intrusive<c10d::PrefixStore>("/worker/attempt_" + std::to_string(*env.agentStoreAttempt), tcp);
+        else
+            m->store = tcp;
 #ifdef IJEPA_WITH_NCCL
         if (device.is_cuda()) {
             auto options = c10d::ProcessGroupNCCL::Options::create();

@@ -18,9 +18,14 @@ struct DistributedEnv {
     int localRank = 0;
     std::string masterAddr = "127.0.0.1";
     int masterPort = 29500;
+    // Under torchrun its agent already serves the TCPStore at MASTER_ADDR:MASTER_PORT
+    // (TORCHELASTIC_USE_AGENT_STORE=True): every rank joins it as a client, with its keys under
+    // the restart attempt's prefix (TORCHELASTIC_RESTART_COUNT), as torch.distributed does.
+    std::optional<int> agentStoreAttempt;
 };
 
-// Reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT; nullopt when WORLD_SIZE is unset.
+// Reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT and torchrun's
+// TORCHELASTIC_USE_AGENT_STORE / TORCHELASTIC_RESTART_COUNT; nullopt when WORLD_SIZE is unset.
 // Throws ConfigError naming the variable for a malformed or inconsistent value.
 std::optional<DistributedEnv> distributedEnvFromEnvironment();
 

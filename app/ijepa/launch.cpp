@@ -56,6 +56,7 @@ int launchLocalRanks(int nproc, const std::vector<std::string>& args)
             ::setenv("LOCAL_WORLD_SIZE", std::to_string(nproc).c_str(), 1);
             ::setenv("MASTER_ADDR", "127.0.0.1", 1);
             ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+            ::unsetenv("TORCHELASTIC_USE_AGENT_STORE"); // rank 0 serves this rendezvous itself
             // The cores are shared among the ranks unless --threads or OMP_NUM_THREADS says otherwise.
             const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
             ::setenv("OMP_NUM_THREADS", std::to_string(std::max(1L, cores / nproc)).c_str(), /*overwrite=*/0);

@@ -60,15 +60,24 @@ expect_error "optimization.lr" "${train[@]}" --data fashion-mnist --out "$tmp/r2
 expect_error "no checkpoint to resume" "${train[@]}" --data fashion-mnist --out "$tmp/r3" --resume
 expect_error "no CUDA device" "${train[@]}" --data fashion-mnist --out "$tmp/r2" --device cuda
 # Data parallel (c10d Gloo): 2 local ranks; only rank 0 writes; the checkpoint records world_size 2.
-ddp=("$bin" train --data fashion-mnist --limit 64 --nproc 2 --threads 1 data.batch_size=8 data.num_workers=1
-     data.crop_size=32 mask.patch_size=4 mask.min_keep=4 meta.embed_dim=64 meta.depth=2 meta.num_heads=2
-     meta.pred_emb_dim=32 meta.pred_depth=1)
+rank=("$bin" train --data fashion-mnist --limit 64 --threads 1 data.batch_size=8 data.num_workers=1
+      data.crop_size=32 mask.patch_size=4 mask.min_keep=4 meta.embed_dim=64 meta.depth=2 meta.num_heads=2
+      meta.pred_emb_dim=32 meta.pred_depth=1)
+ddp=("${rank[@]}" --nproc 2)
 "${ddp[@]}" --out "$tmp/ddp" --max-steps 3 >"$tmp/ddp.log" 2>&1 || { cat "$tmp/ddp.log"; fail "train --nproc 2"; }
 grep -q "rank 1 of 2 (gloo)" "$tmp/ddp.log" || fail "rank 1 did not join: $(cat "$tmp/ddp.log")"
 [ "$(grep -c 'reached --max-steps' "$tmp/ddp.log")" = 1 ] || fail "not exactly one rank reported: $(cat "$tmp/ddp.log")"
 [ "$(wc -l <"$tmp/ddp/jepa_r0.csv")" = 4 ] || fail "ddp CSV: $(cat "$tmp/ddp/jepa_r0.csv")"
 /usr/bin/python3 -c "import sys, torch; c = torch.load(sys.argv[1], map_location='cpu'); assert c['world_size'] == 2 and c['epoch'] == 0, c.keys()" \
   "$tmp/ddp/jepa-latest.pth.tar" || fail "ddp checkpoint world_size"
+# The same under PyTorch's own torchrun (Debian's python3-torch): its agent serves the c10d store
+# (TORCHELASTIC_USE_AGENT_STORE), so no rank may bind MASTER_PORT itself. `-r 1 -t 1`: the default
+# redirect setting of torch 1.13's launcher fails on Python 3.11.
+port=$(python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+/usr/bin/python3 -m torch.distributed.run --nproc_per_node 2 --master_port "$port" -r 1 -t 1 --log_dir "$tmp/trlog" \
+  --no_python "${rank[@]}" --max-steps 2 --out "$tmp/trun" >"$tmp/trun.log" 2>&1 || { cat "$tmp/trun.log"; fail "torchrun"; }
+grep -q "rank 1 of 2 (gloo)" "$tmp/trun.log" || fail "torchrun: rank 1 did not join: $(cat "$tmp/trun.log")"
+[ "$(wc -l <"$tmp/trun/jepa_r0.csv")" = 3 ] || fail "torchrun CSV: $(cat "$tmp/trun/jepa_r0.csv")"
 # A rank that dies ends the others with a message instead of a hang.
 "${ddp[@]}" --out "$tmp/ddp2" optimization.epochs=100000 >"$tmp/ddp2.log" 2>&1 &
 launcher=$!

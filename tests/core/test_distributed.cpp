@@ -75,6 +75,16 @@ TEST(Distributed, EnvironmentIsReadAndChecked)
     EXPECT_EQ(env->worldSize, 2);
     EXPECT_EQ(env->localRank, 1);
     EXPECT_EQ(env->masterPort, 1234);
+    EXPECT_FALSE(env->agentStoreAttempt); // rank 0 serves the store itself
+    ::setenv("TORCHELASTIC_USE_AGENT_STORE", "True", 1); // torchrun: its agent serves it
+    ::setenv("TORCHELASTIC_RESTART_COUNT", "3", 1);
+    env = distributedEnvFromEnvironment();
+    ASSERT_TRUE(env && env->agentStoreAttempt);
+    EXPECT_EQ(*env->agentStoreAttempt, 3);
+    ::setenv("TORCHELASTIC_USE_AGENT_STORE", "False", 1);
+    EXPECT_FALSE(distributedEnvFromEnvironment()->agentStoreAttempt);
+    ::unsetenv("TORCHELASTIC_USE_AGENT_STORE");
+    ::unsetenv("TORCHELASTIC_RESTART_COUNT");
     ::setenv("RANK", "2", 1);
     const auto expectRankError = [] {
         try {
