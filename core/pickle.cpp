@@ -26,6 +26,19 @@ struct Item {
     Global global = Global::None;
     at::ScalarType dtype = at::kFloat;
     std::string name;
+
+    static Item of(c10::IValue v)
+    {
+        Item item;
+        item.value = std::move(v);
+        return item;
+    }
+    static Item mark()
+    {
+        Item item;
+        item.kind = Mark;
+        return item;
+    }
 };
 
 const std::unordered_map<std::string, at::ScalarType>& storageTypes()
@@ -145,7 +158,7 @@ private:
                 fail("nested MARK");
         return items;
     }
-    void push(c10::IValue v) { m_stack.push_back(Item{Item::Value, std::move(v)}); }
+    void push(c10::IValue v) { m_stack.push_back(Item::of(std::move(v))); }
 
     static const void* identity(const c10::IValue& v)
     {
@@ -330,7 +343,7 @@ private:
         switch (op) {
         case 0x80: readByte(); break;              // PROTO
         case 0x95: readLE<uint64_t>(); break;      // FRAME
-        case '(': m_marks.push_back(m_stack.size()); m_stack.push_back(Item{Item::Mark}); break;
+        case '(': m_marks.push_back(m_stack.size()); m_stack.push_back(Item::mark()); break;
         case '}': push(c10::impl::GenericDict(c10::AnyType::get(), c10::AnyType::get())); break;
         case ']': push(c10::impl::GenericList(c10::AnyType::get())); break;
         case ')': push(c10::ivalue::Tuple::create(std::vector<c10::IValue>{})); break;
