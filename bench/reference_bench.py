@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Times the reference I-JEPA training step (facebookresearch/ijepa, src/train.py) on synthetic images.
 
-Usage: /usr/bin/python3 bench/reference_bench.py REFERENCE_CHECKOUT CONFIG.yaml [--steps N] [--warmup W] [--threads T]
-Same protocol as `ijepa bench`: masks pre-sampled, warm-up excluded, fp32 on CPU. The step is the
-reference's train_step without DDP (no process group on one CPU): target forward + layer_norm,
-context forward, smooth-L1, backward, AdamW with its param groups, per-parameter EMA loop.
+Usage: /usr/bin/python3 bench/reference_bench.py REFERENCE_CHECKOUT CONFIG.yaml [--steps N] [--warmup W]
+       [--threads T] [--device cpu|cuda]
+Same protocol as `ijepa bench`: masks pre-sampled, warm-up excluded; fp32, or on CUDA with
+meta.use_bfloat16 bf16 autocast and the reference's GradScaler. The step is the reference's
+train_step without DDP: target forward + layer_norm, context forward, smooth-L1, backward, AdamW
+with its param groups, per-parameter EMA loop.
 """
 import argparse, sys, time
 import torch
@@ -14,14 +16,14 @@ import yaml
 ap = argparse.ArgumentParser()
 ap.add_argument("ref"); ap.add_argument("config")
 ap.add_argument("--steps", type=int, default=10); ap.add_argument("--warmup", type=int, default=2)
-ap.add_argument("--threads", type=int, default=0)
+ap.add_argument("--threads", type=int, default=0); ap.add_argument("--device", default="cpu")
 a = ap.parse_args()
 sys.path.insert(0, a.ref)
 from src.helper import init_model, init_opt
 from src.masks.multiblock import MaskCollator
 from src.masks.utils import apply_masks
 from src.utils.tensors import repeat_interleave_batch
-import copy, logging
+import contextlib, copy, logging
 logging.disable(logging.INFO)
 
 if a.threads > 0:
@@ -29,35 +31,45 @@ if a.threads > 0:
 c = yaml.safe_load(open(a.config))
 d, m, mk = c["data"], c["meta"], c["mask"]
 torch.manual_seed(0)
-enc, pred = init_model(device="cpu", patch_size=mk["patch_size"], model_name=m["model_name"], crop_size=d["crop_size"],
+dev = torch.device(a.device)
+bf16 = dev.type == "cuda" and bool(m.get("use_bfloat16", False))  # as src/train.py
+enc, pred = init_model(device=dev, patch_size=mk["patch_size"], model_name=m["model_name"], crop_size=d["crop_size"],
                        pred_depth=m["pred_depth"], pred_emb_dim=m["pred_emb_dim"])
 tgt = copy.deepcopy(enc)
 for p in tgt.parameters(): p.requires_grad = False
-opt, _, _, _ = init_opt(enc, pred, iterations_per_epoch=100, start_lr=1e-4, ref_lr=1e-4, warmup=0, num_epochs=1,
-                        wd=0.04, final_wd=0.04)
+opt, scaler, _, _ = init_opt(enc, pred, iterations_per_epoch=100, start_lr=1e-4, ref_lr=1e-4, warmup=0,
+                             num_epochs=1, wd=0.04, final_wd=0.04, use_bfloat16=bf16)
 col = MaskCollator(input_size=(d["crop_size"], d["crop_size"]), patch_size=mk["patch_size"],
                    enc_mask_scale=tuple(mk["enc_mask_scale"]), pred_mask_scale=tuple(mk["pred_mask_scale"]),
                    aspect_ratio=tuple(mk["aspect_ratio"]), nenc=mk["num_enc_masks"], npred=mk["num_pred_masks"],
                    min_keep=mk["min_keep"], allow_overlap=mk["allow_overlap"])
 B = d["batch_size"]
 total = a.warmup + a.steps
-masks = [col([torch.zeros(1)] * B)[1:] for _ in range(total)]
-imgs = torch.randn(B, 3, d["crop_size"], d["crop_size"])
+masks = [[[t.to(dev) for t in ms] for ms in col([torch.zeros(1)] * B)[1:]] for _ in range(total)]
+imgs = torch.randn(B, 3, d["crop_size"], d["crop_size"], device=dev)
 print(f"reference: {m['model_name']}, crop {d['crop_size']}, patch {mk['patch_size']}, predictor "
-      f"{m['pred_emb_dim']}/{m['pred_depth']}, batch {B}, {torch.get_num_threads()} threads, torch {torch.__version__}")
+      f"{m['pred_emb_dim']}/{m['pred_depth']}, batch {B}, {torch.get_num_threads()} threads, {dev}{', bf16 autocast' if bf16 else ''}, "
+      f"torch {torch.__version__}")
 for i in range(total):
     if i == a.warmup:
         t0 = time.perf_counter()
     masks_enc, masks_pred = masks[i]
-    with torch.no_grad():
-        h = tgt(imgs); h = F.layer_norm(h, (h.size(-1),))
-        h = repeat_interleave_batch(apply_masks(h, masks_pred), len(h), repeat=len(masks_enc))
-    z = pred(enc(imgs, masks_enc), masks_enc, masks_pred)
-    loss = F.smooth_l1_loss(z, h)
-    loss.backward(); opt.step(); opt.zero_grad()
+    with torch.autocast("cuda", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext():
+        with torch.no_grad():
+            h = tgt(imgs); h = F.layer_norm(h, (h.size(-1),))
+            h = repeat_interleave_batch(apply_masks(h, masks_pred), len(h), repeat=len(masks_enc))
+        z = pred(enc(imgs, masks_enc), masks_enc, masks_pred)
+        loss = F.smooth_l1_loss(z, h)
+    if bf16:
+        scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
+    else:
+        loss.backward(); opt.step()
+    opt.zero_grad()
     with torch.no_grad():
         for q, k in zip(enc.parameters(), tgt.parameters()):
             k.data.mul_(0.996).add_((1. - 0.996) * q.detach().data)
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
     print(f"\r  step {i + 1}/{total}", end="", file=sys.stderr, flush=True)
 dt = time.perf_counter() - t0
 print("", file=sys.stderr)

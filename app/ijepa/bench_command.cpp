@@ -1,4 +1,5 @@
 #include "commands.h"
+#include "compat.h"
 #include "ijepa_model.h"
 #include "schedules.h"
 
@@ -38,19 +39,23 @@ void runBench(const BenchOptions& o)
     }
     auto images = torch::randn({config.data.batch_size, 3, config.data.crop_size, config.data.crop_size},
                                torch::TensorOptions().device(device));
+    const bool autocast = device.is_cuda() && config.meta.use_bfloat16; // as the trainer
     const auto size = config.encoderSize();
     std::cout << "bench: " << config.meta.model_name << " (" << size.embed_dim << "/" << size.depth << "/" << size.num_heads
               << "), crop " << config.data.crop_size << ", patch " << config.mask.patch_size << ", predictor "
               << config.meta.pred_emb_dim << "/" << config.meta.pred_depth << ", batch " << config.data.batch_size
               << ", " << at::get_num_threads() << " threads (batch in " << trainStepSlices(images) << " slices), " << device
-              << "\n";
+              << (autocast ? ", bf16 autocast" : "") << "\n";
     using Clock = std::chrono::steady_clock;
     Clock::time_point start;
     double loss = 0;
     for (int i = 0; i < total; ++i) {
         if (i == o.warmup)
             start = Clock::now();
-        loss = trainStep(model, optimizer, images, masks[i], 1e-4, 0.04, 0.996).loss;
+        {
+            compat::AutocastGuard guard(autocast);
+            loss = trainStep(model, optimizer, images, masks[i], 1e-4, 0.04, 0.996).loss;
+        }
         if (device.is_cuda())
             torch::cuda::synchronize();
         std::cerr << "\r  step " << i + 1 << "/" << total << (i < o.warmup ? " (warm-up)" : "          ") << std::flush;
