@@ -1,7 +1,7 @@
-#include "config.h"
+#include "core/config.h"
 
-#include "errors.h"
-#include "multiblock_masks.h"
+#include "core/errors.h"
+#include "core/masks/multiblock_masks.h"
 
 #include <yaml-cpp/yaml.h>
 

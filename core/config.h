@@ -40,7 +40,7 @@ struct MaskConfig {
     int patch_size = 16;                             // ViT patch side in pixels
     std::array<double, 2> pred_mask_scale{0.15, 0.2}; // target block area range
     std::string sampler = "multiblock";              // extension: multiblock|random|block|rasterized
-    std::string position_mode = "faithful";          // extension: faithful|corrected (see masks.h)
+    std::string position_mode = "faithful";          // extension: faithful|corrected (see core/masks/multiblock_masks.h)
 };
 
 struct MetaConfig {

@@ -8,12 +8,12 @@ set -uo pipefail
 inc=${1:?usage: scripts/check-headers.sh TORCH_INCLUDE_DIR [-DDEFINE ...]}; shift
 cd "$(dirname "$0")/.."
 flags=(-std=c++20 -fsyntax-only -fopenmp -Wall -Wextra -D_GLIBCXX_USE_CXX11_ABI=1
-       -DUSE_DISTRIBUTED -DUSE_C10D_GLOO "$@" -Icore -Icore/imageio
+       -DUSE_DISTRIBUTED -DUSE_C10D_GLOO "$@" -I.
        -isystem "$inc/torch/csrc/api/include" -isystem /usr/local/cuda/include)
 [ "$(realpath "$inc")" = /usr/include ] || flags+=(-isystem "$inc") # already a system folder
 echo "LibTorch headers $(grep -o '"[0-9][^"]*"' "$inc/torch/csrc/api/include/torch/version.h" | head -1)"
 failed=0
-for f in core/*.cpp app/ijepa/*.cpp; do
+for f in core/*/*.cpp app/ijepa/*.cpp; do
   if out=$(g++ "${flags[@]}" "$f" 2>&1); then
     [ -z "$out" ] && echo "ok    $f" || { echo "warn  $f"; grep -m5 'warning' <<<"$out"; }
   else

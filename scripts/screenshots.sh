@@ -11,4 +11,4 @@ out=${1:-docs/screenshots}
 runs=$(mktemp -d)
 trap 'rm -rf "$runs"' EXIT
 xvfb-run -a -s "-screen 0 1600x1000x24" build/release/app/workbench/ijepa-workbench \
-  --screenshots "$out" --screenshot-steps 45 --limit 4096 --runs "$runs" --threads "$(nproc)"
+  --screenshots "$out" --screenshot-steps 45 --diagnostics-every 10 --limit 4096 --runs "$runs" --threads "$(nproc)"

@@ -1,6 +1,6 @@
-#include "config_editor.h"
+#include "widgets/config_editor.h"
 
-#include <errors.h>
+#include "core/errors.h"
 
 #include <QCheckBox>
 #include <QComboBox>

@@ -1,6 +1,6 @@
-#include "curve_plot.h"
+#include "widgets/curve_plot.h"
 
-#include "qcustomplot_include.h"
+#include "widgets/qcustomplot_include.h"
 
 #include <QCheckBox>
 #include <QFile>

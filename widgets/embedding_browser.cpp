@@ -1,9 +1,9 @@
-#include "embedding_browser.h"
+#include "widgets/embedding_browser.h"
 
-#include "mask_view.h"
+#include "widgets/mask_view.h"
 
-#include <augment.h>
-#include <errors.h>
+#include "core/data/augment.h"
+#include "core/errors.h"
 
 #include <QComboBox>
 #include <QHBoxLayout>

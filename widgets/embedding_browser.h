@@ -1,8 +1,8 @@
 #pragma once
 
-#include <embeddings.h>
-#include <image_source.h>
-#include <nn_index.h>
+#include "core/eval/embeddings.h"
+#include "core/data/image_source.h"
+#include "core/eval/nn_index.h"
 
 #include <QImage>
 #include <QStringList>

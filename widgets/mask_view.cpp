@@ -1,9 +1,9 @@
-#include "mask_view.h"
+#include "widgets/mask_view.h"
 
-#include <augment.h>
-#include <embeddings.h>
-#include <errors.h>
-#include <multiblock_masks.h>
+#include "core/data/augment.h"
+#include "core/eval/embeddings.h"
+#include "core/errors.h"
+#include "core/masks/multiblock_masks.h"
 
 #include <QCheckBox>
 #include <QComboBox>

@@ -1,8 +1,8 @@
 #pragma once
 
-#include <config.h>
-#include <data_loader.h>
-#include <image_source.h>
+#include "core/config.h"
+#include "core/data/data_loader.h"
+#include "core/data/image_source.h"
 
 #include <QImage>
 #include <QVector>

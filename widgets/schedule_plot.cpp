@@ -1,8 +1,8 @@
-#include "schedule_plot.h"
+#include "widgets/schedule_plot.h"
 
-#include <schedules.h>
+#include "core/train/schedules.h"
 
-#include "qcustomplot_include.h"
+#include "widgets/qcustomplot_include.h"
 
 #include <QLabel>
 #include <QVBoxLayout>

@@ -1,7 +1,8 @@
-#include "commands.h"
-#include "compat.h"
-#include "ijepa_model.h"
-#include "schedules.h"
+#include "app/ijepa/commands.h"
+#include "core/compat.h"
+#include "core/model/ijepa_model.h"
+#include "core/train/train_step.h"
+#include "core/train/schedules.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "config.h"
+#include "core/config.h"
 
 #include <CLI/CLI.hpp>
 
@@ -17,7 +17,8 @@ struct ConfigOptions {
 };
 void addConfigOptions(CLI::App& cmd, ConfigOptions& options, bool required);
 
-// Each returns the process exit code; errors propagate as ijepa::Error to main.
+// Each adds a subcommand whose callback runs it; a command that ends with a code other than 0 sets
+// `exitCode`, errors propagate as ijepa::Error to main (exit 2).
 void addInfoCommand(CLI::App& app);
 void addMasksCommand(CLI::App& app);
 void addBenchCommand(CLI::App& app);

@@ -1,12 +1,12 @@
-#include "commands.h"
-#include "embeddings.h"
-#include "projector.h"
-#include "errors.h"
-#include "evaluation.h"
-#include "ijepa_model.h"
-#include "image_folder.h"
-#include "nn_index.h"
-#include "npy.h"
+#include "app/ijepa/commands.h"
+#include "core/eval/embeddings.h"
+#include "core/imageio/projector.h"
+#include "core/errors.h"
+#include "core/eval/evaluation.h"
+#include "core/model/ijepa_model.h"
+#include "core/imageio/data_spec.h"
+#include "core/eval/nn_index.h"
+#include "core/io/npy.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -19,16 +19,6 @@
 
 namespace ijepa::cli {
 namespace {
-
-// "fashion-mnist" (train split), "fashion-mnist:test", or an image folder.
-std::shared_ptr<ImageSource> openSpec(const std::string& spec)
-{
-    if (spec == "fashion-mnist" || spec == "fashion-mnist:train")
-        return openFashionMnist("train");
-    if (spec == "fashion-mnist:test")
-        return openFashionMnist("test");
-    return openImageFolder(spec);
-}
 
 EmbedProgress progressBar(const std::string& what, bool quiet)
 {
@@ -126,15 +116,9 @@ std::pair<Embeddings, Embeddings> evalEmbeddings(const EvalOptions& o, std::stri
 {
     const auto f = makeFeaturizer(o.features);
     what = f.what;
-    std::shared_ptr<ImageSource> train, test;
-    if (o.split > 0) {
-        std::tie(train, test) = splitSource(openSpec(o.train), o.split, 0);
-    } else {
-        train = openSpec(o.train);
-        test = openSpec(o.test);
-    }
-    train = limitSource(train, o.limitTrain);
-    test = limitSource(test, o.limitTest);
+    const OpenedData data = openDataSpec(o.train, o.split, o.limitTrain);
+    const auto train = data.train;
+    const auto test = limitSource(o.split > 0 ? data.heldOut : openDataSpec(o.test).train, o.limitTest);
     auto a = f.embed(*train, "train");
     auto b = f.embed(*test, "test");
     reportSkipped(a);
@@ -167,7 +151,7 @@ struct EmbedOptions {
 
 void runEmbed(const EmbedOptions& o)
 {
-    auto source = limitSource(openSpec(o.data), o.limit);
+    auto source = openDataSpec(o.data, 0.0, o.limit).train;
     const Embeddings e = makeFeaturizer(o.features, o.patches).embed(*source, "");
     if (o.patches)
         writeNpy(e.patches, o.out + ".patches.npy");

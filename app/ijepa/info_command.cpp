@@ -1,6 +1,6 @@
-#include "checkpoint.h"
-#include "commands.h"
-#include "errors.h"
+#include "core/io/checkpoint.h"
+#include "app/ijepa/commands.h"
+#include "core/errors.h"
 
 #include <iomanip>
 #include <iostream>

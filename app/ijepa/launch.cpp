@@ -1,9 +1,9 @@
 // `ijepa train --nproc N`: starts N ranks of this program on this machine under torchrun's
 // variables and supervises them.
-#include "commands.h"
+#include "app/ijepa/commands.h"
 
-#include "distributed.h"
-#include "errors.h"
+#include "core/dist/distributed.h"
+#include "core/errors.h"
 
 #include <signal.h>
 #include <sys/wait.h>

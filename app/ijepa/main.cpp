@@ -1,7 +1,7 @@
 // ijepa: the headless command-line front end of the I-JEPA workbench.
-#include "commands.h"
-#include "compat.h"
-#include "errors.h"
+#include "app/ijepa/commands.h"
+#include "core/compat.h"
+#include "core/errors.h"
 
 #include <c10/util/Exception.h>
 
@@ -48,6 +48,9 @@ int main(int argc, char** argv)
         return 2;
     } catch (const c10::Error& e) {
         std::cerr << "ijepa: internal error: " << e.what_without_backtrace() << "\n";
+        return 3;
+    } catch (const std::exception& e) { // anything else: a message and exit 3, never an abort
+        std::cerr << "ijepa: internal error: " << e.what() << "\n";
         return 3;
     }
     return ijepa::cli::exitCode;

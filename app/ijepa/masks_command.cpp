@@ -1,7 +1,7 @@
-#include "commands.h"
-#include "errors.h"
-#include "mask_render.h"
-#include "multiblock_masks.h"
+#include "app/ijepa/commands.h"
+#include "core/errors.h"
+#include "core/imageio/mask_render.h"
+#include "core/masks/multiblock_masks.h"
 
 #include <nlohmann/json.hpp>
 

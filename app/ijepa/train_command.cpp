@@ -1,10 +1,10 @@
-#include "commands.h"
-#include "compat.h"
-#include "errors.h"
-#include "image_folder.h"
-#include "mask_render.h"
-#include "distributed.h"
-#include "trainer.h"
+#include "app/ijepa/commands.h"
+#include "core/compat.h"
+#include "core/errors.h"
+#include "core/imageio/mask_render.h"
+#include "core/dist/distributed.h"
+#include "core/imageio/data_spec.h"
+#include "core/train/run.h"
 
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
@@ -31,20 +31,13 @@ extern "C" void onSignal(int sig)
     std::signal(sig, SIG_DFL); // a second Ctrl-C ends the process at once
 }
 
+// The command's own options; every run setting binds into RunSettings (core/train/run.h), which
+// holds its default.
 struct TrainCliOptions {
     ConfigOptions config;
+    RunSettings run;
     std::string data;
     std::int64_t limit = 0;
-    std::string out;
-    std::string device = "cpu";
-    int threads = 0;
-    bool resume = false;
-    std::string resumeFrom;
-    std::int64_t maxSteps = 0;
-    std::int64_t checkpointEvery = 200;
-    int snapshotEvery = 0;
-    std::int64_t imageEvery = 200;
-    std::int64_t diagnosticsEvery = 100;
     bool quiet = false;
     int nproc = 0;
 };
@@ -74,8 +67,9 @@ public:
                       << s.iterationsPerEpoch << " per epoch, " << s.epochs << " epochs); Ctrl-C stops with a checkpoint\n";
     }
 
-    void stepDone(const StepReport& r) override
+    void stepDone(const Step& step) override
     {
+        const StepReport& r = step.report;
         if (m_quiet)
             return;
         const auto now = std::chrono::steady_clock::now();
@@ -138,17 +132,15 @@ private:
     std::chrono::steady_clock::time_point m_lastDraw{};
 };
 
-std::shared_ptr<ImageSource> openData(const TrainCliOptions& o, const Config& config)
+// --data, else data.root_path/data.image_folder of the config.
+std::string dataSpec(const TrainCliOptions& o, const Config& config)
 {
-    std::string data = o.data;
-    if (data.empty()) {
-        if (config.data.image_folder.empty() && config.data.root_path.empty())
-            throw ConfigError("no training data: pass --data DIR or --data fashion-mnist, or set data.root_path / "
-                              "data.image_folder in the config");
-        data = (std::filesystem::path(config.data.root_path) / config.data.image_folder).string();
-    }
-    auto source = data == "fashion-mnist" ? openFashionMnist("train") : openImageFolder(data);
-    return limitSource(std::move(source), o.limit);
+    if (!o.data.empty())
+        return o.data;
+    if (config.data.image_folder.empty() && config.data.root_path.empty())
+        throw ConfigError("no training data: pass --data DIR or --data fashion-mnist, or set data.root_path / "
+                          "data.image_folder in the config");
+    return (std::filesystem::path(config.data.root_path) / config.data.image_folder).string();
 }
 
 // The command line without --nproc N (what each rank runs).
@@ -177,72 +169,52 @@ void runTrain(const TrainCliOptions& o)
         exitCode = launchLocalRanks(o.nproc, rankCommandLine());
         return;
     }
-    TrainerOptions t;
+    RunSettings s = o.run;
+    TrainerOptions& t = s.trainer;
     t.config = o.config.load();
-    std::string device = o.device;
     const auto env = distributedEnvFromEnvironment();
     const bool quiet = o.quiet || (env && env->rank != 0); // rank 0 reports for all
-    if (o.threads > 0)
-        at::set_num_threads(o.threads);
-    if (o.device.rfind("cuda", 0) == 0 && !torch::cuda::is_available())
-        throw Error("--device " + o.device + ": no CUDA device is available to this LibTorch (" +
+    if (t.device.rfind("cuda", 0) == 0 && !torch::cuda::is_available())
+        throw Error("--device " + t.device + ": no CUDA device is available to this LibTorch (" +
                     std::string(compat::torchVersion()) + "); use --device cpu");
-    if (o.device != "cpu" && o.device.rfind("cuda", 0) != 0)
-        throw Error("--device " + o.device + ": use cpu, cuda or cuda:N");
-    const auto data = openData(o, t.config);
-    t.data = data;
+    if (t.device != "cpu" && t.device.rfind("cuda", 0) != 0)
+        throw Error("--device " + t.device + ": use cpu, cuda or cuda:N");
+    const OpenedData data = openDataSpec(dataSpec(o, t.config), 0.0, o.limit);
+    t.data = data.train;
+    const std::string device = t.device;
     if (env && env->worldSize > 1) {
-        if (device == "cuda") // one GPU per rank
-            device = "cuda:" + std::to_string(env->localRank);
-        t.group = std::make_shared<ProcessGroup>(*env, torch::Device(device));
+        if (t.device == "cuda") // one GPU per rank
+            t.device = "cuda:" + std::to_string(env->localRank);
+        t.group = std::make_shared<ProcessGroup>(*env, torch::Device(t.device));
     }
-    t.outDir = o.out;
-    t.device = device;
-    t.resume = o.resume;
-    t.resumeFrom = o.resumeFrom;
-    t.maxSteps = o.maxSteps;
-    t.checkpointEvery = o.checkpointEvery;
-    t.snapshotEvery = o.snapshotEvery;
-    t.imageEvery = o.imageEvery;
-    // Collapse diagnostics on 512 fixed images: Fashion-MNIST's test split (held out), or the
-    // first images of the folder.
-    t.diagnosticsEvery = o.diagnosticsEvery;
-    t.diagnostics = limitSource(o.data == "fashion-mnist" ? openFashionMnist("test") : data, 512);
-    t.renderMasks = batchMaskRenderer(t.config.gridSize());
+    s.diagnostics.source = data.heldOut;
+    s.log.renderMasks = batchMaskRenderer(t.config.gridSize());
+    if (t.threads > 0)
+        at::set_num_threads(t.threads);
 
     const auto size = t.config.encoderSize();
     if (!quiet)
         std::cerr << "train: " << t.data->description() << "\n"
                   << "train: " << t.config.meta.model_name << " (" << size.embed_dim << "/" << size.depth << "/"
                   << size.num_heads << "), crop " << t.config.data.crop_size << ", patch " << t.config.mask.patch_size
-                  << ", batch " << t.config.data.batch_size << ", " << o.device << ", " << at::get_num_threads()
-                  << " threads, output " << (o.out.empty() ? t.config.logging.folder : o.out) << "\n";
+                  << ", batch " << t.config.data.batch_size << ", " << device << ", " << at::get_num_threads()
+                  << " threads, output " << (t.outDir.empty() ? t.config.logging.folder : t.outDir) << "\n";
 
     g_stop.store(false);
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
     ProgressPrinter printer(quiet);
-    const TrainResult r = train(t, printer, g_stop);
+    const TrainResult r = runTraining(s, printer, g_stop);
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
     printer.clearBar();
 
-    const char* how = r.status == TrainStatus::Finished   ? "finished"
-                      : r.status == TrainStatus::MaxSteps ? "reached --max-steps"
-                      : r.status == TrainStatus::Stopped  ? "stopped on request"
-                                                          : "diverged (non-finite loss)";
     exitCode = r.status == TrainStatus::Stopped ? 130 : r.status == TrainStatus::Diverged ? 4 : 0;
     if (env && env->rank != 0)
         return;
-    std::cerr << "train: " << how << " at iteration " << r.iteration << ", loss " << r.loss;
-    if (r.imagesPerSecond > 0)
-        std::cerr << ", " << r.imagesPerSecond << " img/s";
-    if (r.skippedFiles > 0)
-        std::cerr << ", " << r.skippedFiles << " unreadable files skipped";
-    std::cerr << "\n";
+    std::cerr << "train: " << describeResult(r) << "\n";
     if (!r.checkpoint.empty())
         std::cerr << "train: checkpoint " << r.checkpoint << "\n";
-    exitCode = r.status == TrainStatus::Stopped ? 130 : r.status == TrainStatus::Diverged ? 4 : 0;
 }
 
 } // namespace
@@ -251,26 +223,31 @@ void addTrainCommand(CLI::App& app)
 {
     auto* cmd = app.add_subcommand("train", "Pretrain I-JEPA on an image folder or Fashion-MNIST");
     auto o = std::make_shared<TrainCliOptions>();
+    TrainerOptions& t = o->run.trainer;
     addConfigOptions(*cmd, o->config, /*required=*/false);
-    cmd->add_option("--data", o->data, "image folder, or 'fashion-mnist' (default: data.root_path/data.image_folder)");
+    cmd->add_option("--data", o->data, "image folder, fashion-mnist or fashion-mnist:test (default: data.root_path/data.image_folder)");
     cmd->add_option("--limit", o->limit, "use only the first N images (0: all)")->capture_default_str();
-    cmd->add_option("--out", o->out, "folder for logs and checkpoints (default: logging.folder)");
-    cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
-    cmd->add_option("--threads", o->threads, "CPU threads for LibTorch (0: its default)")->capture_default_str();
-    cmd->add_flag("--resume", o->resume, "continue from <out>/<tag>-latest.pth.tar");
-    cmd->add_option("--resume-from", o->resumeFrom, "continue from this checkpoint (the reference's too)")
+    cmd->add_option("--out", t.outDir, "folder for logs and checkpoints (default: logging.folder)");
+    cmd->add_option("--device", t.device, "cpu, cuda or cuda:N")->capture_default_str();
+    cmd->add_option("--threads", t.threads, "CPU threads for LibTorch (0: its default)")->capture_default_str();
+    cmd->add_flag("--resume", t.resume, "continue from <out>/<tag>-latest.pth.tar");
+    cmd->add_option("--resume-from", t.resumeFrom, "continue from this checkpoint (the reference's too)")
         ->check(CLI::ExistingFile);
-    cmd->add_option("--max-steps", o->maxSteps, "stop after this global iteration, with a checkpoint (0: all epochs)")
+    cmd->add_option("--max-steps", t.maxSteps, "stop after this global iteration, with a checkpoint (0: all epochs)")
         ->capture_default_str()->check(CLI::NonNegativeNumber);
-    cmd->add_option("--checkpoint-every", o->checkpointEvery, "steps between checkpoints (also at every epoch end)")
+    cmd->add_option("--checkpoint-every", o->run.checkpoints.every, "steps between checkpoints (also at every epoch end)")
         ->capture_default_str()->check(CLI::NonNegativeNumber);
-    cmd->add_option("--snapshot-every", o->snapshotEvery, "epochs between numbered snapshots <tag>-epN (0: none)")
+    cmd->add_option("--snapshot-every", o->run.checkpoints.snapshotEvery, "epochs between numbered snapshots <tag>-epN (0: none)")
         ->capture_default_str()->check(CLI::NonNegativeNumber);
-    cmd->add_option("--image-every", o->imageEvery, "steps between mask images in TensorBoard (0: none)")
+    cmd->add_option("--log-every", o->run.log.logEvery, "steps between TensorBoard scalars")
+        ->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--image-every", o->run.log.imageEvery, "steps between mask images in TensorBoard (0: none)")
         ->capture_default_str()->check(CLI::NonNegativeNumber);
-    cmd->add_option("--diagnostics-every", o->diagnosticsEvery,
-                    "steps between RankMe / feature-std diagnostics on 512 fixed images (0: none)")
+    cmd->add_option("--diagnostics-every", o->run.diagnostics.every,
+                    "steps between RankMe / feature-std diagnostics on fixed held-out images (0: none)")
         ->capture_default_str()->check(CLI::NonNegativeNumber);
+    cmd->add_option("--diagnostics-images", o->run.diagnostics.images, "held-out images the diagnostics use")
+        ->capture_default_str()->check(CLI::PositiveNumber);
     cmd->add_flag("--quiet,-q", o->quiet, "no progress output (warnings and the summary only)");
     cmd->add_option("--nproc", o->nproc,
                     "data parallel on this machine: start N processes (c10d Gloo on CPU, NCCL on CUDA); also runs "

@@ -1,10 +1,10 @@
-#include "main_window.h"
+#include "app/workbench/main_window.h"
 
-#include <checkpoint.h>
-#include <embeddings.h>
-#include <errors.h>
-#include <image_folder.h>
-#include <mask_render.h>
+#include "core/io/checkpoint.h"
+#include "core/eval/embeddings.h"
+#include "core/errors.h"
+#include "core/imageio/data_spec.h"
+#include "core/imageio/mask_render.h"
 
 #include <QApplication>
 #include <QCloseEvent>
@@ -14,35 +14,22 @@
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QFutureWatcher>
 #include <QHBoxLayout>
-#include <QInputDialog>
 #include <QLabel>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QSpinBox>
 #include <QStatusBar>
 #include <QStyle>
 #include <QTabWidget>
 #include <QToolBar>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <cmath>
 
 namespace ijepa::workbench {
 namespace {
-
-QString duration(double seconds)
-{
-    if (!std::isfinite(seconds) || seconds < 0)
-        return QStringLiteral("–");
-    const qint64 s = static_cast<qint64>(seconds);
-    return s >= 3600 ? QStringLiteral("%1h%2m").arg(s / 3600).arg((s / 60) % 60, 2, 10, QLatin1Char('0'))
-                     : QStringLiteral("%1m%2s").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
-}
 
 Config defaultConfig()
 {
@@ -51,11 +38,6 @@ Config defaultConfig()
         return {};
     return parseConfig(file.readAll().toStdString(), "fashion_mnist.yaml (built in)");
 }
-
-struct EmbeddingJob {
-    widgets::EmbeddingSet set;
-    QString error;
-};
 
 } // namespace
 
@@ -70,8 +52,7 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
 
     connect(m_worker, &TrainingWorker::started, this, [this](const TrainStart& s) {
         m_schedules->setSchedule(m_editor->config().optimization, s.iterationsPerEpoch);
-        m_progress->setRange(0, static_cast<int>(s.totalIterations));
-        m_progress->setValue(static_cast<int>(s.firstIteration));
+        m_status->started(s);
         log(s.resumedFrom.empty() ? tr("training started: %1 steps, %2 per epoch, in %3")
                                         .arg(s.totalIterations).arg(s.iterationsPerEpoch).arg(m_runDir)
                                   : tr("resumed from %1 at step %2").arg(QString::fromStdString(s.resumedFrom)).arg(s.firstIteration));
@@ -83,7 +64,7 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
     });
     connect(m_worker, &TrainingWorker::logMessage, this, &MainWindow::log);
     connect(m_worker, &TrainingWorker::pausedChanged, this, [this](bool paused) {
-        m_state->setText(paused ? tr("Paused") : tr("Training"));
+        m_status->setState(paused ? tr("Paused") : tr("Training"));
         m_pause->setText(paused ? tr("Resume") : tr("Pause"));
     });
     connect(m_worker, &TrainingWorker::finished, this, &MainWindow::onFinished);
@@ -119,8 +100,20 @@ void MainWindow::buildUi()
     connect(m_editor, &widgets::ConfigEditor::validityChanged, this, [this](bool valid) {
         m_start->setEnabled(valid && !m_worker->isRunning());
     });
+    auto* dock = new QDockWidget(tr("Data and configuration"), this);
+    dock->setObjectName(QStringLiteral("configDock"));
+    dock->setWidget(buildSidePanel());
+    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    addDockWidget(Qt::LeftDockWidgetArea, dock);
+    buildToolbar();
+    buildTabs();
+    m_status = new RunStatus(statusBar(), QString::fromStdString(m_options.run.trainer.device));
+    resize(1280, 800);
+}
 
-    // Data chooser above the config.
+// The data chooser above the config editor.
+QWidget* MainWindow::buildSidePanel()
+{
     auto* side = new QWidget(this);
     auto* sideLayout = new QVBoxLayout(side);
     auto* dataRow = new QHBoxLayout;
@@ -142,18 +135,16 @@ void MainWindow::buildUi()
     sideLayout->addLayout(dataRow);
     sideLayout->addWidget(m_dataInfo);
     sideLayout->addWidget(m_editor, 1);
-    auto* dock = new QDockWidget(tr("Data and configuration"), this);
-    dock->setObjectName(QStringLiteral("configDock"));
-    dock->setWidget(side);
-    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
-    addDockWidget(Qt::LeftDockWidgetArea, dock);
+    return side;
+}
 
-    // Toolbar.
+void MainWindow::buildToolbar()
+{
     auto* bar = addToolBar(tr("Training"));
     bar->setObjectName(QStringLiteral("trainingBar"));
     bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-    auto* open = bar->addAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("Open checkpoint…"));
-    connect(open, &QAction::triggered, this, [this] {
+    m_open = bar->addAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("Open checkpoint…"));
+    connect(m_open, &QAction::triggered, this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Open checkpoint"), {}, tr("Checkpoints (*.pth.tar *.pth *.pt);;All files (*)"));
         if (!path.isEmpty())
             openCheckpoint(path);
@@ -173,8 +164,24 @@ void MainWindow::buildUi()
         m_resumeFrom.clear();
         log(tr("the next start begins a fresh run"));
     });
+}
 
-    // Views.
+// Two plots stacked, with an optional caption above them.
+static QWidget* plotPair(QWidget* parent, widgets::CurvePlot* top, widgets::CurvePlot* bottom, const QString& caption = {})
+{
+    auto* page = new QWidget(parent);
+    auto* layout = new QVBoxLayout(page);
+    if (!caption.isEmpty())
+        layout->addWidget(new QLabel(caption, page));
+    top->setParent(page);
+    bottom->setParent(page);
+    layout->addWidget(top, 1);
+    layout->addWidget(bottom, 1);
+    return page;
+}
+
+void MainWindow::buildTabs()
+{
     m_tabs = new QTabWidget(this);
     m_masks = new widgets::MaskPanel(this);
     connect(m_masks, &widgets::MaskPanel::maskSettingsChanged, this, [this](const QString& sampler, const QString& position) {
@@ -187,77 +194,36 @@ void MainWindow::buildUi()
     m_loss->addSeries(tr("loss"), QColor(31, 119, 180));
     m_tabs->addTab(m_loss, tr("Loss"));
 
-    auto* collapse = new QWidget(this);
-    auto* collapseLayout = new QVBoxLayout(collapse);
-    m_rank = new widgets::CurvePlot(tr("RankMe"), collapse);
+    m_rank = new widgets::CurvePlot(tr("RankMe"), this);
     m_rank->addSeries(tr("RankMe"), QColor(148, 103, 189), false);
-    m_featStd = new widgets::CurvePlot(tr("std of normalised features"), collapse);
+    m_featStd = new widgets::CurvePlot(tr("std of normalised features"), this);
     m_featStd->addSeries(tr("feature std"), QColor(140, 86, 75), false);
-    collapseLayout->addWidget(new QLabel(tr("Collapse diagnostics of the target encoder on fixed held-out images: "
-                                            "RankMe near 1 or a feature std near 0 means the representation has collapsed."),
-                                         collapse));
-    collapseLayout->addWidget(m_rank, 1);
-    collapseLayout->addWidget(m_featStd, 1);
-    m_tabs->addTab(collapse, tr("Collapse"));
+    m_tabs->addTab(plotPair(this, m_rank, m_featStd,
+                            tr("Collapse diagnostics of the target encoder on fixed held-out images: "
+                               "RankMe near 1 or a feature std near 0 means the representation has collapsed.")),
+                   tr("Collapse"));
 
     m_schedules = new widgets::SchedulePlot(this);
     m_tabs->addTab(m_schedules, tr("Schedules"));
 
-    auto* speed = new QWidget(this);
-    auto* speedLayout = new QVBoxLayout(speed);
-    m_throughput = new widgets::CurvePlot(tr("images / s"), speed);
+    m_throughput = new widgets::CurvePlot(tr("images / s"), this);
     m_throughput->addSeries(tr("img/s"), QColor(44, 160, 44), false);
-    m_memory = new widgets::CurvePlot(tr("resident memory (MiB)"), speed);
+    m_memory = new widgets::CurvePlot(tr("resident memory (MiB)"), this);
     m_memory->addSeries(tr("memory"), QColor(255, 127, 14), false);
-    speedLayout->addWidget(m_throughput, 1);
-    speedLayout->addWidget(m_memory, 1);
-    m_tabs->addTab(speed, tr("Throughput"));
+    m_tabs->addTab(plotPair(this, m_throughput, m_memory), tr("Throughput"));
 
-    auto* embed = new QWidget(this);
-    auto* embedLayout = new QVBoxLayout(embed);
-    auto* embedRow = new QHBoxLayout;
-    auto* openCk = new QPushButton(tr("Open checkpoint…"), embed);
-    connect(openCk, &QPushButton::clicked, open, &QAction::trigger);
-    auto* current = new QPushButton(tr("Current weights"), embed);
-    current->setToolTip(tr("Embed with a snapshot of the target encoder taken after the current step"));
-    connect(current, &QPushButton::clicked, this, &MainWindow::useCurrentWeights);
-    m_browserImages = new QSpinBox(embed);
-    m_browserImages->setRange(16, 10000);
-    m_browserImages->setValue(1000);
-    m_browserImages->setToolTip(tr("Held-out images to embed and browse"));
-    m_browserProgress = new QProgressBar(embed);
-    m_browserProgress->setVisible(false);
-    embedRow->addWidget(openCk);
-    embedRow->addWidget(current);
-    embedRow->addWidget(new QLabel(tr("Images"), embed));
-    embedRow->addWidget(m_browserImages);
-    embedRow->addWidget(m_browserProgress, 1);
-    embedRow->addStretch();
-    m_browser = new widgets::EmbeddingBrowser(embed);
-    embedLayout->addLayout(embedRow);
-    embedLayout->addWidget(m_browser, 1);
-    m_tabs->addTab(embed, tr("Embeddings"));
+    m_embeddings = new EmbeddingsTab(this);
+    connect(m_embeddings, &EmbeddingsTab::openCheckpointRequested, m_open, &QAction::trigger);
+    connect(m_embeddings, &EmbeddingsTab::currentWeightsRequested, this, &MainWindow::useCurrentWeights);
+    connect(m_embeddings, &EmbeddingsTab::embeddingsReady, this, &MainWindow::embeddingsReady);
+    connect(m_embeddings, &EmbeddingsTab::failed, this, &MainWindow::showError);
+    m_tabs->addTab(m_embeddings, tr("Embeddings"));
 
     m_log = new QPlainTextEdit(this);
     m_log->setReadOnly(true);
     m_log->setMaximumBlockCount(5000);
     m_tabs->addTab(m_log, tr("Log"));
     setCentralWidget(m_tabs);
-
-    // Status bar.
-    m_state = new QLabel(tr("Ready"), this);
-    m_stepLabel = new QLabel(this);
-    m_lossLabel = new QLabel(this);
-    m_speedLabel = new QLabel(this);
-    m_etaLabel = new QLabel(this);
-    m_deviceLabel = new QLabel(m_options.device, this);
-    m_memoryLabel = new QLabel(this);
-    m_progress = new QProgressBar(this);
-    m_progress->setMaximumWidth(180);
-    for (QWidget* w : std::initializer_list<QWidget*>{m_state, m_progress, m_stepLabel, m_lossLabel, m_speedLabel,
-                                                      m_etaLabel, m_deviceLabel, m_memoryLabel})
-        statusBar()->addWidget(w);
-    resize(1280, 800);
 }
 
 std::int64_t MainWindow::iterationsPerEpoch() const
@@ -280,17 +246,9 @@ bool MainWindow::openData(const QString& spec)
         return false;
     }
     try {
-        if (spec == QLatin1String("fashion-mnist")) {
-            m_train = openFashionMnist("train");
-            m_heldOut = openFashionMnist("test");
-            m_dataLabel = tr("Fashion-MNIST");
-        } else {
-            m_train = openImageFolder(spec.toStdString());
-            m_heldOut = m_train;
-            m_dataLabel = QFileInfo(spec).fileName();
-        }
-        if (m_options.limit > 0)
-            m_train = limitSource(m_train, m_options.limit);
+        const OpenedData data = openDataSpec(spec.toStdString(), 0.0, m_options.limit);
+        m_train = data.train;
+        m_heldOut = data.heldOut;
     } catch (const std::exception& e) {
         showError(QString::fromUtf8(e.what()));
         return false;
@@ -338,7 +296,7 @@ void MainWindow::useCurrentWeights()
         showError(tr("No training is running: open a checkpoint instead."));
         return;
     }
-    m_browser->setStatus(tr("Taking a snapshot of the weights after the current step…"));
+    browser()->setStatus(tr("Taking a snapshot of the weights after the current step…"));
     m_worker->requestEncoder();
 }
 
@@ -348,47 +306,8 @@ void MainWindow::computeEmbeddings(VisionTransformer encoder, const Config& conf
         showError(tr("Choose data first."));
         return;
     }
-    ++m_embeddingJobs;
-    m_browserProgress->setVisible(true);
-    m_browserProgress->setValue(0);
-    m_browser->setStatus(tr("Embedding %1 images with %2…").arg(m_browserImages->value()).arg(origin));
-    m_tabs->setCurrentWidget(m_browser->parentWidget());
-    auto* watcher = new QFutureWatcher<EmbeddingJob>(this);
-    const QPointer<QProgressBar> bar = m_browserProgress;
-    const auto source = m_heldOut;
-    const int count = m_browserImages->value();
-    const int crop = config.data.crop_size, patch = config.mask.patch_size;
-    connect(watcher, &QFutureWatcher<EmbeddingJob>::finished, this, [this, watcher, origin] {
-        EmbeddingJob job = watcher->result();
-        watcher->deleteLater();
-        --m_embeddingJobs;
-        m_browserProgress->setVisible(m_embeddingJobs > 0);
-        if (!job.error.isEmpty()) {
-            m_browser->setStatus(job.error);
-            showError(job.error);
-            return;
-        }
-        job.set.origin = origin;
-        m_browser->setEmbeddings(std::move(job.set));
-        Q_EMIT embeddingsReady();
-    });
-    watcher->setFuture(QtConcurrent::run([encoder, source, count, crop, patch, bar]() {
-        EmbeddingJob job;
-        try {
-            job.set = widgets::computeEmbeddingSet(encoder, source, crop, patch, count,
-                                                   [bar](std::int64_t done, std::int64_t total) {
-                                                       QMetaObject::invokeMethod(bar, [bar, done, total] {
-                                                           if (bar) {
-                                                               bar->setMaximum(static_cast<int>(total));
-                                                               bar->setValue(static_cast<int>(done));
-                                                           }
-                                                       }, Qt::QueuedConnection);
-                                                   });
-        } catch (const std::exception& e) {
-            job.error = QString::fromUtf8(e.what());
-        }
-        return job;
-    }));
+    m_embeddings->embed(std::move(encoder), m_heldOut, config, origin);
+    m_tabs->setCurrentWidget(m_embeddings);
 }
 
 void MainWindow::startTraining()
@@ -403,15 +322,12 @@ void MainWindow::startTraining()
         showError(tr("Choose data first."));
         return;
     }
-    TrainerOptions o;
+    RunSettings s = m_options.run;
+    TrainerOptions& o = s.trainer;
     o.config = m_editor->config();
     o.data = m_train;
-    o.device = m_options.device.toStdString();
-    o.maxSteps = m_options.maxSteps;
-    o.diagnostics = limitSource(m_heldOut, 512);
-    o.diagnosticsEvery = 20;
-    o.checkpointEvery = 200;
-    o.renderMasks = batchMaskRenderer(o.config.gridSize());
+    s.diagnostics.source = m_heldOut;
+    s.log.renderMasks = batchMaskRenderer(o.config.gridSize());
     const QString latest = m_runDir.isEmpty() ? QString() : QString::fromStdString(latestCheckpointPath(m_runDir.toStdString(), o.config));
     if (!m_resumeFrom.isEmpty() && m_resumeFrom == latest) {
         o.outDir = m_runDir.toStdString(); // continue the stopped run in its own folder
@@ -428,7 +344,7 @@ void MainWindow::startTraining()
         m_memory->clear();
     }
     m_lastError.clear();
-    m_worker->start(std::move(o), m_options.threads);
+    m_worker->start(std::move(s));
     setRunning(true);
     m_tabs->setCurrentIndex(0);
 }
@@ -441,7 +357,7 @@ void MainWindow::togglePause()
         m_worker->resume();
     } else {
         m_worker->pause();
-        m_state->setText(tr("Pausing…"));
+        m_status->setState(tr("Pausing…"));
     }
 }
 
@@ -449,7 +365,7 @@ void MainWindow::stopTraining()
 {
     if (!m_worker->isRunning())
         return;
-    m_state->setText(tr("Stopping after this step…"));
+    m_status->setState(tr("Stopping after this step…"));
     m_worker->stop();
 }
 
@@ -470,28 +386,15 @@ void MainWindow::onProgress(const QVector<StepReport>& steps, double residentMb)
     for (auto* plot : {m_loss, m_rank, m_featStd, m_throughput, m_memory})
         plot->refresh();
     m_schedules->setCursor(m_last.iteration);
-    m_progress->setValue(static_cast<int>(m_last.iteration));
-    m_stepLabel->setText(tr("step %1/%2, epoch %3").arg(m_last.iteration).arg(m_last.totalIterations).arg(m_last.epoch));
-    m_lossLabel->setText(tr("loss %1").arg(m_last.loss, 0, 'f', 4));
-    m_speedLabel->setText(tr("%1 img/s").arg(m_last.imagesPerSecond, 0, 'f', 1));
-    m_etaLabel->setText(tr("ETA %1").arg(duration(m_last.etaSeconds)));
-    m_memoryLabel->setText(std::isfinite(m_last.gpuMemoryMb)
-                               ? tr("%1 MiB, GPU %2 MiB (peak %3)").arg(residentMb, 0, 'f', 0).arg(m_last.gpuMemoryMb, 0, 'f', 0).arg(m_last.gpuPeakMemoryMb, 0, 'f', 0)
-                               : tr("%1 MiB").arg(residentMb, 0, 'f', 0));
+    m_status->step(m_last, residentMb);
 }
 
 void MainWindow::onFinished(const TrainResult& result)
 {
     setRunning(false);
-    static const char* const names[] = {"finished", "reached the step limit", "stopped", "stopped: the loss diverged"};
-    const QString what = tr(names[static_cast<int>(result.status)]);
-    log(tr("training %1 at step %2, loss %3, %4 img/s; checkpoint %5")
-            .arg(what)
-            .arg(result.iteration)
-            .arg(result.loss, 0, 'f', 4)
-            .arg(result.imagesPerSecond, 0, 'f', 1)
-            .arg(QString::fromStdString(result.checkpoint)));
-    m_state->setText(tr("Training %1").arg(what));
+    const QString what = QString::fromStdString(describeResult(result));
+    log(tr("training %1; checkpoint %2").arg(what, QString::fromStdString(result.checkpoint)));
+    m_status->setState(tr("Training %1").arg(QString::fromStdString(describeStatus(result.status))));
     if (result.status == TrainStatus::Diverged)
         showError(tr("The loss became non-finite at step %1; the last good checkpoint is kept.").arg(result.iteration + 1));
     if (!result.checkpoint.empty() && result.status != TrainStatus::Finished)
@@ -504,7 +407,7 @@ void MainWindow::onFinished(const TrainResult& result)
 void MainWindow::onFailed(const QString& message)
 {
     setRunning(false);
-    m_state->setText(tr("Failed"));
+    m_status->setState(tr("Failed"));
     showError(message);
     Q_EMIT trainingEnded(TrainResult{});
     if (m_closeWhenStopped)
@@ -520,7 +423,7 @@ void MainWindow::setRunning(bool running)
     m_editor->setLocked(running);
     m_masks->setTraining(running);
     if (running)
-        m_state->setText(tr("Training"));
+        m_status->setState(tr("Training"));
 }
 
 void MainWindow::log(const QString& line)
@@ -542,10 +445,7 @@ void MainWindow::showError(const QString& message)
 
 QString MainWindow::statusText() const
 {
-    QStringList parts;
-    for (QLabel* l : {m_state, m_stepLabel, m_lossLabel, m_speedLabel, m_etaLabel, m_deviceLabel, m_memoryLabel})
-        parts << l->text();
-    return parts.join(QStringLiteral(" | "));
+    return m_status->text();
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

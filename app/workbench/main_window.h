@@ -1,12 +1,14 @@
 #pragma once
 
-#include "training_worker.h"
+#include "app/workbench/embeddings_tab.h"
+#include "app/workbench/run_status.h"
+#include "app/workbench/training_worker.h"
 
-#include <config_editor.h>
-#include <curve_plot.h>
-#include <embedding_browser.h>
-#include <mask_view.h>
-#include <schedule_plot.h>
+#include "widgets/config_editor.h"
+#include "widgets/curve_plot.h"
+#include "widgets/embedding_browser.h"
+#include "widgets/mask_view.h"
+#include "widgets/schedule_plot.h"
 
 #include <QMainWindow>
 
@@ -15,20 +17,18 @@
 class QAction;
 class QLabel;
 class QPlainTextEdit;
-class QProgressBar;
-class QSpinBox;
 class QTabWidget;
 
 namespace ijepa::workbench {
 
 struct WorkbenchOptions {
-    QString data = QStringLiteral("fashion-mnist"); // "fashion-mnist" or an image folder
+    QString data = QStringLiteral("fashion-mnist"); // a data spec (core/imageio/data_spec.h)
     QString config;          // YAML; empty: the shipped Fashion-MNIST config
     QString runsDir = QStringLiteral("runs/workbench"); // each run gets a time-stamped folder here
     qint64 limit = 0;        // use only the first N training images (0: all)
-    qint64 maxSteps = 0;     // stop each run after this many steps (0: the whole schedule)
-    int threads = 0;         // torch threads for training (0: LibTorch's default)
-    QString device = QStringLiteral("cpu");
+    // Every run's settings (max steps, threads, device, checkpoint and diagnostics cadence), with
+    // the defaults ijepa train has; config, data and folder are filled in at each start.
+    RunSettings run;
     bool askOnClose = true;  // ask before closing during training
     QStringList overrides;   // section.key=value applied to the initial config
 };
@@ -57,13 +57,13 @@ public:
     widgets::CurvePlot* rankPlot() const { return m_rank; }
     widgets::SchedulePlot* schedulePlot() const { return m_schedules; }
     widgets::CurvePlot* throughputPlot() const { return m_throughput; }
-    widgets::EmbeddingBrowser* browser() const { return m_browser; }
+    widgets::EmbeddingBrowser* browser() const { return m_embeddings->browser(); }
     QTabWidget* tabs() const { return m_tabs; }
     QString lastError() const { return m_lastError; }
     QString statusText() const;
     qint64 stepsSeen() const { return m_stepsSeen; }
     int maskSamplesSeen() const { return m_maskSamples; }
-    bool embeddingsBusy() const { return m_embeddingJobs > 0; }
+    bool embeddingsBusy() const { return m_embeddings->busy(); }
     QString runDir() const { return m_runDir; }
 
 Q_SIGNALS:
@@ -75,6 +75,9 @@ protected:
 
 private:
     void buildUi();
+    QWidget* buildSidePanel();
+    void buildToolbar();
+    void buildTabs();
     void configChanged(const Config& config);
     void onProgress(const QVector<StepReport>& steps, double residentMb);
     void onFinished(const TrainResult& result);
@@ -88,7 +91,6 @@ private:
     WorkbenchOptions m_options;
     std::shared_ptr<ImageSource> m_train;   // training images
     std::shared_ptr<ImageSource> m_heldOut; // diagnostics and the embedding browser
-    QString m_dataLabel;
     QString m_resumeFrom;  // checkpoint the next start continues from ("" : a fresh run)
     QString m_runDir;
     TrainingWorker* m_worker;
@@ -96,7 +98,6 @@ private:
     QString m_lastError;
     qint64 m_stepsSeen = 0;
     int m_maskSamples = 0;
-    int m_embeddingJobs = 0;
     StepReport m_last;
     double m_residentMb = 0;
 
@@ -108,15 +109,12 @@ private:
     widgets::SchedulePlot* m_schedules = nullptr;
     widgets::CurvePlot* m_throughput = nullptr;
     widgets::CurvePlot* m_memory = nullptr;
-    widgets::EmbeddingBrowser* m_browser = nullptr;
-    QSpinBox* m_browserImages = nullptr;
-    QProgressBar* m_browserProgress = nullptr;
+    EmbeddingsTab* m_embeddings = nullptr;
     QPlainTextEdit* m_log = nullptr;
     QTabWidget* m_tabs = nullptr;
-    QAction *m_start = nullptr, *m_pause = nullptr, *m_stop = nullptr, *m_weights = nullptr;
-    QLabel *m_state = nullptr, *m_stepLabel = nullptr, *m_lossLabel = nullptr, *m_speedLabel = nullptr,
-           *m_etaLabel = nullptr, *m_deviceLabel = nullptr, *m_memoryLabel = nullptr, *m_dataInfo = nullptr;
-    QProgressBar* m_progress = nullptr;
+    QAction *m_open = nullptr, *m_start = nullptr, *m_pause = nullptr, *m_stop = nullptr;
+    QLabel* m_dataInfo = nullptr;
+    RunStatus* m_status = nullptr;
 };
 
 } // namespace ijepa::workbench

@@ -1,6 +1,8 @@
-#include "training_worker.h"
+#include "app/workbench/training_worker.h"
 
-#include <errors.h>
+#include "core/data/data_loader.h"
+#include "core/errors.h"
+#include "core/model/ijepa_model.h"
 
 #include <QElapsedTimer>
 
@@ -46,17 +48,10 @@ public:
     void started(const TrainStart& start) override { Q_EMIT m_worker.started(start); }
     void message(const std::string& line) override { Q_EMIT m_worker.logMessage(QString::fromStdString(line)); }
 
-    void batchTrained(const Batch& batch) override
+    void stepDone(const Step& step) override
     {
-        if (m_sentSample && m_sinceSample.elapsed() < kSampleIntervalMs)
-            return;
-        m_sentSample = true;
-        m_sinceSample.restart();
-        Q_EMIT m_worker.maskSample(widgets::maskSampleFromBatch(batch, m_grid, m_grid, 8));
-    }
-
-    void stepDone(const StepReport& report) override
-    {
+        sendSample(step.batch);
+        const StepReport& report = step.report;
         m_worker.m_iteration = report.iteration;
         m_pending.push_back(report);
         if (m_sinceFlush.elapsed() >= kUpdateIntervalMs || report.iteration == report.totalIterations)
@@ -69,21 +64,23 @@ public:
             lock.unlock();
             Q_EMIT m_worker.pausedChanged(false);
         }
+        if (m_worker.m_wantEncoder.exchange(false))
+            Q_EMIT m_worker.encoderReady(EncoderSnapshot{copyEncoder(step.model.targetEncoder), report.iteration});
     }
 
-    bool wantsEncoder() override { return m_worker.m_wantEncoder.load(); }
-    void encoder(const VisionTransformer& encoder) override
+    void sendSample(const Batch& batch)
     {
-        m_worker.m_wantEncoder = false;
-        const qint64 iteration = m_pending.isEmpty() ? m_lastIteration : m_pending.back().iteration;
-        Q_EMIT m_worker.encoderReady(EncoderSnapshot{copyEncoder(encoder), iteration});
+        if (m_sentSample && m_sinceSample.elapsed() < kSampleIntervalMs)
+            return;
+        m_sentSample = true;
+        m_sinceSample.restart();
+        Q_EMIT m_worker.maskSample(widgets::maskSampleFromBatch(batch, m_grid, m_grid, 8));
     }
 
     void flush()
     {
         if (m_pending.isEmpty())
             return;
-        m_lastIteration = m_pending.back().iteration;
         Q_EMIT m_worker.progress(m_pending, residentMemoryMb());
         m_pending.clear();
         m_sinceFlush.restart();
@@ -95,7 +92,6 @@ private:
     QVector<StepReport> m_pending;
     QElapsedTimer m_sinceFlush, m_sinceSample;
     bool m_sentSample = false;
-    qint64 m_lastIteration = 0;
 };
 
 TrainingWorker::TrainingWorker(QObject* parent)
@@ -116,7 +112,7 @@ TrainingWorker::~TrainingWorker()
         m_thread.join();
 }
 
-bool TrainingWorker::start(TrainerOptions options, int threads)
+bool TrainingWorker::start(RunSettings settings)
 {
     if (m_running.load())
         return false;
@@ -126,17 +122,15 @@ bool TrainingWorker::start(TrainerOptions options, int threads)
     m_paused = false;
     m_wantEncoder = false;
     m_running = true;
-    m_thread = std::thread([this, options = std::move(options), threads]() mutable { run(std::move(options), threads); });
+    m_thread = std::thread([this, settings = std::move(settings)]() mutable { run(std::move(settings)); });
     return true;
 }
 
-void TrainingWorker::run(TrainerOptions options, int threads)
+void TrainingWorker::run(RunSettings settings)
 {
-    if (threads > 0)
-        at::set_num_threads(threads);
-    Observer observer(*this, options.config.gridSize());
+    Observer observer(*this, settings.trainer.config.gridSize());
     try {
-        const TrainResult result = train(options, observer, m_stop);
+        const TrainResult result = runTraining(settings, observer, m_stop);
         observer.flush();
         m_running = false;
         Q_EMIT finished(result);

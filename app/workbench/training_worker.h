@@ -1,7 +1,8 @@
 #pragma once
 
-#include <mask_view.h>
-#include <trainer.h>
+#include "widgets/mask_view.h"
+#include "core/model/vision_transformer.h"
+#include "core/train/run.h"
 
 #include <QObject>
 #include <QString>
@@ -34,8 +35,9 @@ public:
     explicit TrainingWorker(QObject* parent = nullptr);
     ~TrainingWorker() override; // stops a run and joins its thread
 
-    // Starts a run; false if one is running.
-    bool start(TrainerOptions options, int threads);
+    // Starts a run with the standard observers (run log, checkpointer, diagnostics); false if one
+    // is running.
+    bool start(RunSettings settings);
     void pause();
     void resume();
     void stop();
@@ -59,7 +61,7 @@ Q_SIGNALS:
 
 private:
     class Observer;
-    void run(TrainerOptions options, int threads);
+    void run(RunSettings settings);
 
     std::thread m_thread;
     std::atomic_bool m_running{false};

@@ -1,6 +1,6 @@
-#include "image_folder.h"
+#include "core/imageio/image_folder.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <opencv2/core/utils/logger.hpp>
 #include <opencv2/imgcodecs.hpp>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "image_source.h"
+#include "core/data/image_source.h"
 
 #include <memory>
 #include <string>

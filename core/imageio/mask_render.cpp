@@ -1,7 +1,7 @@
-#include "mask_render.h"
+#include "core/imageio/mask_render.h"
 
-#include "augment.h"
-#include "errors.h"
+#include "core/data/augment.h"
+#include "core/errors.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "data_loader.h"
-#include "multiblock_masks.h"
+#include "core/data/data_loader.h"
+#include "core/masks/multiblock_masks.h"
 
 #include <functional>
 #include <string>

@@ -1,6 +1,6 @@
-#include "projector.h"
+#include "core/imageio/projector.h"
 
-#include "errors.h"
+#include "core/errors.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>

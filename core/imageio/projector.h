@@ -1,7 +1,7 @@
 #pragma once
 
-#include "embeddings.h"
-#include "image_source.h"
+#include "core/eval/embeddings.h"
+#include "core/data/image_source.h"
 
 #include <string>
 

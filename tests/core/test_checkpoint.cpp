@@ -1,7 +1,7 @@
-#include "checkpoint.h"
-#include "errors.h"
-#include "pickle.h"
-#include "test_support.h"
+#include "core/io/checkpoint.h"
+#include "core/errors.h"
+#include "core/io/pickle.h"
+#include "tests/core/test_support.h"
 
 #include <cstdio>
 #include <fstream>

@@ -1,6 +1,6 @@
-#include "config.h"
-#include "errors.h"
-#include "test_support.h"
+#include "core/config.h"
+#include "core/errors.h"
+#include "tests/core/test_support.h"
 
 #include <fstream>
 

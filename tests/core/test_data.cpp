@@ -1,10 +1,11 @@
 // Data: Fashion-MNIST IDX reading, image folders with bad files, RandomResizedCrop, the loader.
-#include "augment.h"
-#include "data_loader.h"
-#include "errors.h"
-#include "image_folder.h"
-#include "image_source.h"
-#include "test_support.h"
+#include "core/data/augment.h"
+#include "core/data/data_loader.h"
+#include "core/errors.h"
+#include "core/imageio/data_spec.h"
+#include "core/imageio/image_folder.h"
+#include "core/data/image_source.h"
+#include "tests/core/test_support.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <zlib.h>
@@ -172,6 +173,34 @@ TEST(ImageFolder, MissingOrEmptyFolderIsAnError)
         FAIL();
     } catch (const DataError& e) {
         EXPECT_NE(std::string(e.what()).find("no images"), std::string::npos);
+    }
+}
+
+// One parser for every command's data argument: Fashion-MNIST splits, a folder, a folder split.
+TEST(DataSpec, FashionMnistFoldersAndSplits)
+{
+    const auto fm = openDataSpec("fashion-mnist");
+    EXPECT_EQ(fm.train->size(), 60000);
+    EXPECT_EQ(fm.heldOut->size(), 10000); // the test split is held out
+    EXPECT_EQ(openDataSpec("fashion-mnist:train", 0.0, 100).train->size(), 100);
+    const auto test = openDataSpec("fashion-mnist:test");
+    EXPECT_EQ(test.train->size(), 10000);
+    EXPECT_EQ(test.heldOut->size(), 10000);
+
+    TempDir dir;
+    makeFolder(dir);
+    const auto folder = openDataSpec(dir.path.string());
+    EXPECT_EQ(folder.train->size(), 15);
+    EXPECT_EQ(folder.heldOut->size(), 15); // no split: the folder's own images
+    const auto split = openDataSpec(dir.path.string(), 0.6);
+    EXPECT_EQ(split.train->size() + split.heldOut->size(), 15);
+    EXPECT_NEAR(static_cast<double>(split.train->size()), 0.6 * 15, 1.0);
+    EXPECT_THROW(openDataSpec(dir.path.string(), 1.5), ConfigError);
+    try {
+        openDataSpec(dir.file("nope"));
+        FAIL();
+    } catch (const DataError& e) {
+        EXPECT_NE(std::string(e.what()).find("nope"), std::string::npos) << e.what();
     }
 }
 

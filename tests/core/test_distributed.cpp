@@ -1,11 +1,12 @@
 // Data parallel on c10d Gloo: two processes with 4 images each against one process with the same
 // 8 images and masks. The test re-runs its own binary as the two ranks (torchrun's variables).
-#include "test_support.h"
+#include "tests/core/test_support.h"
 
-#include <distributed.h>
-#include <errors.h>
-#include <ijepa_model.h>
-#include <multiblock_masks.h>
+#include "core/dist/distributed.h"
+#include "core/errors.h"
+#include "core/model/ijepa_model.h"
+#include "core/train/train_step.h"
+#include "core/masks/multiblock_masks.h"
 
 #include <signal.h>
 #include <spawn.h>

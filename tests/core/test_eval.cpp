@@ -1,10 +1,10 @@
 // Frozen-feature evaluation on data with known answers, RankMe on matrices of known rank, the
 // cosine index against brute force, .npy round trips.
-#include "errors.h"
-#include "evaluation.h"
-#include "nn_index.h"
-#include "npy.h"
-#include "test_support.h"
+#include "core/errors.h"
+#include "core/eval/evaluation.h"
+#include "core/eval/nn_index.h"
+#include "core/io/npy.h"
+#include "tests/core/test_support.h"
 
 using namespace ijepa;
 

@@ -1,6 +1,6 @@
 // TensorBoard event files: CRC-32C against published vectors, TFRecord framing.
-#include "event_writer.h"
-#include "test_support.h"
+#include "core/io/event_writer.h"
+#include "tests/core/test_support.h"
 
 #include <fstream>
 

@@ -1,7 +1,7 @@
-#include "config.h"
-#include "errors.h"
-#include "multiblock_masks.h"
-#include "test_support.h"
+#include "core/config.h"
+#include "core/errors.h"
+#include "core/masks/multiblock_masks.h"
+#include "tests/core/test_support.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,8 +1,9 @@
-#include "checkpoint.h"
-#include "attention.h"
-#include "compat.h"
-#include "ijepa_model.h"
-#include "test_support.h"
+#include "core/io/checkpoint.h"
+#include "core/model/attention.h"
+#include "core/compat.h"
+#include "core/model/ijepa_model.h"
+#include "core/train/train_step.h"
+#include "tests/core/test_support.h"
 
 using namespace ijepa;
 using namespace ijepa::test;

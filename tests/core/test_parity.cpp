@@ -1,10 +1,11 @@
 // Holds the C++ core to the reference implementation's numbers (shared/fixtures/official-tiny and
 // tests/fixtures/train_step.pt, both written by facebookresearch/ijepa).
-#include "checkpoint.h"
-#include "config.h"
-#include "ijepa_model.h"
-#include "schedules.h"
-#include "test_support.h"
+#include "core/io/checkpoint.h"
+#include "core/config.h"
+#include "core/model/ijepa_model.h"
+#include "core/train/train_step.h"
+#include "core/train/schedules.h"
+#include "tests/core/test_support.h"
 
 using namespace ijepa;
 using namespace ijepa::test;

@@ -1,11 +1,16 @@
 #pragma once
 
-#include "checkpoint.h"
+#include "core/io/checkpoint.h"
+
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <string>
 
 namespace ijepa::test {
@@ -41,6 +46,31 @@ inline Config smallModelConfig()
     c.optimization.epochs = 2;
     c.optimization.warmup = 1;
     return c;
+}
+
+// Every tensor of the three networks and the optimiser state, by name.
+inline std::map<std::string, torch::Tensor> checkpointTensors(const std::string& path)
+{
+    std::map<std::string, torch::Tensor> out;
+    const auto d = readTorchFile(path).toGenericDict();
+    for (const char* net : {"encoder", "predictor", "target_encoder"})
+        for (const auto& e : d.at(net).toGenericDict())
+            out[std::string(net) + "/" + e.key().toStringRef()] = e.value().toTensor();
+    for (const auto& e : d.at("opt").toGenericDict().at("state").toGenericDict())
+        for (const auto& s : e.value().toGenericDict())
+            if (s.value().isTensor())
+                out["opt/" + std::to_string(e.key().toInt()) + "/" + s.key().toStringRef()] = s.value().toTensor();
+    return out;
+}
+
+// Data rows of a CSV file (the header excluded).
+inline int csvRows(const std::string& path)
+{
+    std::ifstream in(path);
+    int n = -1;
+    for (std::string line; std::getline(in, line);)
+        ++n;
+    return std::max(n, 0);
 }
 
 inline double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b)

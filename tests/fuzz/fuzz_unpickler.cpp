@@ -1,7 +1,7 @@
 // Feeds arbitrary bytes to the checkpoint unpickler: it must either return a value or throw
 // CheckpointError, never crash, hang or leak. Storages are zero tensors capped at 1M elements.
-#include "errors.h"
-#include "pickle.h"
+#include "core/errors.h"
+#include "core/io/pickle.h"
 
 #include <ATen/ATen.h>
 

@@ -1,15 +1,15 @@
 // Offscreen QTest tests of each widget, driven with real data (Fashion-MNIST, real batches,
 // the core's schedules and validation).
-#include <config_editor.h>
-#include <curve_plot.h>
-#include <embedding_browser.h>
-#include <mask_view.h>
-#include <schedule_plot.h>
+#include "widgets/config_editor.h"
+#include "widgets/curve_plot.h"
+#include "widgets/embedding_browser.h"
+#include "widgets/mask_view.h"
+#include "widgets/schedule_plot.h"
 
-#include <augment.h>
-#include <data_loader.h>
-#include <embeddings.h>
-#include <schedules.h>
+#include "core/data/augment.h"
+#include "core/data/data_loader.h"
+#include "core/eval/embeddings.h"
+#include "core/train/schedules.h"
 
 #include <QComboBox>
 #include <QFile>

@@ -1,7 +1,7 @@
 // End to end: the real window trains a small model on Fashion-MNIST images, shows loss points and
 // mask samples, pauses, resumes, stops with a checkpoint, browses the current weights, continues
 // the run and closes cleanly during training.
-#include <main_window.h>
+#include "app/workbench/main_window.h"
 
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -21,7 +21,7 @@ private Q_SLOTS:
         WorkbenchOptions o;
         o.runsDir = runs.path();
         o.limit = 512;
-        o.threads = 2;
+        o.run.trainer.threads = 2;
         o.askOnClose = false;
         o.overrides = {"meta.embed_dim=64", "meta.depth=2",        "meta.num_heads=2",       "meta.pred_depth=1",
                        "meta.pred_emb_dim=32", "data.batch_size=32", "optimization.epochs=50", "optimization.warmup=1"};

@@ -1,0 +1,94 @@
+#include "app/workbench/embeddings_tab.h"
+
+#include <QFutureWatcher>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPointer>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+namespace ijepa::workbench {
+namespace {
+
+struct EmbeddingJob {
+    widgets::EmbeddingSet set;
+    QString error;
+};
+
+} // namespace
+
+EmbeddingsTab::EmbeddingsTab(QWidget* parent)
+    : QWidget(parent)
+{
+    auto* layout = new QVBoxLayout(this);
+    auto* row = new QHBoxLayout;
+    auto* open = new QPushButton(tr("Open checkpoint…"), this);
+    connect(open, &QPushButton::clicked, this, &EmbeddingsTab::openCheckpointRequested);
+    auto* current = new QPushButton(tr("Current weights"), this);
+    current->setToolTip(tr("Embed with a snapshot of the target encoder taken after the current step"));
+    connect(current, &QPushButton::clicked, this, &EmbeddingsTab::currentWeightsRequested);
+    m_images = new QSpinBox(this);
+    m_images->setRange(16, 10000);
+    m_images->setValue(1000);
+    m_images->setToolTip(tr("Held-out images to embed and browse"));
+    m_progress = new QProgressBar(this);
+    m_progress->setVisible(false);
+    row->addWidget(open);
+    row->addWidget(current);
+    row->addWidget(new QLabel(tr("Images"), this));
+    row->addWidget(m_images);
+    row->addWidget(m_progress, 1);
+    row->addStretch();
+    m_browser = new widgets::EmbeddingBrowser(this);
+    layout->addLayout(row);
+    layout->addWidget(m_browser, 1);
+}
+
+void EmbeddingsTab::embed(VisionTransformer encoder, std::shared_ptr<ImageSource> source, const Config& config,
+                          const QString& origin)
+{
+    ++m_jobs;
+    m_progress->setVisible(true);
+    m_progress->setValue(0);
+    const int count = m_images->value();
+    m_browser->setStatus(tr("Embedding %1 images with %2…").arg(count).arg(origin));
+    auto* watcher = new QFutureWatcher<EmbeddingJob>(this);
+    connect(watcher, &QFutureWatcher<EmbeddingJob>::finished, this, [this, watcher, origin] {
+        EmbeddingJob job = watcher->result();
+        watcher->deleteLater();
+        --m_jobs;
+        m_progress->setVisible(m_jobs > 0);
+        if (!job.error.isEmpty()) {
+            m_browser->setStatus(job.error);
+            Q_EMIT failed(job.error);
+            return;
+        }
+        job.set.origin = origin;
+        m_browser->setEmbeddings(std::move(job.set));
+        Q_EMIT embeddingsReady();
+    });
+    const QPointer<QProgressBar> bar = m_progress;
+    const auto progress = [bar](std::int64_t done, std::int64_t total) {
+        QMetaObject::invokeMethod(bar, [bar, done, total] {
+            if (bar) {
+                bar->setMaximum(static_cast<int>(total));
+                bar->setValue(static_cast<int>(done));
+            }
+        }, Qt::QueuedConnection);
+    };
+    const int crop = config.data.crop_size, patch = config.mask.patch_size;
+    watcher->setFuture(QtConcurrent::run([encoder, source, count, crop, patch, progress]() {
+        EmbeddingJob job;
+        try {
+            job.set = widgets::computeEmbeddingSet(encoder, source, crop, patch, count, progress);
+        } catch (const std::exception& e) {
+            job.error = QString::fromUtf8(e.what());
+        }
+        return job;
+    }));
+}
+
+} // namespace ijepa::workbench

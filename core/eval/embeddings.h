@@ -1,0 +1,46 @@
+#pragma once
+
+#include "core/config.h"
+#include "core/data/image_source.h"
+#include "core/model/vision_transformer.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace ijepa {
+
+// Features of every image of a source, in source order; unreadable images are left out and named.
+struct Embeddings {
+    torch::Tensor features;          // [N, D] float32: average-pooled patch tokens (or pixels)
+    torch::Tensor patches;           // [N, P, D] patch tokens, when asked for
+    torch::Tensor labels;            // [N] int64
+    std::vector<std::string> names;  // N file names
+    std::vector<std::string> skipped;
+};
+
+using EmbedProgress = std::function<void(std::int64_t done, std::int64_t total)>;
+
+// The evaluation view of an [H, W, 3] uint8 image: shorter side resized to `crop`, centre crop,
+// ImageNet normalisation: [3, crop, crop] float.
+torch::Tensor evalTransform(const torch::Tensor& imageHwc, int crop);
+
+// Runs `encoder` (no masks) over every image; features are the mean over patch tokens (the
+// paper's protocol for frozen evaluation), patch tokens kept when `keepPatches`.
+Embeddings embedImages(VisionTransformer& encoder, const ImageSource& source, int crop, bool keepPatches = false,
+                       int batchSize = 256, const EmbedProgress& progress = {});
+
+// The raw-pixel baseline: the evaluation view itself, flattened ([N, 3 * crop * crop]).
+Embeddings pixelEmbeddings(const ImageSource& source, int crop, const EmbedProgress& progress = {});
+
+// An encoder from a checkpoint: the target encoder (default) or the context encoder. The
+// architecture comes from `config`, or from the config a project checkpoint carries when null.
+// Returns the config used. Throws CheckpointError naming the file.
+struct LoadedEncoder {
+    VisionTransformer encoder{nullptr};
+    Config config;
+};
+LoadedEncoder loadEncoder(const std::string& checkpoint, const Config* config, bool contextEncoder = false,
+                          torch::Device device = torch::kCPU);
+
+} // namespace ijepa

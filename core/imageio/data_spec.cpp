@@ -1,0 +1,35 @@
+#include "core/imageio/data_spec.h"
+
+#include "core/errors.h"
+#include "core/imageio/image_folder.h"
+
+namespace ijepa {
+namespace {
+
+std::shared_ptr<ImageSource> openOne(const std::string& spec)
+{
+    if (spec == "fashion-mnist" || spec == "fashion-mnist:train")
+        return openFashionMnist("train");
+    if (spec == "fashion-mnist:test")
+        return openFashionMnist("test");
+    return openImageFolder(spec);
+}
+
+} // namespace
+
+OpenedData openDataSpec(const std::string& spec, double split, std::int64_t limit)
+{
+    if (!(split >= 0.0 && split < 1.0))
+        throw ConfigError("split " + std::to_string(split) + ": must be in [0, 1) (0: no split)");
+    OpenedData data;
+    if (split > 0) {
+        std::tie(data.train, data.heldOut) = splitSource(openOne(spec), split, 0);
+    } else {
+        data.train = openOne(spec);
+        data.heldOut = spec == "fashion-mnist" || spec == "fashion-mnist:train" ? openFashionMnist("test") : data.train;
+    }
+    data.train = limitSource(data.train, limit);
+    return data;
+}
+
+} // namespace ijepa

@@ -1,0 +1,26 @@
+#pragma once
+
+#include "core/data/image_source.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace ijepa {
+
+// What a data spec names, the one syntax of `ijepa train --data`, `eval --train/--test`, `embed
+// --data` and the workbench: "fashion-mnist" (or "fashion-mnist:train"), "fashion-mnist:test", or
+// an image folder (first-level sub-folders are classes).
+struct OpenedData {
+    std::shared_ptr<ImageSource> train;   // the images named (the first `split` of them with a split)
+    // Held-out images for diagnostics, the embedding browser and evaluation: Fashion-MNIST's test
+    // split for "fashion-mnist"; with a split, the rest of the folder; else the images themselves.
+    std::shared_ptr<ImageSource> heldOut;
+};
+
+// `split` in (0, 1): a seeded split of the images named, `split` of them in `train` (0: none).
+// `limit` > 0 keeps the first `limit` training images. Throws DataError naming a missing or empty
+// folder, ConfigError for a split outside [0, 1).
+OpenedData openDataSpec(const std::string& spec, double split = 0.0, std::int64_t limit = 0);
+
+} // namespace ijepa

@@ -1,0 +1,145 @@
+#include "core/io/event_writer.h"
+
+#include "core/errors.h"
+
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+
+namespace ijepa {
+namespace {
+
+constexpr std::array<std::uint32_t, 256> crcTable()
+{
+    std::array<std::uint32_t, 256> t{};
+    for (std::uint32_t i = 0; i < 256; ++i) {
+        std::uint32_t c = i;
+        for (int k = 0; k < 8; ++k)
+            c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1; // reflected Castagnoli polynomial
+        t[i] = c;
+    }
+    return t;
+}
+constexpr auto kCrcTable = crcTable();
+
+// Protocol-buffer wire format: varints, fixed-width numbers and length-delimited fields.
+void varint(std::string& out, std::uint64_t v)
+{
+    while (v >= 0x80) {
+        out.push_back(static_cast<char>((v & 0x7F) | 0x80));
+        v >>= 7;
+    }
+    out.push_back(static_cast<char>(v));
+}
+void tag(std::string& out, int field, int wireType) { varint(out, static_cast<std::uint64_t>(field << 3 | wireType)); }
+template <typename T>
+void fixed(std::string& out, T value)
+{
+    char bytes[sizeof(T)];
+    std::memcpy(bytes, &value, sizeof(T)); // little endian on every supported platform
+    out.append(bytes, sizeof(T));
+}
+void bytesField(std::string& out, int field, std::string_view v)
+{
+    tag(out, field, 2);
+    varint(out, v.size());
+    out.append(v);
+}
+
+double wallTime()
+{
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+} // namespace
+
+std::uint32_t crc32c(std::string_view data)
+{
+    std::uint32_t c = 0xFFFFFFFFu;
+    for (unsigned char b : data)
+        c = kCrcTable[(c ^ b) & 0xFF] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
+}
+
+std::uint32_t maskedCrc32c(std::string_view data)
+{
+    const std::uint32_t c = crc32c(data);
+    return ((c >> 15) | (c << 17)) + 0xA282EAD8u;
+}
+
+std::string tfRecord(std::string_view data)
+{
+    std::string header;
+    fixed<std::uint64_t>(header, data.size());
+    std::string out = header;
+    fixed<std::uint32_t>(out, maskedCrc32c(header));
+    out.append(data);
+    fixed<std::uint32_t>(out, maskedCrc32c(data));
+    return out;
+}
+
+EventWriter::EventWriter(const std::string& dir, const std::string& suffix)
+{
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    char host[256] = "localhost";
+    ::gethostname(host, sizeof(host) - 1);
+    m_path = dir + "/events.out.tfevents." + std::to_string(static_cast<std::int64_t>(wallTime())) + "." + host + "." +
+             suffix;
+    m_out.open(m_path, std::ios::binary | std::ios::app);
+    if (!m_out)
+        throw Error(m_path + ": cannot create the TensorBoard event file");
+    std::string event; // Event{wall_time=1, step=2, file_version=3}
+    tag(event, 1, 1);
+    fixed<double>(event, wallTime());
+    tag(event, 2, 0);
+    varint(event, 0);
+    bytesField(event, 3, "brain.Event:2");
+    m_out << tfRecord(event);
+    m_out.flush();
+}
+
+void EventWriter::writeEvent(std::int64_t step, const std::string& summaryValue)
+{
+    std::string summary; // Summary{repeated Value value=1}
+    bytesField(summary, 1, summaryValue);
+    std::string event; // Event{wall_time=1, step=2, summary=5}
+    tag(event, 1, 1);
+    fixed<double>(event, wallTime());
+    tag(event, 2, 0);
+    varint(event, static_cast<std::uint64_t>(step));
+    bytesField(event, 5, summary);
+    m_out << tfRecord(event);
+}
+
+void EventWriter::addScalar(const std::string& name, std::int64_t step, double value)
+{
+    std::string v; // Summary.Value{tag=1, simple_value=2 (float)}
+    bytesField(v, 1, name);
+    tag(v, 2, 5);
+    fixed<float>(v, static_cast<float>(value));
+    writeEvent(step, v);
+}
+
+void EventWriter::addImage(const std::string& name, std::int64_t step, const std::string& png, int height, int width)
+{
+    std::string image; // Summary.Image{height=1, width=2, colorspace=3, encoded_image_string=4}
+    tag(image, 1, 0);
+    varint(image, static_cast<std::uint64_t>(height));
+    tag(image, 2, 0);
+    varint(image, static_cast<std::uint64_t>(width));
+    tag(image, 3, 0);
+    varint(image, 3); // RGB
+    bytesField(image, 4, png);
+    std::string v; // Summary.Value{tag=1, image=4}
+    bytesField(v, 1, name);
+    bytesField(v, 4, image);
+    writeEvent(step, v);
+}
+
+void EventWriter::flush() { m_out.flush(); }
+
+} // namespace ijepa

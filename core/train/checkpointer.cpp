@@ -1,0 +1,74 @@
+#include "core/train/checkpointer.h"
+
+#include "core/io/checkpoint.h"
+#include "core/train/trainer.h"
+
+#include <filesystem>
+
+namespace ijepa {
+
+namespace fs = std::filesystem;
+
+void Checkpointer::started(const TrainStart& start)
+{
+    m_start = start;
+    m_latest = latestCheckpointPath(start.outDir, start.config);
+    m_lastSaved = start.firstIteration;
+}
+
+void Checkpointer::stepDone(const Step& step)
+{
+    const StepReport& r = step.report;
+    m_model = &step.model;
+    m_optimizer = &step.optimizer;
+    if (r.stepInEpoch == 1) {
+        m_epochLossSum = 0;
+        m_epochLossCount = 0;
+    }
+    m_epochLossSum += r.loss;
+    ++m_epochLossCount;
+    m_lastLoss = r.loss;
+    m_lastLr = r.lr;
+    if (!m_start.writer)
+        return;
+    const bool epochEnd = r.stepInEpoch == r.iterationsPerEpoch;
+    if (epochEnd || (m_options.every > 0 && r.iteration % m_options.every == 0) || r.iteration == r.totalIterations)
+        save(r.iteration);
+    if (epochEnd && m_options.snapshotEvery > 0 && (r.iteration / r.iterationsPerEpoch) % m_options.snapshotEvery == 0) {
+        const auto snapshot = fs::path(m_start.outDir) / (m_start.config.logging.write_tag + "-ep" +
+                                                          std::to_string(r.iteration / r.iterationsPerEpoch) + ".pth.tar");
+        std::error_code ec;
+        fs::copy_file(m_latest, snapshot, fs::copy_options::overwrite_existing, ec);
+        if (ec)
+            say("could not write snapshot " + snapshot.string() + ": " + ec.message());
+    }
+}
+
+void Checkpointer::ended(TrainResult& result)
+{
+    if (m_start.writer && result.status == TrainStatus::Stopped && result.iteration > m_lastSaved)
+        save(result.iteration);
+    if (!m_written.empty())
+        result.checkpoint = m_written;
+    if (m_start.writer && result.status == TrainStatus::Diverged)
+        say("stopping; the last good checkpoint is " +
+            (m_written.empty() ? std::string("the one this run started from (if any)") : m_written));
+}
+
+void Checkpointer::save(std::int64_t iteration)
+{
+    CheckpointMeta meta;
+    meta.worldSize = m_start.worldSize;
+    meta.epoch = iteration / m_start.iterationsPerEpoch;
+    meta.loss = m_epochLossCount ? m_epochLossSum / static_cast<double>(m_epochLossCount) : m_lastLoss;
+    meta.batchSize = m_start.config.data.batch_size;
+    meta.lr = m_lastLr;
+    meta.iteration = iteration;
+    meta.config = dumpConfig(m_start.config);
+    saveCheckpoint(m_latest, *m_model, m_optimizer, meta);
+    m_written = m_latest;
+    m_lastSaved = iteration;
+    say("checkpoint " + m_latest + " (iteration " + std::to_string(iteration) + ")");
+}
+
+} // namespace ijepa

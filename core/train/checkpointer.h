@@ -1,0 +1,40 @@
+#pragma once
+
+#include "core/train/observer.h"
+
+#include <cstdint>
+#include <string>
+
+namespace ijepa {
+
+struct CheckpointOptions {
+    std::int64_t every = 200; // steps between <tag>-latest writes (also at every epoch end and the last step)
+    int snapshotEvery = 0;    // epochs between numbered snapshots <tag>-ep<N> (0: none)
+};
+
+// Writes <outDir>/<tag>-latest.pth.tar (reference layout, atomically): every `every` steps, at
+// each epoch end, at the last step and when the run is stopped; copies it to <tag>-ep<N>.pth.tar
+// every `snapshotEvery` epochs. Rank 0 only. A diverged run writes nothing: the last good
+// checkpoint stays, and the result names it.
+class Checkpointer final : public TrainObserver {
+public:
+    explicit Checkpointer(CheckpointOptions options) : m_options(options) {}
+
+    void started(const TrainStart& start) override;
+    void stepDone(const Step& step) override;
+    void ended(TrainResult& result) override;
+
+private:
+    void save(std::int64_t iteration);
+
+    CheckpointOptions m_options;
+    TrainStart m_start;
+    std::string m_latest, m_written;
+    std::int64_t m_lastSaved = 0;
+    double m_epochLossSum = 0, m_lastLoss = 0, m_lastLr = 0;
+    std::int64_t m_epochLossCount = 0;
+    IJepaModel* m_model = nullptr;
+    AdamW* m_optimizer = nullptr;
+};
+
+} // namespace ijepa

@@ -1,0 +1,114 @@
+#pragma once
+
+// What the training loop tells whoever watches it: one small interface, TrainObserver, and the
+// value types it passes (TrainStart, StepReport, TrainResult).
+
+#include "core/config.h"
+
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace ijepa {
+
+struct Batch;
+struct IJepaModel;
+class AdamW;
+
+struct TrainStart {
+    std::int64_t firstIteration = 0;      // 0, or where a resumed run continues
+    std::int64_t totalIterations = 0;     // where this run will stop
+    std::int64_t iterationsPerEpoch = 0;
+    int epochs = 0;
+    std::string resumedFrom;              // checkpoint path, empty for a fresh run
+    std::int64_t scheduleIterations = 0;  // epochs x iterations per epoch (the whole schedule)
+    Config config;                        // the run's validated config (logging.folder = outDir)
+    std::string outDir;                   // the run folder
+    std::string device = "cpu";
+    bool writer = true;                   // this process writes logs and checkpoints (rank 0)
+    int worldSize = 1;                    // data-parallel ranks
+};
+
+struct StepReport {
+    std::int64_t iteration = 0;           // global, from 1 after the first step
+    std::int64_t totalIterations = 0;
+    std::int64_t epoch = 0;               // from 1
+    std::int64_t stepInEpoch = 0;         // from 1
+    std::int64_t iterationsPerEpoch = 0;
+    double loss = 0, lr = 0, weightDecay = 0, momentum = 0;
+    std::int64_t contextSize = 0, targetSize = 0;
+    double imagesPerSecond = 0;           // over the last steps (data waits included)
+    double etaSeconds = 0;
+    double stepMs = 0;
+    double rankMe = std::numeric_limits<double>::quiet_NaN();     // NaN on steps without diagnostics
+    double featureStd = std::numeric_limits<double>::quiet_NaN();
+    double gpuMemoryMb = std::numeric_limits<double>::quiet_NaN();     // CUDA: allocated now (NaN on CPU)
+    double gpuPeakMemoryMb = std::numeric_limits<double>::quiet_NaN(); // CUDA: peak so far
+};
+
+enum class TrainStatus { Finished, MaxSteps, Stopped, Diverged };
+
+struct TrainResult {
+    TrainStatus status = TrainStatus::Finished;
+    std::int64_t iteration = 0;           // global iterations done
+    double loss = 0;                      // last finite loss
+    std::string checkpoint;               // last checkpoint written ("" if none)
+    double imagesPerSecond = 0;           // mean over the run, the first two steps excluded
+    std::int64_t skippedFiles = 0;
+};
+
+// How a run ended, in words ("finished", "stopped on request", ...): the CLI's summary and the
+// workbench's status bar.
+std::string describeStatus(TrainStatus status);
+// One line: how it ended, at which iteration, loss, img/s, skipped files.
+std::string describeResult(const TrainResult& result);
+
+// One step as the observers see it, after the optimiser and EMA updates. The loop fills `report`;
+// an observer may add to it (the diagnostics fill rankMe) for the observers attached after it.
+struct Step {
+    StepReport& report;
+    const Batch& batch;     // the batch just trained (normalised images and masks); copy what you keep
+    IJepaModel& model;
+    AdamW& optimizer;
+};
+
+// Watches a run on the training thread; implementations must return quickly (the workbench's
+// worker blocks in stepDone while the run is paused, which pauses the loop).
+class TrainObserver {
+public:
+    virtual ~TrainObserver() = default;
+    virtual void started(const TrainStart&) {}
+    virtual void stepDone(const Step&) {}
+    virtual void message(const std::string&) {} // one line for the log: skipped files, checkpoints, resume
+    // After the last step (finished, stopped or diverged); may still write (the checkpointer) and
+    // annotate the result (its checkpoint).
+    virtual void ended(TrainResult&) {}
+
+protected:
+    // Sends a line to every observer of the run (through the list this one is attached to).
+    void say(const std::string& line);
+
+private:
+    friend class ObserverList;
+    TrainObserver* m_list = nullptr;
+};
+
+// Observers called in the order they were added; the loop talks to one of these.
+class ObserverList final : public TrainObserver {
+public:
+    ObserverList() = default;
+    ObserverList(std::initializer_list<TrainObserver*> observers);
+    ObserverList& add(TrainObserver& observer);
+
+    void started(const TrainStart& start) override;
+    void stepDone(const Step& step) override;
+    void message(const std::string& line) override;
+    void ended(TrainResult& result) override;
+
+private:
+    std::vector<TrainObserver*> m_observers;
+};
+
+} // namespace ijepa

@@ -1,0 +1,115 @@
+#include "core/train/run_log.h"
+
+#include "core/data/data_loader.h"
+#include "core/errors.h"
+#include "core/io/event_writer.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <vector>
+
+namespace ijepa {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kCsvHeader = "epoch,itr,loss,mask-A,mask-B,time (ms),lr,wd,momentum,img/s,rankme,feat_std";
+
+} // namespace
+
+RunLog::RunLog(RunLogOptions options) : m_options(std::move(options)) {}
+RunLog::~RunLog() = default;
+
+void RunLog::started(const TrainStart& s)
+{
+    if (!s.writer)
+        return;
+    saveConfig(s.config, (fs::path(s.outDir) / "params-ijepa.yaml").string());
+    openCsv((fs::path(s.outDir) / (s.config.logging.write_tag + "_r0.csv")).string(), s.firstIteration, s.iterationsPerEpoch);
+    m_events = std::make_unique<EventWriter>((fs::path(s.outDir) / "tb").string());
+}
+
+// The reference's CSV log (src/utils/logging.py CSVLogger), keeping the rows before `keepBelow`.
+void RunLog::openCsv(const std::string& path, std::int64_t keepBelow, std::int64_t ipe)
+{
+    std::vector<std::string> keep;
+    if (std::ifstream in(path); in) {
+        std::string line;
+        std::getline(in, line);
+        while (std::getline(in, line)) {
+            long long epoch = 0, itr = 0;
+            if (std::sscanf(line.c_str(), "%lld,%lld", &epoch, &itr) == 2 && (epoch - 1) * ipe + itr < keepBelow)
+                keep.push_back(line);
+        }
+    }
+    m_csv.open(path, std::ios::trunc);
+    if (!m_csv)
+        throw Error(path + ": cannot write the CSV log");
+    m_csv << kCsvHeader << "\n";
+    for (const auto& l : keep)
+        m_csv << l << "\n";
+    m_csv.flush();
+}
+
+void RunLog::stepDone(const Step& step)
+{
+    if (!m_events)
+        return;
+    const StepReport& r = step.report;
+    csvRow(r);
+    if (std::isfinite(r.rankMe)) {
+        m_events->addScalar("collapse/rankme", r.iteration, r.rankMe);
+        m_events->addScalar("collapse/feature_std", r.iteration, r.featureStd);
+    }
+    if (m_options.logEvery > 0 && r.iteration % m_options.logEvery == 0)
+        scalars(r);
+    if (m_options.renderMasks && m_options.imageEvery > 0 && (r.iteration - 1) % m_options.imageEvery == 0) {
+        int h = 0, w = 0;
+        const std::string png = m_options.renderMasks(step.batch, h, w);
+        if (!png.empty()) {
+            m_events->addImage("masks", r.iteration, png, h, w);
+            m_events->flush();
+        }
+    }
+}
+
+void RunLog::csvRow(const StepReport& r)
+{
+    char line[256];
+    std::snprintf(line, sizeof(line), "%lld,%lld,%.5f,%lld,%lld,%.1f,%.6e,%.6e,%.6f,%.1f,", static_cast<long long>(r.epoch),
+                  static_cast<long long>(r.stepInEpoch - 1), r.loss, static_cast<long long>(r.contextSize),
+                  static_cast<long long>(r.targetSize), r.stepMs, r.lr, r.weightDecay, r.momentum, r.imagesPerSecond);
+    m_csv << line;
+    if (std::isfinite(r.rankMe)) {
+        std::snprintf(line, sizeof(line), "%.3f,%.6f", r.rankMe, r.featureStd);
+        m_csv << line;
+    } else {
+        m_csv << ",";
+    }
+    m_csv << "\n" << std::flush;
+}
+
+void RunLog::scalars(const StepReport& r)
+{
+    m_events->addScalar("loss", r.iteration, r.loss);
+    m_events->addScalar("lr", r.iteration, r.lr);
+    m_events->addScalar("wd", r.iteration, r.weightDecay);
+    m_events->addScalar("momentum", r.iteration, r.momentum);
+    m_events->addScalar("throughput/img_per_s", r.iteration, r.imagesPerSecond);
+    m_events->addScalar("masks/context_patches", r.iteration, static_cast<double>(r.contextSize));
+    m_events->addScalar("masks/target_patches", r.iteration, static_cast<double>(r.targetSize));
+    if (std::isfinite(r.gpuMemoryMb)) {
+        m_events->addScalar("memory/gpu_allocated_mb", r.iteration, r.gpuMemoryMb);
+        m_events->addScalar("memory/gpu_peak_mb", r.iteration, r.gpuPeakMemoryMb);
+    }
+    m_events->flush();
+}
+
+void RunLog::ended(TrainResult&)
+{
+    if (m_events)
+        m_events->flush();
+}
+
+} // namespace ijepa

@@ -1,0 +1,46 @@
+#pragma once
+
+#include "core/train/observer.h"
+
+#include <cstdint>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace ijepa {
+
+class EventWriter;
+
+struct RunLogOptions {
+    std::int64_t logEvery = 10;   // steps between TensorBoard scalars
+    std::int64_t imageEvery = 200; // steps between TensorBoard mask grids (0: none)
+    // Draws a batch's masks over its images as a PNG (height and width out); optional, as the core
+    // has no image codec (core/imageio's batchMaskRenderer is one).
+    std::function<std::string(const Batch&, int& height, int& width)> renderMasks;
+};
+
+// The run's files, rank 0 only: params-ijepa.yaml (the config used), <tag>_r0.csv (the
+// reference's CSV columns plus lr, wd, momentum, img/s and the diagnostics) and TensorBoard events
+// under tb/ (scalars every logEvery steps, diagnostics when they are computed, mask grids). When a
+// run resumes, CSV rows past its checkpoint (steps a crash lost) are dropped first.
+class RunLog final : public TrainObserver {
+public:
+    explicit RunLog(RunLogOptions options);
+    ~RunLog() override;
+
+    void started(const TrainStart& start) override;
+    void stepDone(const Step& step) override;
+    void ended(TrainResult& result) override;
+
+private:
+    void openCsv(const std::string& path, std::int64_t keepBelow, std::int64_t ipe);
+    void csvRow(const StepReport& r);
+    void scalars(const StepReport& r);
+
+    RunLogOptions m_options;
+    std::ofstream m_csv;
+    std::unique_ptr<EventWriter> m_events;
+};
+
+} // namespace ijepa

@@ -1,0 +1,220 @@
+#include "core/train/trainer.h"
+
+#include "core/compat.h"
+#include "core/data/data_loader.h"
+#include "core/dist/distributed.h"
+#include "core/errors.h"
+#include "core/io/checkpoint.h"
+#include "core/model/ijepa_model.h"
+#include "core/train/schedules.h"
+#include "core/train/train_step.h"
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+#include <thread>
+#include <tuple>
+
+namespace ijepa {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// The checkpoint this run continues from ("" for a fresh run); refuses to overwrite another run.
+std::string resumePath(const TrainerOptions& o, const Config& config, const std::string& outDir, bool writer)
+{
+    const std::string latest = latestCheckpointPath(outDir, config);
+    std::string path = o.resumeFrom;
+    if (path.empty() && (o.resume || config.meta.load_checkpoint)) {
+        path = config.meta.read_checkpoint && !o.resume ? (fs::path(outDir) / *config.meta.read_checkpoint).string()
+                                                        : latest;
+        if (!fs::exists(path))
+            throw CheckpointError(path + ": no checkpoint to resume from");
+    }
+    if (path.empty() && fs::exists(latest) && writer)
+        throw Error(latest + " exists: pass --resume to continue that run, or choose another output folder");
+    return path;
+}
+
+// Loads a checkpoint and returns the global iteration it stopped at.
+std::int64_t resumeFrom(const std::string& path, IJepaModel& model, AdamW& optimizer, std::int64_t ipe,
+                        const Config& config, TrainObserver& observer)
+{
+    const auto meta = loadCheckpoint(path, model, &optimizer);
+    const std::int64_t iteration = meta.iteration > 0 ? meta.iteration : meta.epoch * ipe;
+    std::ostringstream msg;
+    msg << "resumed from " << path << ": epoch " << meta.epoch << ", iteration " << iteration;
+    if (meta.iteration == 0)
+        msg << " (reference checkpoint: epoch x " << ipe << " iterations per epoch)";
+    observer.message(msg.str());
+    if (meta.batchSize > 0 && meta.batchSize != config.data.batch_size)
+        observer.message("note: the checkpoint was trained with batch_size " + std::to_string(meta.batchSize) +
+                         ", this run uses " + std::to_string(config.data.batch_size));
+    return iteration;
+}
+
+LoaderOptions loaderOptions(const Config& config, const ProcessGroup* group)
+{
+    LoaderOptions lo;
+    lo.batchSize = config.data.batch_size;
+    lo.cropSize = config.data.crop_size;
+    lo.cropScale = config.data.crop_scale;
+    lo.workers = std::min<int>(config.data.num_workers, std::max(1u, std::thread::hardware_concurrency()));
+    lo.seed = static_cast<std::uint64_t>(config.meta.seed);
+    if (group) { // this rank's shard, rank-seeded masks
+        lo.rank = group->rank();
+        lo.worldSize = group->worldSize();
+    }
+    return lo;
+}
+
+// Every rank starts from rank 0's weights (and target encoder); returns what gradients average over.
+std::vector<torch::Tensor> joinGroup(ProcessGroup& group, IJepaModel& model, std::int64_t ipe, TrainObserver& observer)
+{
+    {
+        torch::NoGradGuard noGrad;
+        group.broadcast(model.stateTensors(), 0);
+    }
+    observer.message("data parallel: rank " + std::to_string(group.rank()) + " of " + std::to_string(group.worldSize()) +
+                     " (" + group.backend() + "), " + std::to_string(ipe) + " batches per epoch per rank");
+    return model.trainableParameters();
+}
+
+// The step's report: where it is in the schedule, what it logged, how fast it went.
+StepReport report(std::int64_t it, const TrainStart& s, const StepStats& stats, const Schedules& sched, double stepSeconds,
+                  double emaStep, std::int64_t imagesPerStep, const torch::Device& device)
+{
+    StepReport r;
+    r.iteration = it + 1;
+    r.totalIterations = s.totalIterations;
+    r.epoch = it / s.iterationsPerEpoch + 1;
+    r.stepInEpoch = it % s.iterationsPerEpoch + 1;
+    r.iterationsPerEpoch = s.iterationsPerEpoch;
+    r.loss = stats.loss;
+    r.lr = sched.learningRate(it + 1);
+    r.weightDecay = sched.weightDecay(it + 1);
+    r.momentum = sched.momentum(it);
+    r.contextSize = stats.contextSize;
+    r.targetSize = stats.targetSize;
+    r.stepMs = stepSeconds * 1000.0;
+    r.imagesPerSecond = static_cast<double>(imagesPerStep) / emaStep;
+    r.etaSeconds = emaStep * static_cast<double>(s.totalIterations - it - 1);
+    if (device.is_cuda())
+        std::tie(r.gpuMemoryMb, r.gpuPeakMemoryMb) = compat::cudaMemoryMb(device.has_index() ? device.index() : 0);
+    return r;
+}
+
+} // namespace
+
+std::string latestCheckpointPath(const std::string& outDir, const Config& config)
+{
+    return (fs::path(outDir) / (config.logging.write_tag + "-latest.pth.tar")).string();
+}
+
+TrainResult train(const TrainerOptions& options, TrainObserver& observer, const std::atomic_bool& stop)
+{
+    TrainStart s;
+    s.config = options.config;
+    s.outDir = options.outDir.empty() ? s.config.logging.folder : options.outDir;
+    s.config.logging.folder = s.outDir;
+    const Config& config = s.config;
+    validateConfig(config);
+    if (!options.data)
+        throw DataError("no training data given");
+    ProcessGroup* group = options.group.get();
+    s.writer = !group || group->rank() == 0;
+    s.worldSize = group ? group->worldSize() : 1;
+    s.device = options.device;
+    std::error_code ec;
+    fs::create_directories(s.outDir, ec);
+    if (ec || !fs::is_directory(s.outDir))
+        throw Error(s.outDir + ": cannot create the output folder (" + ec.message() + ")");
+    s.resumedFrom = resumePath(options, config, s.outDir, s.writer);
+    if (options.threads > 0)
+        at::set_num_threads(options.threads);
+
+    const torch::Device device(options.device);
+    torch::manual_seed(static_cast<std::uint64_t>(config.meta.seed));
+    IJepaModel model(config, device);
+    AdamW optimizer(model.paramGroups());
+    DataLoader loader(options.data, loaderOptions(config, group), config.mask);
+    const std::int64_t ipe = loader.batchesPerEpoch();
+    const Schedules schedules(config.optimization, ipe);
+    s.iterationsPerEpoch = ipe;
+    s.epochs = config.optimization.epochs;
+    s.scheduleIterations = static_cast<std::int64_t>(s.epochs) * ipe;
+    s.totalIterations = options.maxSteps > 0 ? std::min(options.maxSteps, s.scheduleIterations) : s.scheduleIterations;
+    s.firstIteration = s.resumedFrom.empty() ? 0 : resumeFrom(s.resumedFrom, model, optimizer, ipe, config, observer);
+    const auto trainable = group ? joinGroup(*group, model, ipe, observer) : std::vector<torch::Tensor>{};
+    const std::function<void()> averageGradients = [&] { group->averageGradients(trainable); };
+    observer.started(s);
+
+    const std::int64_t first = s.firstIteration, end = s.totalIterations;
+    const bool autocast = device.is_cuda() && config.meta.use_bfloat16;
+    TrainResult result;
+    result.iteration = first;
+    loader.start(first);
+    Clock::time_point timedStart;
+    double emaStep = 0;
+    bool stopAgreed = false; // data parallel: any rank asked to stop (agreed after each step)
+    for (std::int64_t it = first; it < end; ++it) {
+        if (group ? stopAgreed : stop.load()) {
+            result.status = TrainStatus::Stopped;
+            break;
+        }
+        const auto t0 = Clock::now();
+        if (it == first + 2)
+            timedStart = t0;
+        Batch batch = loader.next();
+        for (const auto& skipped : loader.takeSkipped())
+            observer.message("skipped unreadable image: " + skipped);
+        auto images = batch.images;
+        MaskBatch masks = batch.masks;
+        if (device.is_cuda()) {
+            images = images.pin_memory().to(device, /*non_blocking=*/true);
+            masks = {masks.enc.to(device, /*non_blocking=*/true), masks.pred.to(device, /*non_blocking=*/true)};
+        }
+        StepStats stats;
+        {
+            compat::AutocastGuard guard(autocast);
+            stats = trainStep(model, optimizer, images, masks, schedules.learningRate(it + 1), schedules.weightDecay(it + 1),
+                              schedules.momentum(it), group ? averageGradients : std::function<void()>());
+        }
+        if (group) { // the logged loss is the mean over ranks; stop if any rank was asked to
+            auto agreed = torch::tensor({stats.loss, stop.load() ? 1.0 : 0.0}, torch::kFloat64);
+            group->allreduceSum(agreed);
+            stats.loss = agreed[0].item<double>() / group->worldSize();
+            stopAgreed = agreed[1].item<double>() > 0;
+        }
+        if (!std::isfinite(stats.loss)) {
+            observer.message("loss is " + std::to_string(stats.loss) + " at iteration " + std::to_string(it + 1));
+            result.status = TrainStatus::Diverged;
+            break;
+        }
+        const double stepSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
+        emaStep = it == first ? stepSeconds : 0.9 * emaStep + 0.1 * stepSeconds;
+        result.iteration = it + 1;
+        result.loss = stats.loss;
+        StepReport r = report(it, s, stats, schedules, stepSeconds, emaStep, config.data.batch_size * s.worldSize, device);
+        observer.stepDone(Step{r, batch, model, optimizer});
+    }
+    loader.stop();
+    if (result.status == TrainStatus::Finished && end < s.scheduleIterations)
+        result.status = TrainStatus::MaxSteps;
+    if (result.iteration >= first + 3) {
+        const double seconds = std::chrono::duration<double>(Clock::now() - timedStart).count();
+        result.imagesPerSecond =
+            static_cast<double>(result.iteration - first - 2) * config.data.batch_size * s.worldSize / seconds;
+    }
+    result.skippedFiles = loader.skippedCount();
+    observer.ended(result);
+    return result;
+}
+
+} // namespace ijepa
