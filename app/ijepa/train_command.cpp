@@ -1,6 +1,7 @@
 #include "app/ijepa/commands.h"
 #include "core/compat.h"
 #include "core/errors.h"
+#include "core/imageio/heatmap_render.h"
 #include "core/imageio/mask_render.h"
 #include "core/dist/distributed.h"
 #include "core/imageio/data_spec.h"
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 
 namespace ijepa::cli {
 namespace {
@@ -39,6 +41,7 @@ struct TrainCliOptions {
     std::string data;
     std::int64_t limit = 0;
     bool quiet = false;
+    bool finalKnn = true;
     int nproc = 0;
 };
 
@@ -72,6 +75,8 @@ public:
         const StepReport& r = step.report;
         if (m_quiet)
             return;
+        if (r.signals && !r.signals->verdict.empty())
+            printVerdict(r);
         const auto now = std::chrono::steady_clock::now();
         const bool last = r.iteration == r.totalIterations || r.stepInEpoch == r.iterationsPerEpoch;
         const double since = std::chrono::duration<double>(now - m_lastDraw).count();
@@ -81,6 +86,8 @@ public:
         char line[256];
         std::snprintf(line, sizeof(line), "loss %.4f  lr %.2e  m %.4f  %.1f img/s  ETA %s", r.loss, r.lr, r.momentum,
                       r.imagesPerSecond, formatClock(r.etaSeconds).c_str());
+        if (std::isfinite(m_probe))
+            std::snprintf(line + std::strlen(line), sizeof(line) - std::strlen(line), "  k-NN %.1f%%", 100.0 * m_probe);
         if (std::isfinite(r.gpuMemoryMb)) // CUDA: memory held by tensors, peak in brackets
             std::snprintf(line + std::strlen(line), sizeof(line) - std::strlen(line), "  GPU %.0f MiB (peak %.0f)",
                           r.gpuMemoryMb, r.gpuPeakMemoryMb);
@@ -107,6 +114,19 @@ public:
         }
     }
 
+    // The health verdict of a diagnostic step: one line, then a hint for each warning.
+    void printVerdict(const StepReport& r)
+    {
+        if (std::isfinite(r.probeAccuracy))
+            m_probe = r.probeAccuracy;
+        clearBar();
+        std::fprintf(stderr, "train: step %lld (diagnostics %.1f s): %s\n", static_cast<long long>(r.iteration),
+                     r.signals->seconds, describeVerdict(r.signals->verdict).c_str());
+        for (const auto& line : r.signals->verdict)
+            if (line.warning && !line.hint.empty())
+                std::cerr << "train:   " << line.state << ": " << line.hint << "\n";
+    }
+
     void message(const std::string& text) override
     {
         const bool routine = text.rfind("checkpoint ", 0) == 0;
@@ -129,6 +149,7 @@ private:
     bool m_quiet, m_tty;
     bool m_barShown = false, m_stopAnnounced = false;
     int m_epochs = 0;
+    double m_probe = std::numeric_limits<double>::quiet_NaN();
     std::chrono::steady_clock::time_point m_lastDraw{};
 };
 
@@ -179,7 +200,8 @@ void runTrain(const TrainCliOptions& o)
                     std::string(compat::torchVersion()) + "); use --device cpu");
     if (t.device != "cpu" && t.device.rfind("cuda", 0) != 0)
         throw Error("--device " + t.device + ": use cpu, cuda or cuda:N");
-    const OpenedData data = openDataSpec(dataSpec(o, t.config), 0.0, o.limit);
+    const std::string spec = dataSpec(o, t.config);
+    const OpenedData data = openDataSpec(spec, 0.0, o.limit);
     t.data = data.train;
     const std::string device = t.device;
     if (env && env->worldSize > 1) {
@@ -187,7 +209,8 @@ void runTrain(const TrainCliOptions& o)
             t.device = "cuda:" + std::to_string(env->localRank);
         t.group = std::make_shared<ProcessGroup>(*env, torch::Device(t.device));
     }
-    s.diagnostics.source = data.heldOut;
+    useProbeSet(s.diagnostics, spec, data, o.finalKnn);
+    s.log.renderHeatmap = heatmapRenderer();
     s.log.renderMasks = batchMaskRenderer(t.config.gridSize());
     if (t.threads > 0)
         at::set_num_threads(t.threads);
@@ -246,8 +269,14 @@ void addTrainCommand(CLI::App& app)
     cmd->add_option("--diagnostics-every", o->run.diagnostics.every,
                     "steps between RankMe / feature-std diagnostics on fixed held-out images (0: none)")
         ->capture_default_str()->check(CLI::NonNegativeNumber);
-    cmd->add_option("--diagnostics-images", o->run.diagnostics.images, "held-out images the diagnostics use")
+    cmd->add_option("--diagnostics-images", o->run.diagnostics.images,
+                    "held-out probe queries: their spectrum, RankMe, feature std and k-NN")
         ->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--probe-database", o->run.diagnostics.databaseImages, "labelled images the online k-NN probe votes with")
+        ->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--final-knn", o->finalKnn,
+                    "after a run that finished: the full k-NN evaluation of ijepa eval knn (all of the split)")
+        ->capture_default_str();
     cmd->add_flag("--quiet,-q", o->quiet, "no progress output (warnings and the summary only)");
     cmd->add_option("--nproc", o->nproc,
                     "data parallel on this machine: start N processes (c10d Gloo on CPU, NCCL on CUDA); also runs "

@@ -44,8 +44,8 @@ void runScreenshots(MainWindow& window, const QString& dir, qint64 steps)
             *state = 2;
             window.browser()->selectImage(3);
             window.browser()->selectPatch(window.browser()->embeddings().gridW * 3 + 3);
-            const char* names[] = {"masks", "loss", "collapse", "schedules", "throughput", "embeddings"};
-            for (int i = 0; i < 6; ++i) {
+            const char* names[] = {"masks", "loss", "signals", "collapse", "schedules", "throughput", "embeddings"};
+            for (int i = 0; i < 7; ++i) {
                 window.tabs()->setCurrentIndex(i);
                 QApplication::processEvents();
                 if (i == 0)

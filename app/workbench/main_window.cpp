@@ -4,6 +4,7 @@
 #include "core/eval/embeddings.h"
 #include "core/errors.h"
 #include "core/imageio/data_spec.h"
+#include "core/imageio/heatmap_render.h"
 #include "core/imageio/mask_render.h"
 
 #include <QApplication>
@@ -192,7 +193,14 @@ void MainWindow::buildTabs()
 
     m_loss = new widgets::CurvePlot(tr("loss (smooth L1)"), this);
     m_loss->addSeries(tr("loss"), QColor(31, 119, 180));
-    m_tabs->addTab(m_loss, tr("Loss"));
+    m_probe = new widgets::CurvePlot(tr("online k-NN top-1 (%)"), this);
+    m_probe->addSeries(tr("k-NN"), QColor(214, 39, 40), false);
+    m_tabs->addTab(plotPair(this, m_loss, m_probe,
+                            tr("The training loss above the online k-NN probe of the target encoder on fixed held-out "
+                               "images: a falling loss with a flat probe means the features are not improving.")),
+                   tr("Loss"));
+    m_signals = new SignalsTab(this);
+    m_tabs->addTab(m_signals, tr("Signals"));
 
     m_rank = new widgets::CurvePlot(tr("RankMe"), this);
     m_rank->addSeries(tr("RankMe"), QColor(148, 103, 189), false);
@@ -249,6 +257,7 @@ bool MainWindow::openData(const QString& spec)
         const OpenedData data = openDataSpec(spec.toStdString(), 0.0, m_options.limit);
         m_train = data.train;
         m_heldOut = data.heldOut;
+        m_dataSpec = spec;
     } catch (const std::exception& e) {
         showError(QString::fromUtf8(e.what()));
         return false;
@@ -326,8 +335,9 @@ void MainWindow::startTraining()
     TrainerOptions& o = s.trainer;
     o.config = m_editor->config();
     o.data = m_train;
-    s.diagnostics.source = m_heldOut;
+    useProbeSet(s.diagnostics, m_dataSpec.toStdString(), OpenedData{m_train, m_heldOut}, /*finalEval=*/true);
     s.log.renderMasks = batchMaskRenderer(o.config.gridSize());
+    s.log.renderHeatmap = heatmapRenderer();
     const QString latest = m_runDir.isEmpty() ? QString() : QString::fromStdString(latestCheckpointPath(m_runDir.toStdString(), o.config));
     if (!m_resumeFrom.isEmpty() && m_resumeFrom == latest) {
         o.outDir = m_runDir.toStdString(); // continue the stopped run in its own folder
@@ -338,6 +348,8 @@ void MainWindow::startTraining()
         if (!m_resumeFrom.isEmpty())
             o.resumeFrom = m_resumeFrom.toStdString();
         m_loss->clear();
+        m_probe->clear();
+        m_signals->clear();
         m_rank->clear();
         m_featStd->clear();
         m_throughput->clear();
@@ -379,11 +391,14 @@ void MainWindow::onProgress(const QVector<StepReport>& steps, double residentMb)
             m_rank->append(0, static_cast<double>(r.iteration), r.rankMe);
             m_featStd->append(0, static_cast<double>(r.iteration), r.featureStd);
         }
+        m_probe->append(0, static_cast<double>(r.iteration), 100.0 * r.probeAccuracy);
+        if (r.signals)
+            m_signals->showSignals(r);
     }
     m_stepsSeen += steps.size();
     m_last = steps.back();
     m_residentMb = residentMb;
-    for (auto* plot : {m_loss, m_rank, m_featStd, m_throughput, m_memory})
+    for (auto* plot : {m_loss, m_probe, m_rank, m_featStd, m_throughput, m_memory})
         plot->refresh();
     m_schedules->setCursor(m_last.iteration);
     m_status->step(m_last, residentMb);

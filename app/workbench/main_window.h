@@ -2,6 +2,7 @@
 
 #include "app/workbench/embeddings_tab.h"
 #include "app/workbench/run_status.h"
+#include "app/workbench/signals_tab.h"
 #include "app/workbench/training_worker.h"
 
 #include "widgets/config_editor.h"
@@ -54,6 +55,8 @@ public:
     widgets::ConfigEditor* configEditor() const { return m_editor; }
     widgets::MaskPanel* maskPanel() const { return m_masks; }
     widgets::CurvePlot* lossPlot() const { return m_loss; }
+    widgets::CurvePlot* probePlot() const { return m_probe; }
+    SignalsTab* signalsTab() const { return m_signals; }
     widgets::CurvePlot* rankPlot() const { return m_rank; }
     widgets::SchedulePlot* schedulePlot() const { return m_schedules; }
     widgets::CurvePlot* throughputPlot() const { return m_throughput; }
@@ -91,6 +94,7 @@ private:
     WorkbenchOptions m_options;
     std::shared_ptr<ImageSource> m_train;   // training images
     std::shared_ptr<ImageSource> m_heldOut; // diagnostics and the embedding browser
+    QString m_dataSpec;    // what m_train and m_heldOut were opened from
     QString m_resumeFrom;  // checkpoint the next start continues from ("" : a fresh run)
     QString m_runDir;
     TrainingWorker* m_worker;
@@ -104,6 +108,8 @@ private:
     widgets::ConfigEditor* m_editor = nullptr;
     widgets::MaskPanel* m_masks = nullptr;
     widgets::CurvePlot* m_loss = nullptr;
+    widgets::CurvePlot* m_probe = nullptr;
+    SignalsTab* m_signals = nullptr;
     widgets::CurvePlot* m_rank = nullptr;
     widgets::CurvePlot* m_featStd = nullptr;
     widgets::SchedulePlot* m_schedules = nullptr;

@@ -97,12 +97,21 @@ LinearProbeResult linearProbe(const torch::Tensor& trainFeatures, const torch::T
     return r;
 }
 
-double rankMe(const torch::Tensor& features)
+torch::Tensor singularValues(const torch::Tensor& features)
 {
     torch::NoGradGuard noGrad;
-    const auto s = at::linalg_svdvals(features.to(torch::kFloat64));
+    return at::linalg_svdvals(features.to(torch::kFloat64));
+}
+
+double rankMeFromSingularValues(const torch::Tensor& s)
+{
     const auto p = s / s.sum() + std::numeric_limits<float>::epsilon();
     return torch::exp(-(p * p.log()).sum()).item<double>();
+}
+
+double rankMe(const torch::Tensor& features)
+{
+    return rankMeFromSingularValues(singularValues(features));
 }
 
 double normalisedFeatureStd(const torch::Tensor& features)

@@ -42,6 +42,10 @@ LinearProbeResult linearProbe(const torch::Tensor& trainFeatures, const torch::T
 // RankMe (Garrido et al. 2023): exp of the entropy of the normalised singular values of the
 // [N, D] embedding matrix; between 1 (collapsed) and min(N, D) (full rank, flat spectrum).
 double rankMe(const torch::Tensor& features);
+// The same from singular values already computed (float64, any order).
+double rankMeFromSingularValues(const torch::Tensor& singularValues);
+// Singular values of the [N, D] feature matrix, float64, descending.
+torch::Tensor singularValues(const torch::Tensor& features);
 
 // Mean over dimensions of the standard deviation of L2-normalised features: 0 when collapsed,
 // about 1/sqrt(D) for well-spread features.

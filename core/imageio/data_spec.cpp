@@ -32,4 +32,25 @@ OpenedData openDataSpec(const std::string& spec, double split, std::int64_t limi
     return data;
 }
 
+EvaluationSplit evaluationSplit(const std::string& spec, const OpenedData& data)
+{
+    if (spec.rfind("fashion-mnist", 0) == 0)
+        return {openFashionMnist("train"), openFashionMnist("test"), ""};
+    if (data.heldOut->classes().empty())
+        return {nullptr, nullptr, "the images have no class sub-folders, so there are no labels to probe with"};
+    auto [train, test] = splitSource(openOne(spec), 0.8, 0);
+    return {train, test, ""};
+}
+
+void useProbeSet(DiagnosticsOptions& d, const std::string& spec, const OpenedData& data, bool finalEval)
+{
+    const auto split = evaluationSplit(spec, data);
+    d.source = split.test ? split.test : data.heldOut;
+    d.database = split.train;
+    if (!split.off.empty())
+        d.probeOff = split.off;
+    d.finalTrain = finalEval ? split.train : nullptr;
+    d.finalTest = finalEval ? split.test : nullptr;
+}
+
 } // namespace ijepa

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/data/image_source.h"
+#include "core/train/diagnostics.h"
 
 #include <cstdint>
 #include <memory>
@@ -22,5 +23,19 @@ struct OpenedData {
 // `limit` > 0 keeps the first `limit` training images. Throws DataError naming a missing or empty
 // folder, ConfigError for a split outside [0, 1).
 OpenedData openDataSpec(const std::string& spec, double split = 0.0, std::int64_t limit = 0);
+
+// The labelled split the online probe and the end-of-run k-NN use for a spec: Fashion-MNIST's train
+// (database) and test (queries) splits; an image folder with class sub-folders: a seeded 80/20
+// split of it; a folder without classes: none, and `off` says why.
+struct EvaluationSplit {
+    std::shared_ptr<ImageSource> train, test;
+    std::string off;
+};
+EvaluationSplit evaluationSplit(const std::string& spec, const OpenedData& data);
+
+// Points the diagnostics at the spec's probe set: queries from the evaluation split's test part
+// (or the held-out images when there are no labels), the database from its train part, and the
+// whole split for the end-of-run k-NN when `finalEval`.
+void useProbeSet(DiagnosticsOptions& diagnostics, const std::string& spec, const OpenedData& data, bool finalEval);
 
 } // namespace ijepa

@@ -18,7 +18,7 @@ void writeMaskGrid(const MaskBatch& batch, int gridH, int gridW, const std::stri
 std::string maskGridPng(const MaskBatch& batch, int gridH, int gridW, int maxImages, const torch::Tensor& images,
                         int& height, int& width);
 
-// For TrainerOptions::renderMasks: the first 8 images of a (normalised) training batch with their
+// For RunLogOptions::renderMasks: the first 8 images of a (normalised) training batch with their
 // masks on a grid x grid patch grid, as maskGridPng.
 std::function<std::string(const Batch&, int& height, int& width)> batchMaskRenderer(int grid);
 

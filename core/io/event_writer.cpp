@@ -124,6 +124,36 @@ void EventWriter::addScalar(const std::string& name, std::int64_t step, double v
     writeEvent(step, v);
 }
 
+void EventWriter::addHistogram(const std::string& name, std::int64_t step, const std::vector<double>& limits,
+                               const std::vector<double>& counts)
+{
+    if (limits.empty() || limits.size() != counts.size())
+        throw Error(name + ": a histogram needs as many bucket limits as counts");
+    double num = 0, sum = 0, squares = 0;
+    for (size_t i = 0; i < counts.size(); ++i) {
+        num += counts[i];
+        sum += counts[i] * limits[i];
+        squares += counts[i] * limits[i] * limits[i];
+    }
+    std::string packedLimits, packedCounts;
+    for (size_t i = 0; i < limits.size(); ++i) {
+        fixed<double>(packedLimits, limits[i]);
+        fixed<double>(packedCounts, counts[i]);
+    }
+    std::string h; // HistogramProto{min=1, max=2, num=3, sum=4, sum_squares=5, bucket_limit=6, bucket=7}
+    const double values[] = {limits.front() - 1.0, limits.back(), num, sum, squares};
+    for (int f = 0; f < 5; ++f) {
+        tag(h, f + 1, 1);
+        fixed<double>(h, values[f]);
+    }
+    bytesField(h, 6, packedLimits);
+    bytesField(h, 7, packedCounts);
+    std::string v; // Summary.Value{tag=1, histo=5}
+    bytesField(v, 1, name);
+    bytesField(v, 5, h);
+    writeEvent(step, v);
+}
+
 void EventWriter::addImage(const std::string& name, std::int64_t step, const std::string& png, int height, int width)
 {
     std::string image; // Summary.Image{height=1, width=2, colorspace=3, encoded_image_string=4}

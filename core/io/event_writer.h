@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <fstream>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace ijepa {
@@ -23,6 +24,10 @@ public:
 
     void addScalar(const std::string& tag, std::int64_t step, double value);
     void addImage(const std::string& tag, std::int64_t step, const std::string& png, int height, int width);
+    // A histogram whose i-th bucket ends at limits[i] and holds counts[i] (TensorBoard's histogram
+    // and distribution dashboards); the two have the same size.
+    void addHistogram(const std::string& tag, std::int64_t step, const std::vector<double>& limits,
+                      const std::vector<double>& counts);
     void flush();
     const std::string& path() const { return m_path; }
 

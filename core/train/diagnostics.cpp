@@ -1,40 +1,113 @@
 #include "core/train/diagnostics.h"
 
-#include "core/errors.h"
 #include "core/eval/embeddings.h"
-#include "core/eval/evaluation.h"
 #include "core/model/ijepa_model.h"
 
-#include <vector>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
 
 namespace ijepa {
+namespace {
 
-void CollapseDiagnostics::started(const TrainStart& start)
+bool labelled(const Embeddings& e)
 {
-    m_images = torch::Tensor();
-    if (!start.writer || !m_options.source || m_options.every <= 0)
-        return;
-    const auto source = limitSource(m_options.source, m_options.images);
-    std::vector<torch::Tensor> views;
-    for (std::int64_t i = 0; i < source->size(); ++i) {
-        try {
-            views.push_back(evalTransform(source->image(i), start.config.data.crop_size));
-        } catch (const DataError&) {
-        }
-    }
-    if (views.size() >= 2)
-        m_images = torch::stack(views).to(torch::Device(start.device));
+    return e.labels.numel() > 0 && e.labels.min().item<std::int64_t>() >= 0;
 }
 
-void CollapseDiagnostics::stepDone(const Step& step)
+} // namespace
+
+double probeAccuracy(VisionTransformer& encoder, const ImageSource& database, const ImageSource& queries, int crop,
+                     const KnnOptions& knn)
 {
-    StepReport& r = step.report;
-    if (!m_images.defined() || (r.iteration % m_options.every != 0 && r.iteration != r.totalIterations))
+    const auto db = embedImages(encoder, database, crop);
+    const auto q = embedImages(encoder, queries, crop);
+    return knnAccuracy(db.features, db.labels, q.features, q.labels, knn);
+}
+
+Measurement measureRepresentation(VisionTransformer& encoder, const ImageSource& queries, const ImageSource* database,
+                                  int crop, const KnnOptions& knn, const std::string& probeOff)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    Measurement m;
+    Signals& s = m.signals;
+    const auto q = embedImages(encoder, queries, crop);
+    s.embedDim = static_cast<int>(q.features.size(1));
+    s.probeQueries = q.features.size(0);
+    if (q.features.size(0) >= 2) {
+        const auto sv = singularValues(q.features);
+        m.rankMe = rankMeFromSingularValues(sv);
+        m.featureStd = normalisedFeatureStd(q.features);
+        const auto normalised = (sv / sv.sum().clamp_min(1e-300)).contiguous();
+        s.spectrum.assign(normalised.data_ptr<double>(), normalised.data_ptr<double>() + normalised.numel());
+    }
+    s.probeOff = database ? "" : (probeOff.empty() ? "no labelled images for a probe" : probeOff);
+    if (database) {
+        const auto db = embedImages(encoder, *database, crop);
+        if (labelled(db) && labelled(q)) {
+            s.probeAccuracy = knnAccuracy(db.features, db.labels, q.features, q.labels, knn);
+            s.probeDatabase = db.features.size(0);
+        } else {
+            s.probeOff = "the probe images have no labels (class sub-folders)";
+        }
+    }
+    s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return m;
+}
+
+void ProbeDiagnostics::started(const TrainStart& start)
+{
+    m_start = start;
+    m_on = start.writer && m_options.source && m_options.every > 0;
+    if (!m_on)
         return;
-    torch::NoGradGuard noGrad;
-    const auto features = step.model.targetEncoder->forward(m_images).mean(1).to(torch::kCPU, torch::kFloat32);
-    r.rankMe = rankMe(features);
-    r.featureStd = normalisedFeatureStd(features);
+    m_options.source = limitSource(m_options.source, m_options.images);
+    if (m_options.database)
+        m_options.database = limitSource(m_options.database, m_options.databaseImages);
+}
+
+void ProbeDiagnostics::stepDone(const Step& step)
+{
+    m_model = &step.model;
+    StepReport& r = step.report;
+    if (!m_on || (r.iteration % m_options.every != 0 && r.iteration != r.totalIterations))
+        return;
+    Measurement m = measureRepresentation(step.model.targetEncoder, *m_options.source, m_options.database.get(),
+                                          m_start.config.data.crop_size, m_options.knn, m_options.probeOff);
+    r.rankMe = m.rankMe;
+    r.featureStd = m.featureStd;
+    r.probeAccuracy = m.signals.probeAccuracy;
+    if (!r.signals)
+        r.signals = std::make_shared<Signals>();
+    Signals& s = *r.signals;
+    s.probeAccuracy = m.signals.probeAccuracy;
+    s.probeOff = std::move(m.signals.probeOff);
+    s.probeDatabase = m.signals.probeDatabase;
+    s.probeQueries = m.signals.probeQueries;
+    s.spectrum = std::move(m.signals.spectrum);
+    s.embedDim = m.signals.embedDim;
+    s.seconds = m.signals.seconds;
+}
+
+void ProbeDiagnostics::ended(TrainResult& result)
+{
+    const bool complete = result.status == TrainStatus::Finished || result.status == TrainStatus::MaxSteps;
+    if (!m_on || !complete || !m_model || !m_options.finalTrain || !m_options.finalTest)
+        return;
+    say("final k-NN evaluation (ijepa eval knn): embedding " + std::to_string(m_options.finalTrain->size()) + " + " +
+        std::to_string(m_options.finalTest->size()) + " images");
+    try {
+        const double acc = probeAccuracy(m_model->targetEncoder, *m_options.finalTrain, *m_options.finalTest,
+                                         m_start.config.data.crop_size, m_options.knn);
+        result.finalKnn = acc;
+        char line[160];
+        std::snprintf(line, sizeof(line), "final k-NN top-1 %.2f%% (k=%d, T=%.2f; %lld train -> %lld test images)",
+                      100.0 * acc, m_options.knn.k, m_options.knn.temperature,
+                      static_cast<long long>(m_options.finalTrain->size()), static_cast<long long>(m_options.finalTest->size()));
+        say(line);
+    } catch (const std::exception& e) {
+        say(std::string("final k-NN evaluation failed: ") + e.what());
+    }
 }
 
 } // namespace ijepa

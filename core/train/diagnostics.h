@@ -1,35 +1,66 @@
 #pragma once
 
 #include "core/data/image_source.h"
+#include "core/eval/evaluation.h"
+#include "core/model/vision_transformer.h"
 #include "core/train/observer.h"
 
-#include <torch/torch.h>
-
 #include <cstdint>
+#include <limits>
 #include <memory>
+#include <string>
 
 namespace ijepa {
 
 struct DiagnosticsOptions {
     std::int64_t every = 100;   // steps between diagnostics (and the last step); 0: none
-    std::int64_t images = 512;  // the first this many images of `source`
-    // Fixed held-out images (evaluation view); null: none. openDataSpec's heldOut is the usual one.
-    std::shared_ptr<ImageSource> source;
+    // The probe set: held-out query images (their spectrum, RankMe and feature std; the k-NN
+    // queries) and a labelled database the k-NN votes with. Fixed: the first images of each.
+    std::shared_ptr<ImageSource> source;   // queries; null: no diagnostics
+    std::int64_t images = 1000;
+    std::shared_ptr<ImageSource> database; // null: no online probe (probeOff says why)
+    std::int64_t databaseImages = 5000;
+    std::string probeOff = "no labelled images for a probe";
+    KnnOptions knn;
+    // At the end of a run that finished (or reached --max-steps): the full k-NN evaluation of
+    // `ijepa eval knn` (all of finalTrain votes for all of finalTest), reported once.
+    std::shared_ptr<ImageSource> finalTrain, finalTest;
 };
 
-// Collapse diagnostics of the target encoder on fixed images: RankMe and the std of the normalised
-// mean-pooled features, written into the step's report (the run log and the progress views read
-// them there). Rank 0 only.
-class CollapseDiagnostics final : public TrainObserver {
+// The learning signals of the target encoder on the probe set, every `every` steps: the online
+// k-NN probe (DINO vote, the code of `ijepa eval knn`), the singular-value spectrum of the query
+// features with RankMe from the same decomposition, and the std of the normalised features;
+// written into the step's report (report.signals, rankMe, featureStd, probeAccuracy) for the
+// observers after it. Rank 0 only.
+class ProbeDiagnostics final : public TrainObserver {
 public:
-    explicit CollapseDiagnostics(DiagnosticsOptions options) : m_options(std::move(options)) {}
+    explicit ProbeDiagnostics(DiagnosticsOptions options) : m_options(std::move(options)) {}
 
     void started(const TrainStart& start) override;
     void stepDone(const Step& step) override;
+    void ended(TrainResult& result) override;
 
 private:
     DiagnosticsOptions m_options;
-    torch::Tensor m_images; // [M, 3, crop, crop] on the training device; undefined: off
+    TrainStart m_start;
+    bool m_on = false;
+    IJepaModel* m_model = nullptr;
 };
+
+// One measurement of the representation: `encoder` embeds the query images (and the database,
+// when given); RankMe and feature std of the query features, their spectrum, the k-NN top-1 of
+// the database voting for the queries (NaN without a database or labels; signals.probeOff says why).
+struct Measurement {
+    double rankMe = std::numeric_limits<double>::quiet_NaN();
+    double featureStd = std::numeric_limits<double>::quiet_NaN();
+    Signals signals;
+};
+Measurement measureRepresentation(VisionTransformer& encoder, const ImageSource& queries, const ImageSource* database,
+                                  int crop, const KnnOptions& knn = {}, const std::string& probeOff = {});
+
+// The probe's k-NN top-1 of `encoder` with `database` voting for `queries` (their first `databaseImages`
+// and `images` images): exactly `ijepa eval knn`'s figure on those images.
+double probeAccuracy(VisionTransformer& encoder, const ImageSource& database, const ImageSource& queries, int crop,
+                     const KnnOptions& knn = {});
 
 } // namespace ijepa

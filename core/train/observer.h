@@ -8,14 +8,44 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ijepa {
 
 struct Batch;
 struct IJepaModel;
+struct StepStats;
 class AdamW;
+
+// One line of the health verdict: a topic, its state in a word, the sentence with the number
+// behind it, and a hint when something is wrong.
+struct HealthLine {
+    std::string topic;   // "probe", "spectrum", "progress"
+    std::string state;   // "rising", "flat", "falling", "healthy", "collapsing", "collapse", "not improving", ...
+    std::string text;    // e.g. "probe k-NN 61.2%, +3.4 points over the last 400 steps"
+    std::string hint;    // what to try; empty when all is well
+    bool warning = false;
+};
+
+// What the diagnostics measured on a diagnostic step, for the CLI, TensorBoard and the workbench.
+struct Signals {
+    double probeAccuracy = std::numeric_limits<double>::quiet_NaN(); // online k-NN top-1 (0..1)
+    std::string probeOff;                 // why there is no probe ("" when there is one)
+    std::int64_t probeDatabase = 0, probeQueries = 0;
+    std::vector<double> spectrum;         // singular values of the query features, descending, / their sum
+    int embedDim = 0;
+    double seconds = 0;                   // what the probe and spectrum took on this step
+    // Where the predictor fails, over the last `windowSteps` steps:
+    int gridSize = 0;
+    std::vector<double> positionLoss;     // [grid * grid] mean token loss per patch position (NaN: never a target)
+    std::vector<double> blockLoss;        // mean token loss of the m-th target block
+    std::vector<std::pair<int, double>> sizeLoss; // (patches per target block, mean token loss), by size
+    std::int64_t windowSteps = 0;
+    std::vector<HealthLine> verdict;
+};
 
 struct TrainStart {
     std::int64_t firstIteration = 0;      // 0, or where a resumed run continues
@@ -44,6 +74,8 @@ struct StepReport {
     double stepMs = 0;
     double rankMe = std::numeric_limits<double>::quiet_NaN();     // NaN on steps without diagnostics
     double featureStd = std::numeric_limits<double>::quiet_NaN();
+    double probeAccuracy = std::numeric_limits<double>::quiet_NaN(); // online k-NN top-1 (0..1), NaN without
+    std::shared_ptr<Signals> signals;     // diagnostic steps only (filled by the observers in order)
     double gpuMemoryMb = std::numeric_limits<double>::quiet_NaN();     // CUDA: allocated now (NaN on CPU)
     double gpuPeakMemoryMb = std::numeric_limits<double>::quiet_NaN(); // CUDA: peak so far
 };
@@ -57,6 +89,7 @@ struct TrainResult {
     std::string checkpoint;               // last checkpoint written ("" if none)
     double imagesPerSecond = 0;           // mean over the run, the first two steps excluded
     std::int64_t skippedFiles = 0;
+    double finalKnn = std::numeric_limits<double>::quiet_NaN(); // the end-of-run k-NN top-1, when run
 };
 
 // How a run ended, in words ("finished", "stopped on request", ...): the CLI's summary and the
@@ -64,12 +97,15 @@ struct TrainResult {
 std::string describeStatus(TrainStatus status);
 // One line: how it ended, at which iteration, loss, img/s, skipped files.
 std::string describeResult(const TrainResult& result);
+// The verdict in one line per topic ("probe rising: ...; spectrum healthy: ...").
+std::string describeVerdict(const std::vector<HealthLine>& verdict);
 
 // One step as the observers see it, after the optimiser and EMA updates. The loop fills `report`;
 // an observer may add to it (the diagnostics fill rankMe) for the observers attached after it.
 struct Step {
     StepReport& report;
     const Batch& batch;     // the batch just trained (normalised images and masks); copy what you keep
+    const StepStats& stats; // the step's loss and where it came from (core/train/train_step.h)
     IJepaModel& model;
     AdamW& optimizer;
 };

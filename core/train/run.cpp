@@ -74,10 +74,20 @@ std::string describeResult(const TrainResult& r)
     return line;
 }
 
+std::string describeVerdict(const std::vector<HealthLine>& verdict)
+{
+    std::string out;
+    for (const auto& line : verdict)
+        out += (out.empty() ? "" : "; ") + line.text;
+    return out;
+}
+
 std::vector<std::unique_ptr<TrainObserver>> standardObservers(const RunSettings& s)
 {
     std::vector<std::unique_ptr<TrainObserver>> out;
-    out.push_back(std::make_unique<CollapseDiagnostics>(s.diagnostics));
+    out.push_back(std::make_unique<ProbeDiagnostics>(s.diagnostics));
+    out.push_back(std::make_unique<PredictorLossMap>(s.diagnostics.every, s.predictorMap));
+    out.push_back(std::make_unique<HealthMonitor>(s.health));
     out.push_back(std::make_unique<RunLog>(s.log));
     out.push_back(std::make_unique<Checkpointer>(s.checkpoints));
     return out;

@@ -6,6 +6,8 @@
 
 #include "core/train/checkpointer.h"
 #include "core/train/diagnostics.h"
+#include "core/train/health.h"
+#include "core/train/predictor_map.h"
 #include "core/train/run_log.h"
 #include "core/train/trainer.h"
 
@@ -20,10 +22,12 @@ struct RunSettings {
     RunLogOptions log;
     CheckpointOptions checkpoints;
     DiagnosticsOptions diagnostics;
+    PredictorMapOptions predictorMap;
+    HealthOptions health;
 };
 
-// The observers every run attaches, in order: diagnostics (they fill the report the others
-// read), the run log, the checkpointer.
+// The observers every run attaches, in order: the probe and the predictor's loss map (they fill
+// the report the others read), the health verdict (reads them), the run log, the checkpointer.
 std::vector<std::unique_ptr<TrainObserver>> standardObservers(const RunSettings& settings);
 
 // train() with the standard observers followed by `observer` (a progress bar, the workbench's worker).

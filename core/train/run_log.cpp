@@ -14,7 +14,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kCsvHeader = "epoch,itr,loss,mask-A,mask-B,time (ms),lr,wd,momentum,img/s,rankme,feat_std";
+constexpr const char* kCsvHeader =
+    "epoch,itr,loss,mask-A,mask-B,time (ms),lr,wd,momentum,img/s,rankme,feat_std,probe_knn";
 
 } // namespace
 
@@ -58,10 +59,8 @@ void RunLog::stepDone(const Step& step)
         return;
     const StepReport& r = step.report;
     csvRow(r);
-    if (std::isfinite(r.rankMe)) {
-        m_events->addScalar("collapse/rankme", r.iteration, r.rankMe);
-        m_events->addScalar("collapse/feature_std", r.iteration, r.featureStd);
-    }
+    if (r.signals)
+        signals(r);
     if (m_options.logEvery > 0 && r.iteration % m_options.logEvery == 0)
         scalars(r);
     if (m_options.renderMasks && m_options.imageEvery > 0 && (r.iteration - 1) % m_options.imageEvery == 0) {
@@ -87,6 +86,11 @@ void RunLog::csvRow(const StepReport& r)
     } else {
         m_csv << ",";
     }
+    m_csv << ",";
+    if (std::isfinite(r.probeAccuracy)) {
+        std::snprintf(line, sizeof(line), "%.4f", r.probeAccuracy);
+        m_csv << line;
+    }
     m_csv << "\n" << std::flush;
 }
 
@@ -106,10 +110,39 @@ void RunLog::scalars(const StepReport& r)
     m_events->flush();
 }
 
-void RunLog::ended(TrainResult&)
+void RunLog::signals(const StepReport& r)
 {
-    if (m_events)
-        m_events->flush();
+    const Signals& s = *r.signals;
+    if (std::isfinite(r.rankMe)) {
+        m_events->addScalar("collapse/rankme", r.iteration, r.rankMe);
+        m_events->addScalar("collapse/feature_std", r.iteration, r.featureStd);
+    }
+    if (std::isfinite(r.probeAccuracy))
+        m_events->addScalar("probe/knn_top1", r.iteration, r.probeAccuracy);
+    if (!s.spectrum.empty()) { // bucket i+1 holds the i-th normalised singular value
+        std::vector<double> index(s.spectrum.size());
+        for (size_t i = 0; i < index.size(); ++i)
+            index[i] = static_cast<double>(i + 1);
+        m_events->addHistogram("collapse/spectrum", r.iteration, index, s.spectrum);
+    }
+    for (size_t m = 0; m < s.blockLoss.size(); ++m)
+        m_events->addScalar("predictor/loss_block_" + std::to_string(m + 1), r.iteration, s.blockLoss[m]);
+    if (m_options.renderHeatmap && !s.positionLoss.empty()) {
+        int h = 0, w = 0;
+        const std::string png = m_options.renderHeatmap(s.positionLoss, s.gridSize, h, w);
+        if (!png.empty())
+            m_events->addImage("predictor/loss_by_position", r.iteration, png, h, w);
+    }
+    m_events->flush();
+}
+
+void RunLog::ended(TrainResult& result)
+{
+    if (!m_events)
+        return;
+    if (std::isfinite(result.finalKnn))
+        m_events->addScalar("eval/knn_top1", result.iteration, result.finalKnn);
+    m_events->flush();
 }
 
 } // namespace ijepa

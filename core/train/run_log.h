@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace ijepa {
 
@@ -18,12 +19,17 @@ struct RunLogOptions {
     // Draws a batch's masks over its images as a PNG (height and width out); optional, as the core
     // has no image codec (core/imageio's batchMaskRenderer is one).
     std::function<std::string(const Batch&, int& height, int& width)> renderMasks;
+    // Draws a grid x grid map of values as a PNG (the predictor's loss by position); optional, as
+    // above (core/imageio's heatmapRenderer is one).
+    std::function<std::string(const std::vector<double>&, int grid, int& height, int& width)> renderHeatmap;
 };
 
 // The run's files, rank 0 only: params-ijepa.yaml (the config used), <tag>_r0.csv (the
-// reference's CSV columns plus lr, wd, momentum, img/s and the diagnostics) and TensorBoard events
-// under tb/ (scalars every logEvery steps, diagnostics when they are computed, mask grids). When a
-// run resumes, CSV rows past its checkpoint (steps a crash lost) are dropped first.
+// reference's CSV columns plus lr, wd, momentum, img/s and the diagnostics: rankme, feat_std,
+// probe_knn) and TensorBoard events under tb/ (scalars every logEvery steps; on diagnostic steps
+// the probe, RankMe, feature std, the spectrum as a histogram, the predictor's loss by position as
+// an image and by target block; mask grids; the final k-NN once). When a run resumes, CSV rows
+// past its checkpoint (steps a crash lost) are dropped first.
 class RunLog final : public TrainObserver {
 public:
     explicit RunLog(RunLogOptions options);
@@ -37,6 +43,7 @@ private:
     void openCsv(const std::string& path, std::int64_t keepBelow, std::int64_t ipe);
     void csvRow(const StepReport& r);
     void scalars(const StepReport& r);
+    void signals(const StepReport& r);
 
     RunLogOptions m_options;
     std::ofstream m_csv;

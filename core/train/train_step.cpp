@@ -11,14 +11,49 @@
 namespace ijepa {
 namespace {
 
-// Loss of the step on images [from, to) of the batch, weighted by their share of it.
+// The per-token smooth-L1 loss of predictions z against targets h ([R, K, D], rows ordered as
+// IJepaModel::targets: block m, context mask r, image i), summed by patch position and by block.
+TokenLoss tokenLoss(const torch::Tensor& z, const torch::Tensor& h, const MaskBatch& part, int64_t positions)
+{
+    torch::NoGradGuard noGrad;
+    const auto perToken = torch::smooth_l1_loss(z.detach().to(torch::kFloat32), h.to(torch::kFloat32),
+                                                at::Reduction::None, /*beta=*/1.0)
+                              .mean(-1)
+                              .to(torch::kCPU, torch::kFloat64); // [R, K]
+    const int64_t npred = part.pred.size(0), nenc = part.enc.size(0), b = part.pred.size(1), k = part.pred.size(2);
+    const auto where = part.pred.to(torch::kCPU).unsqueeze(1).expand({npred, nenc, b, k}).reshape({-1});
+    // Every slice of a batch has the same K (masks are truncated batch-wide), so summing the
+    // slices' token losses and dividing by their count gives the batch's mean loss.
+    TokenLoss t;
+    t.positionSum = torch::zeros({positions}, torch::kFloat64).index_add_(0, where, perToken.reshape({-1}));
+    t.positionCount = torch::zeros({positions}, torch::kFloat64).index_add_(0, where, torch::ones_like(perToken).reshape({-1}));
+    t.blockSum = perToken.reshape({npred, -1}).sum(1);
+    t.tokensPerBlock = nenc * b * k;
+    return t;
+}
+
+void addTokenLoss(TokenLoss& sum, const TokenLoss& part)
+{
+    if (!sum.positionSum.defined()) {
+        sum = part;
+        return;
+    }
+    sum.positionSum += part.positionSum;
+    sum.positionCount += part.positionCount;
+    sum.blockSum += part.blockSum;
+    sum.tokensPerBlock += part.tokensPerBlock;
+}
+
+// Loss of the step on images [from, to) of the batch, weighted by their share of it; `tokens`
+// receives where it came from.
 torch::Tensor partialLoss(IJepaModel& model, const torch::Tensor& images, const MaskBatch& masks, int64_t from,
-                          int64_t to)
+                          int64_t to, TokenLoss& tokens)
 {
     const MaskBatch part{masks.enc.slice(1, from, to), masks.pred.slice(1, from, to)};
     const auto x = images.slice(0, from, to);
     auto h = model.targets(x, part);
     auto z = model.predictions(x, part);
+    tokens = tokenLoss(z, h, part, model.encoder->options.numPatches());
     return torch::smooth_l1_loss(z, h, at::Reduction::Mean, /*beta=*/1.0) *
            (static_cast<double>(to - from) / static_cast<double>(images.size(0)));
 }
@@ -39,8 +74,9 @@ StepStats trainStep(IJepaModel& model, AdamW& optimizer, const torch::Tensor& im
     const int64_t chunks = trainStepSlices(images);
     optimizer.zeroGrad();
     double loss = 0;
+    TokenLoss tokens;
     if (chunks == 1) {
-        auto l = partialLoss(model, images, masks, 0, batch);
+        auto l = partialLoss(model, images, masks, 0, batch, tokens);
         l.backward();
         loss = l.item<double>();
     } else {
@@ -54,6 +90,7 @@ StepStats trainStep(IJepaModel& model, AdamW& optimizer, const torch::Tensor& im
                 params.push_back(p);
         std::vector<torch::Tensor> sum(params.size());
         std::vector<double> losses(chunks);
+        std::vector<TokenLoss> sliceTokens(chunks);
         std::mutex mutex;
         std::condition_variable turnChanged;
         int64_t turn = 0;    // the slice whose gradients are added next
@@ -62,7 +99,8 @@ StepStats trainStep(IJepaModel& model, AdamW& optimizer, const torch::Tensor& im
             for (int64_t c = first; c < last; ++c) {
                 std::vector<torch::Tensor> grads;
                 try {
-                    auto l = partialLoss(model, images, masks, batch * c / chunks, batch * (c + 1) / chunks);
+                    auto l = partialLoss(model, images, masks, batch * c / chunks, batch * (c + 1) / chunks,
+                                         sliceTokens[c]);
                     losses[c] = l.item<double>();
                     grads = torch::autograd::grad({l}, params, {}, /*retain_graph=*/false, /*create_graph=*/false,
                                                   /*allow_unused=*/true);
@@ -87,12 +125,14 @@ StepStats trainStep(IJepaModel& model, AdamW& optimizer, const torch::Tensor& im
             params[i].mutable_grad() = sum[i];
         for (double l : losses)
             loss += l;
+        for (const auto& s : sliceTokens)
+            addTokenLoss(tokens, s);
     }
     if (afterBackward)
         afterBackward();
     optimizer.step(lr, weightDecay);
     model.updateTargetEncoder(momentum);
-    return {loss, masks.enc.size(2), masks.pred.size(2)};
+    return {loss, masks.enc.size(2), masks.pred.size(2), std::move(tokens)};
 }
 
 } // namespace ijepa

@@ -7,10 +7,21 @@
 
 namespace ijepa {
 
+// Where a step's loss came from, as sums over the predicted target tokens (detached, float64, on
+// the CPU): per patch position of the grid and per target block. positionSum.sum() /
+// positionCount.sum() is the step's loss.
+struct TokenLoss {
+    torch::Tensor positionSum;    // [P]: loss of the target tokens at each patch position, summed
+    torch::Tensor positionCount;  // [P]: how many target tokens sat at each position
+    torch::Tensor blockSum;       // [npred]: loss summed over the tokens of target block m
+    std::int64_t tokensPerBlock = 0; // nenc * B * K: tokens behind each blockSum entry
+};
+
 struct StepStats {
     double loss = 0.0;
     int64_t contextSize = 0; // patches per context mask (mask-A in the reference log)
     int64_t targetSize = 0;  // patches per target block (mask-B)
+    TokenLoss tokens;
 };
 
 // How many slices trainStep splits this batch into: one per intra-op thread on CPU (each thread

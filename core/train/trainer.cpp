@@ -202,7 +202,7 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
         result.iteration = it + 1;
         result.loss = stats.loss;
         StepReport r = report(it, s, stats, schedules, stepSeconds, emaStep, config.data.batch_size * s.worldSize, device);
-        observer.stepDone(Step{r, batch, model, optimizer});
+        observer.stepDone(Step{r, batch, stats, model, optimizer});
     }
     loader.stop();
     if (result.status == TrainStatus::Finished && end < s.scheduleIterations)

@@ -40,13 +40,16 @@ expect_error cut.pth.tar "$bin" info "$tmp/cut.pth.tar"
 # independent parser) and a checkpoint; bad input exits 2 naming the file or key.
 train=("$bin" train --limit 64 data.batch_size=16 data.crop_size=32 mask.patch_size=4
        mask.min_keep=4 meta.embed_dim=64 meta.depth=2 meta.num_heads=2 meta.pred_emb_dim=32 meta.pred_depth=1
-       optimization.epochs=1 --image-every 2 -q)
+       optimization.epochs=1 --image-every 2 --diagnostics-images 200 --probe-database 500 --final-knn false -q)
 "${train[@]}" --data fashion-mnist --out "$tmp/run" 2>"$tmp/train.log" || fail "train: $(cat "$tmp/train.log")"
 grep -q "finished at iteration 4" "$tmp/train.log" || fail "train summary: $(cat "$tmp/train.log")"
-[ "$(head -1 "$tmp/run/jepa_r0.csv")" = "epoch,itr,loss,mask-A,mask-B,time (ms),lr,wd,momentum,img/s,rankme,feat_std" ] || fail "CSV header"
+[ "$(head -1 "$tmp/run/jepa_r0.csv")" = "epoch,itr,loss,mask-A,mask-B,time (ms),lr,wd,momentum,img/s,rankme,feat_std,probe_knn" ] || fail "CSV header"
 [ "$(wc -l < "$tmp/run/jepa_r0.csv")" -eq 5 ] || fail "CSV rows"
 events=$(python3 "$(dirname "$0")/../python/check_events.py" "$tmp"/run/tb/events.out.tfevents.*) || fail "event file"
-grep -q "images 2" <<<"$events" || fail "mask images in TensorBoard: $events"
+grep -q "images 3 histograms 1" <<<"$events" || fail "mask images (2), the predictor's loss map (1) and the spectrum in TensorBoard: $events"
+grep -q "probe/knn_top1" <<<"$events" || fail "probe scalar in TensorBoard: $events"
+# The online probe at the last step: a k-NN top-1 in the CSV's last column, above chance (10 classes).
+tail -1 "$tmp/run/jepa_r0.csv" | awk -F, '{ exit !($13 > 0.1 && $13 <= 1) }' || fail "probe_knn: $(tail -1 "$tmp/run/jepa_r0.csv")"
 /usr/bin/python3 - "$tmp/run/jepa-latest.pth.tar" <<'PY' || fail "checkpoint loads in PyTorch"
 import sys, torch
 c = torch.load(sys.argv[1], map_location="cpu")
@@ -62,7 +65,7 @@ expect_error "no CUDA device" "${train[@]}" --data fashion-mnist --out "$tmp/r2"
 # Data parallel (c10d Gloo): 2 local ranks; only rank 0 writes; the checkpoint records world_size 2.
 rank=("$bin" train --data fashion-mnist --limit 64 --threads 1 data.batch_size=8 data.num_workers=1
       data.crop_size=32 mask.patch_size=4 mask.min_keep=4 meta.embed_dim=64 meta.depth=2 meta.num_heads=2
-      meta.pred_emb_dim=32 meta.pred_depth=1)
+      meta.pred_emb_dim=32 meta.pred_depth=1 --final-knn false --diagnostics-images 100 --probe-database 200)
 ddp=("${rank[@]}" --nproc 2)
 "${ddp[@]}" --out "$tmp/ddp" --max-steps 3 >"$tmp/ddp.log" 2>&1 || { cat "$tmp/ddp.log"; fail "train --nproc 2"; }
 grep -q "rank 1 of 2 (gloo)" "$tmp/ddp.log" || fail "rank 1 did not join: $(cat "$tmp/ddp.log")"

@@ -59,7 +59,7 @@ TEST(TrainerCli, ResumeAfterSigkillIsBitwiseIdentical)
     saveConfig(c, cfg);
     const auto args = [&](const std::string& out) {
         return std::vector<std::string>{IJEPA_CLI, "train", "-c", cfg, "--data", "fashion-mnist", "--limit", "96",
-                                         "--out", out, "--checkpoint-every", "1", "--threads", "2", "-q"};
+                                         "--out", out, "--checkpoint-every", "1", "--threads", "2", "--final-knn", "false", "-q"};
     };
     ASSERT_EQ(waitExit(spawn(args(straightDir.path.string()))), 0);
 
@@ -103,7 +103,7 @@ TEST(TrainerCli, SigintWritesACheckpointAndExitsCleanly)
     saveConfig(c, cfg);
     const std::string out = dir.file("run");
     const pid_t pid = spawn({IJEPA_CLI, "train", "-c", cfg, "--data", "fashion-mnist", "--limit", "96", "--out", out,
-                             "--checkpoint-every", "1000", "--threads", "2", "-q"});
+                             "--checkpoint-every", "1000", "--threads", "2", "--final-knn", "false", "-q"});
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     while (csvRows(out + "/jepa_r0.csv") < 2 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(2));

@@ -22,6 +22,9 @@ private Q_SLOTS:
         o.runsDir = runs.path();
         o.limit = 512;
         o.run.trainer.threads = 2;
+        o.run.diagnostics.every = 4; // probe and spectrum often enough to see them arrive
+        o.run.diagnostics.images = 64;
+        o.run.diagnostics.databaseImages = 256;
         o.askOnClose = false;
         o.overrides = {"meta.embed_dim=64", "meta.depth=2",        "meta.num_heads=2",       "meta.pred_depth=1",
                        "meta.pred_emb_dim=32", "data.batch_size=32", "optimization.epochs=50", "optimization.warmup=1"};
@@ -49,6 +52,14 @@ private Q_SLOTS:
         QVERIFY(window.statusText().contains(QStringLiteral("img/s")));
         QVERIFY(window.statusText().contains(QStringLiteral("ETA")));
         QVERIFY(window.schedulePlot()->cursor() >= 5);
+
+        // The learning signals arrive at the diagnostic steps: probe points next to the loss, a
+        // spectrum curve, the predictor's loss map and the verdict.
+        QTRY_VERIFY_WITH_TIMEOUT(window.probePlot()->pointCount(0) >= 2, 120000);
+        QVERIFY(window.signalsTab()->spectrum()->curveCount() >= 2);
+        QCOMPARE(window.signalsTab()->predictorLoss()->heatmap()->grid(), 8); // crop 32 / patch 4
+        QVERIFY(window.signalsTab()->health()->text().contains(QStringLiteral("probe")));
+        QVERIFY(window.signalsTab()->health()->text().contains(QStringLiteral("spectrum")));
 
         // Pause: no more steps arrive until resumed.
         window.togglePause();

@@ -1,5 +1,5 @@
 """Reads a TensorBoard event file as TensorBoard's record reader does, with its own CRC-32C, and
-prints the scalar tags and image count. Exits non-zero on any framing or CRC error.
+prints the scalar tags and the image and histogram counts. Exits non-zero on any framing or CRC error.
 Usage: check_events.py EVENTS_FILE"""
 import struct
 import sys
@@ -51,7 +51,7 @@ def fields(buf):
 
 
 data = open(sys.argv[1], "rb").read()
-pos, tags, images, version = 0, {}, 0, None
+pos, tags, images, histograms, version = 0, {}, 0, 0, None
 while pos < len(data):
     header = data[pos:pos + 8]
     (length,) = struct.unpack("<Q", header)
@@ -74,7 +74,15 @@ while pos < len(data):
                     img = {n: x for n, _, x in fields(f[4])}
                     assert img[4][:4] == b"\x89PNG", "image is not a PNG"
                     images += 1
+                if 5 in f:  # HistogramProto: packed doubles bucket_limit (6) and bucket (7), same length
+                    h = {n: x for n, _, x in fields(f[5])}
+                    limits = struct.unpack("<%dd" % (len(h[6]) // 8), h[6])
+                    counts = struct.unpack("<%dd" % (len(h[7]) // 8), h[7])
+                    assert len(limits) == len(counts) > 0, "histogram buckets"
+                    num = struct.unpack("<d", h[3])[0]
+                    assert abs(num - sum(counts)) < 1e-6 * max(1.0, num), "histogram num"
+                    histograms += 1
 assert version == "brain.Event:2", version
-print("version", version, "images", images)
+print("version", version, "images", images, "histograms", histograms)
 for tag, values in sorted(tags.items()):
     print(tag, len(values), values[-1])

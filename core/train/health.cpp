@@ -1,0 +1,127 @@
+#include "core/train/health.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace ijepa {
+namespace {
+
+template <class... Args>
+std::string format(const char* f, Args... args)
+{
+    char buf[320];
+    std::snprintf(buf, sizeof(buf), f, args...);
+    return buf;
+}
+
+// Least-squares slope of y over x, times the x span: the change the trend line makes over it.
+double trendChange(const std::vector<double>& x, const std::vector<double>& y)
+{
+    const double n = static_cast<double>(x.size());
+    double mx = 0, my = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+        mx += x[i] / n;
+        my += y[i] / n;
+    }
+    double sxy = 0, sxx = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+        sxy += (x[i] - mx) * (y[i] - my);
+        sxx += (x[i] - mx) * (x[i] - mx);
+    }
+    return sxx > 0 ? sxy / sxx * (x.back() - x.front()) : 0.0;
+}
+
+HealthLine spectrumLine(const std::vector<HealthPoint>& h, int dim, const HealthOptions& o)
+{
+    const HealthPoint& last = h.back();
+    if (!std::isfinite(last.rankMe) && !std::isfinite(last.featureStd))
+        return {"spectrum", "unknown", "no spectrum yet", "", false};
+    // All-zero features have no normalised spectrum (RankMe NaN): collapsed all the same.
+    if (!std::isfinite(last.rankMe) || last.rankMe < o.collapseRankMe || last.featureStd < o.collapseStd)
+        return {"spectrum", "collapse",
+                format("collapse: RankMe %.2f of %d, feature std %.5f: the encoder maps every image to nearly one point",
+                       last.rankMe, dim, last.featureStd),
+                "raise the EMA momentum (optimization.ema), lower the learning rate, or make the targets harder "
+                "(more or larger target blocks)",
+                true};
+    const auto peak = *std::max_element(h.begin(), h.end(), [](const auto& a, const auto& b) { return a.rankMe < b.rankMe; });
+    if (last.rankMe < o.collapsingShare * peak.rankMe)
+        return {"spectrum", "collapsing",
+                format("rank collapsing: RankMe %.1f, down from %.1f at step %lld", last.rankMe, peak.rankMe,
+                       static_cast<long long>(peak.iteration)),
+                "the spectrum is dropping off: raise the EMA momentum or lower the learning rate before it collapses", true};
+    return {"spectrum", "healthy", format("spectrum healthy: RankMe %.1f of %d, feature std %.4f", last.rankMe, dim, last.featureStd),
+            "", false};
+}
+
+} // namespace
+
+std::vector<HealthLine> assessHealth(const std::vector<HealthPoint>& history, int embedDim, const std::string& probeOff,
+                                     const HealthOptions& o)
+{
+    std::vector<HealthLine> out;
+    if (history.empty())
+        return out;
+    const auto first = history.size() > static_cast<size_t>(o.window) ? history.end() - o.window : history.begin();
+    const std::vector<HealthPoint> w(first, history.end());
+    const HealthPoint& last = w.back();
+    const long long span = static_cast<long long>(last.iteration - w.front().iteration);
+    std::vector<double> x, probe;
+    for (const auto& p : w)
+        if (std::isfinite(p.probe)) {
+            x.push_back(static_cast<double>(p.iteration));
+            probe.push_back(100.0 * p.probe);
+        }
+    std::string probeState;
+    if (!std::isfinite(last.probe)) {
+        out.push_back({"probe", "off", "probe off: " + (probeOff.empty() ? std::string("no labelled probe set") : probeOff), "", false});
+    } else if (probe.size() < 3) {
+        out.push_back({"probe", "early", format("probe k-NN %.1f%% (a trend needs 3 diagnostic steps)", 100.0 * last.probe), "", false});
+    } else {
+        const double change = trendChange(x, probe);
+        probeState = change > o.trendPoints ? "rising" : change < -o.trendPoints ? "falling" : "flat";
+        out.push_back({"probe", probeState,
+                       format("probe %s: k-NN %.1f%%, %+.1f points over the last %lld steps", probeState.c_str(),
+                              100.0 * last.probe, change, span),
+                       probeState == "falling" ? "the features are getting worse for classification: a regulariser or a "
+                                                 "learning rate that is too strong, or a collapsing target encoder"
+                                               : "",
+                       probeState == "falling"});
+    }
+    out.push_back(spectrumLine(history, embedDim, o));
+    if (w.size() >= 3 && (probeState == "flat" || probeState == "falling")) {
+        const double l0 = w.front().loss, l1 = last.loss;
+        if (l0 > 0 && l1 < (1.0 - o.lossDrop) * l0)
+            out.push_back({"progress", "not improving",
+                           format("loss falling (%.4f -> %.4f) but probe %s for the last %lld steps: representations are "
+                                  "not improving",
+                                  l0, l1, probeState.c_str(), span),
+                           "the predictor may solve the task without better features: make the masks harder (larger "
+                           "target blocks, smaller context), or check the EMA schedule and the learning rate",
+                           true});
+    }
+    return out;
+}
+
+void HealthMonitor::started(const TrainStart&)
+{
+    m_history.clear();
+    m_lossSum = 0;
+    m_lossCount = 0;
+}
+
+void HealthMonitor::stepDone(const Step& step)
+{
+    StepReport& r = step.report;
+    m_lossSum += r.loss;
+    ++m_lossCount;
+    if (!r.signals || r.signals->spectrum.empty()) // not a diagnostic step (or no probe set)
+        return;
+    m_history.push_back({r.iteration, m_lossSum / static_cast<double>(m_lossCount), r.probeAccuracy, r.rankMe, r.featureStd});
+    m_lossSum = 0;
+    m_lossCount = 0;
+    r.signals->verdict = assessHealth(m_history, r.signals->embedDim, r.signals->probeOff, m_options);
+}
+
+} // namespace ijepa
