@@ -4,6 +4,7 @@
 #include "core/io/checkpoint.h"
 #include "core/errors.h"
 #include "core/model/ijepa_model.h"
+#include "core/parallel.h"
 
 #include <torch/torch.h>
 
@@ -42,6 +43,25 @@ Embeddings embedBatches(const ImageSource& source, int crop, int batchSize, cons
     return out;
 }
 
+// encoder(images) [B, N, D]; on CPU the batch is split into one slice per intra-op thread, each
+// run on its own thread (as the training step: many small ops scale better one sequence per core).
+torch::Tensor forwardSplit(VisionTransformer& encoder, const torch::Tensor& images)
+{
+    const int64_t b = images.size(0);
+    const int64_t slices = images.device().is_cpu() && sharesOpenMpWithTorch()
+                               ? std::min<int64_t>(at::get_num_threads(), b)
+                               : 1;
+    if (slices <= 1)
+        return encoder->forward(images);
+    std::vector<torch::Tensor> out(static_cast<size_t>(slices));
+    parallelForOnOwnThreads(0, slices, 1, [&](int64_t first, int64_t last) {
+        torch::NoGradGuard noGrad; // grad mode is per thread
+        for (int64_t s = first; s < last; ++s)
+            out[static_cast<size_t>(s)] = encoder->forward(images.slice(0, b * s / slices, b * (s + 1) / slices));
+    });
+    return torch::cat(out);
+}
+
 } // namespace
 
 torch::Tensor evalTransform(const torch::Tensor& imageHwc, int crop)
@@ -60,7 +80,7 @@ Embeddings embedImages(VisionTransformer& encoder, const ImageSource& source, in
     const auto device = encoder->parameters().front().device();
     std::vector<torch::Tensor> pooled, patches;
     auto out = embedBatches(source, crop, batchSize, progress, [&](const torch::Tensor& images, Embeddings&) {
-        const auto tokens = encoder->forward(images.to(device)).to(torch::kCPU, torch::kFloat32);
+        const auto tokens = forwardSplit(encoder, images.to(device)).to(torch::kCPU, torch::kFloat32);
         pooled.push_back(tokens.mean(1));
         if (keepPatches)
             patches.push_back(tokens);
@@ -69,6 +89,30 @@ Embeddings embedImages(VisionTransformer& encoder, const ImageSource& source, in
     if (keepPatches)
         out.patches = torch::cat(patches);
     return out;
+}
+
+EvalViews evalViews(const ImageSource& source, int crop)
+{
+    EvalViews v;
+    std::vector<torch::Tensor> images;
+    const auto e = embedBatches(source, crop, 1024, {}, [&](const torch::Tensor& batch, Embeddings&) { images.push_back(batch); });
+    v.images = torch::cat(images);
+    v.labels = e.labels;
+    v.skipped = e.skipped;
+    return v;
+}
+
+torch::Tensor embedViews(VisionTransformer& encoder, const torch::Tensor& views, int batchSize)
+{
+    torch::NoGradGuard noGrad;
+    encoder->eval();
+    const auto device = encoder->parameters().front().device();
+    std::vector<torch::Tensor> pooled;
+    for (int64_t start = 0; start < views.size(0); start += batchSize)
+        pooled.push_back(forwardSplit(encoder, views.slice(0, start, start + batchSize).to(device))
+                             .to(torch::kCPU, torch::kFloat32)
+                             .mean(1));
+    return torch::cat(pooled);
 }
 
 Embeddings pixelEmbeddings(const ImageSource& source, int crop, const EmbedProgress& progress)

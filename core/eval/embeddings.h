@@ -30,6 +30,18 @@ torch::Tensor evalTransform(const torch::Tensor& imageHwc, int crop);
 Embeddings embedImages(VisionTransformer& encoder, const ImageSource& source, int crop, bool keepPatches = false,
                        int batchSize = 256, const EmbedProgress& progress = {});
 
+// The evaluation views of every readable image of a source, decoded once: [N, 3, crop, crop]
+// float and [N] labels (for a probe set that is embedded again and again).
+struct EvalViews {
+    torch::Tensor images;
+    torch::Tensor labels;
+    std::vector<std::string> skipped;
+};
+EvalViews evalViews(const ImageSource& source, int crop);
+// Mean-pooled features [N, D] of decoded views, in batches of `batchSize` as embedImages: the same
+// numbers embedImages gives for the same images.
+torch::Tensor embedViews(VisionTransformer& encoder, const torch::Tensor& views, int batchSize = 256);
+
 // The raw-pixel baseline: the evaluation view itself, flattened ([N, 3 * crop * crop]).
 Embeddings pixelEmbeddings(const ImageSource& source, int crop, const EmbedProgress& progress = {});
 

@@ -8,14 +8,6 @@
 #include <cstdio>
 
 namespace ijepa {
-namespace {
-
-bool labelled(const Embeddings& e)
-{
-    return e.labels.numel() > 0 && e.labels.min().item<std::int64_t>() >= 0;
-}
-
-} // namespace
 
 double probeAccuracy(VisionTransformer& encoder, const ImageSource& database, const ImageSource& queries, int crop,
                      const KnnOptions& knn)
@@ -25,31 +17,42 @@ double probeAccuracy(VisionTransformer& encoder, const ImageSource& database, co
     return knnAccuracy(db.features, db.labels, q.features, q.labels, knn);
 }
 
-Measurement measureRepresentation(VisionTransformer& encoder, const ImageSource& queries, const ImageSource* database,
-                                  int crop, const KnnOptions& knn, const std::string& probeOff)
+ProbeSet makeProbeSet(const ImageSource& queries, const ImageSource* database, int crop, const std::string& off)
+{
+    ProbeSet p;
+    p.queries = evalViews(queries, crop);
+    p.off = database ? "" : (off.empty() ? "no labelled images for a probe" : off);
+    const auto hasLabels = [](const EvalViews& v) { return v.labels.numel() > 0 && v.labels.min().item<std::int64_t>() >= 0; };
+    if (database) {
+        p.database = evalViews(*database, crop);
+        if (!hasLabels(p.database) || !hasLabels(p.queries)) {
+            p.database = {};
+            p.off = "the probe images have no labels (class sub-folders)";
+        }
+    }
+    return p;
+}
+
+Measurement measureRepresentation(VisionTransformer& encoder, const ProbeSet& probe, const KnnOptions& knn)
 {
     const auto t0 = std::chrono::steady_clock::now();
     Measurement m;
     Signals& s = m.signals;
-    const auto q = embedImages(encoder, queries, crop);
-    s.embedDim = static_cast<int>(q.features.size(1));
-    s.probeQueries = q.features.size(0);
-    if (q.features.size(0) >= 2) {
-        const auto sv = singularValues(q.features);
+    const auto q = embedViews(encoder, probe.queries.images);
+    s.embedDim = static_cast<int>(q.size(1));
+    s.probeQueries = q.size(0);
+    if (q.size(0) >= 2) {
+        const auto sv = singularValues(q);
         m.rankMe = rankMeFromSingularValues(sv);
-        m.featureStd = normalisedFeatureStd(q.features);
+        m.featureStd = normalisedFeatureStd(q);
         const auto normalised = (sv / sv.sum().clamp_min(1e-300)).contiguous();
         s.spectrum.assign(normalised.data_ptr<double>(), normalised.data_ptr<double>() + normalised.numel());
     }
-    s.probeOff = database ? "" : (probeOff.empty() ? "no labelled images for a probe" : probeOff);
-    if (database) {
-        const auto db = embedImages(encoder, *database, crop);
-        if (labelled(db) && labelled(q)) {
-            s.probeAccuracy = knnAccuracy(db.features, db.labels, q.features, q.labels, knn);
-            s.probeDatabase = db.features.size(0);
-        } else {
-            s.probeOff = "the probe images have no labels (class sub-folders)";
-        }
+    s.probeOff = probe.off;
+    if (probe.database.images.defined()) {
+        const auto db = embedViews(encoder, probe.database.images);
+        s.probeAccuracy = knnAccuracy(db, probe.database.labels, q, probe.queries.labels, knn);
+        s.probeDatabase = db.size(0);
     }
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return m;
@@ -61,9 +64,9 @@ void ProbeDiagnostics::started(const TrainStart& start)
     m_on = start.writer && m_options.source && m_options.every > 0;
     if (!m_on)
         return;
-    m_options.source = limitSource(m_options.source, m_options.images);
-    if (m_options.database)
-        m_options.database = limitSource(m_options.database, m_options.databaseImages);
+    const auto database = m_options.database ? limitSource(m_options.database, m_options.databaseImages) : nullptr;
+    m_probe = makeProbeSet(*limitSource(m_options.source, m_options.images), database.get(), start.config.data.crop_size,
+                           m_options.probeOff);
 }
 
 void ProbeDiagnostics::stepDone(const Step& step)
@@ -72,8 +75,7 @@ void ProbeDiagnostics::stepDone(const Step& step)
     StepReport& r = step.report;
     if (!m_on || (r.iteration % m_options.every != 0 && r.iteration != r.totalIterations))
         return;
-    Measurement m = measureRepresentation(step.model.targetEncoder, *m_options.source, m_options.database.get(),
-                                          m_start.config.data.crop_size, m_options.knn, m_options.probeOff);
+    Measurement m = measureRepresentation(step.model.targetEncoder, m_probe, m_options.knn);
     r.rankMe = m.rankMe;
     r.featureStd = m.featureStd;
     r.probeAccuracy = m.signals.probeAccuracy;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/data/image_source.h"
+#include "core/eval/embeddings.h"
 #include "core/eval/evaluation.h"
 #include "core/model/vision_transformer.h"
 #include "core/train/observer.h"
@@ -17,9 +18,9 @@ struct DiagnosticsOptions {
     // The probe set: held-out query images (their spectrum, RankMe and feature std; the k-NN
     // queries) and a labelled database the k-NN votes with. Fixed: the first images of each.
     std::shared_ptr<ImageSource> source;   // queries; null: no diagnostics
-    std::int64_t images = 1000;
+    std::int64_t images = 500;
     std::shared_ptr<ImageSource> database; // null: no online probe (probeOff says why)
-    std::int64_t databaseImages = 5000;
+    std::int64_t databaseImages = 800;
     std::string probeOff = "no labelled images for a probe";
     KnnOptions knn;
     // At the end of a run that finished (or reached --max-steps): the full k-NN evaluation of
@@ -27,6 +28,12 @@ struct DiagnosticsOptions {
     std::shared_ptr<ImageSource> finalTrain, finalTest;
 };
 
+// A probe set, decoded once: query views (with labels where there are) and the database the k-NN
+// votes with (empty without labels; `off` says why).
+struct ProbeSet {
+    EvalViews queries, database;
+    std::string off;
+};
 // The learning signals of the target encoder on the probe set, every `every` steps: the online
 // k-NN probe (DINO vote, the code of `ijepa eval knn`), the singular-value spectrum of the query
 // features with RankMe from the same decomposition, and the std of the normalised features;
@@ -43,20 +50,22 @@ public:
 private:
     DiagnosticsOptions m_options;
     TrainStart m_start;
+    ProbeSet m_probe;
     bool m_on = false;
     IJepaModel* m_model = nullptr;
 };
 
-// One measurement of the representation: `encoder` embeds the query images (and the database,
-// when given); RankMe and feature std of the query features, their spectrum, the k-NN top-1 of
-// the database voting for the queries (NaN without a database or labels; signals.probeOff says why).
+ProbeSet makeProbeSet(const ImageSource& queries, const ImageSource* database, int crop, const std::string& off = {});
+
+// One measurement of the representation: `encoder` embeds the probe set; RankMe and feature std of
+// the query features, their spectrum, the k-NN top-1 of the database voting for the queries (NaN
+// without a database or labels; signals.probeOff says why).
 struct Measurement {
     double rankMe = std::numeric_limits<double>::quiet_NaN();
     double featureStd = std::numeric_limits<double>::quiet_NaN();
     Signals signals;
 };
-Measurement measureRepresentation(VisionTransformer& encoder, const ImageSource& queries, const ImageSource* database,
-                                  int crop, const KnnOptions& knn = {}, const std::string& probeOff = {});
+Measurement measureRepresentation(VisionTransformer& encoder, const ProbeSet& probe, const KnnOptions& knn = {});
 
 // The probe's k-NN top-1 of `encoder` with `database` voting for `queries` (their first `databaseImages`
 // and `images` images): exactly `ijepa eval knn`'s figure on those images.

@@ -140,7 +140,7 @@ TEST(Signals, VerdictSaysCollapseForAConstantEncoderAndNotForAHealthyOne)
         collapsed->norm->bias.fill_(1.0); // every token of every image is the same vector
     }
     const auto verdictOf = [&](VisionTransformer& encoder) {
-        const auto m = measureRepresentation(encoder, *queries, database.get(), 32);
+        const auto m = measureRepresentation(encoder, makeProbeSet(*queries, database.get(), 32));
         return assessHealth({{100, 0.3, m.signals.probeAccuracy, m.rankMe, m.featureStd}}, m.signals.embedDim);
     };
     const auto bad = verdictOf(collapsed);
