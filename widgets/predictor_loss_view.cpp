@@ -78,7 +78,7 @@ void GridHeatmap::setValues(int grid, const QVector<double>& values)
 
 QRectF GridHeatmap::cellRect(int cell) const
 {
-    const double side = std::min(width(), height() - 20) / static_cast<double>(std::max(1, m_grid));
+    const double side = std::min(width(), height() - 36) / static_cast<double>(std::max(1, m_grid));
     return {(cell % m_grid) * side, (cell / m_grid) * side, side, side};
 }
 
@@ -95,7 +95,7 @@ void GridHeatmap::paintEvent(QPaintEvent*)
         p.fillRect(cellRect(i), std::isfinite(v) ? viridis(t) : QColor(90, 90, 90));
     }
     const double bottom = cellRect(m_grid * m_grid - 1).bottom();
-    p.drawText(QRectF(0, bottom + 2, width(), 18), Qt::AlignLeft,
+    p.drawText(QRectF(0, bottom + 2, width(), 34), Qt::AlignLeft | Qt::TextWordWrap,
                tr("%1 (dark) .. %2 (bright); grey: never a target").arg(m_lo, 0, 'f', 4).arg(m_hi, 0, 'f', 4));
 }
 

@@ -126,8 +126,24 @@ bool TrainingWorker::start(RunSettings settings)
     return true;
 }
 
+// A checkpoint that cannot be written (a full disk) pauses the run: the window says why, the user
+// frees space and resumes (the write is retried) or stops (the error ends the run; the previous
+// checkpoint stays).
+bool TrainingWorker::waitAfterWriteError(const std::string& message)
+{
+    Q_EMIT checkpointFailed(QString::fromStdString(message));
+    m_paused = true;
+    Q_EMIT pausedChanged(true);
+    std::unique_lock lock(m_mutex);
+    m_wake.wait(lock, [this] { return !m_paused.load() || m_stop.load(); });
+    lock.unlock();
+    Q_EMIT pausedChanged(false);
+    return !m_stop.load();
+}
+
 void TrainingWorker::run(RunSettings settings)
 {
+    settings.checkpoints.onWriteError = [this](const std::string& message) { return waitAfterWriteError(message); };
     Observer observer(*this, settings.trainer.config.gridSize());
     try {
         const TrainResult result = runTraining(settings, observer, m_stop);

@@ -58,10 +58,13 @@ Q_SIGNALS:
     void pausedChanged(bool paused);
     void finished(const ijepa::TrainResult& result);
     void failed(const QString& message);
+    // A checkpoint could not be written; the run is paused until resume() (retry) or stop().
+    void checkpointFailed(const QString& message);
 
 private:
     class Observer;
     void run(RunSettings settings);
+    bool waitAfterWriteError(const std::string& message);
 
     std::thread m_thread;
     std::atomic_bool m_running{false};

@@ -101,18 +101,22 @@ void writeTorchFile(const c10::IValue& value, const std::string& path)
     const int fd = ::open(tmp.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         throw CheckpointError(path + ": cannot create " + tmp + ": " + std::strerror(errno));
-    bool ok = true;
+    int writeError = 0; // the first failed write's errno; 0 while every write succeeded
     try {
+        // The writer callback never reports a short write: LibTorch's stream writer would throw, and
+        // throwing again from its destructor ends the process (std::terminate). A failure (ENOSPC,
+        // EIO, EFBIG...) is remembered, the rest of the archive is dropped, and the error is raised
+        // here, after the writer is done.
         caffe2::serialize::PyTorchStreamWriter writer([&](const void* data, size_t n) -> size_t {
             const char* p = static_cast<const char*>(data);
-            size_t left = n;
+            size_t left = writeError ? 0 : n;
             while (left > 0) {
                 const ssize_t w = ::write(fd, p, left);
                 if (w < 0) {
                     if (errno == EINTR)
                         continue;
-                    ok = false;
-                    return 0;
+                    writeError = errno;
+                    break;
                 }
                 p += w;
                 left -= static_cast<size_t>(w);
@@ -124,8 +128,9 @@ void writeTorchFile(const c10::IValue& value, const std::string& path)
         for (const auto& [key, tensor] : storages)
             writer.writeRecord("data/" + key, tensor.data_ptr(), tensor.nbytes());
         writer.writeEndOfFile();
-        if (!ok)
-            throw CheckpointError(path + ": write failed: " + std::strerror(errno));
+        if (writeError)
+            throw CheckpointError(path + ": cannot write the checkpoint: " + std::strerror(writeError) +
+                                  " (the previous checkpoint, if any, is unchanged)");
         syncOrThrow(fd, path);
     } catch (...) {
         ::close(fd);

@@ -1,7 +1,10 @@
 #include "core/train/checkpointer.h"
 
+#include "core/errors.h"
 #include "core/io/checkpoint.h"
 #include "core/train/trainer.h"
+
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -34,13 +37,22 @@ void Checkpointer::stepDone(const Step& step)
     const bool epochEnd = r.stepInEpoch == r.iterationsPerEpoch;
     if (epochEnd || (m_options.every > 0 && r.iteration % m_options.every == 0) || r.iteration == r.totalIterations)
         save(r.iteration);
-    if (epochEnd && m_options.snapshotEvery > 0 && (r.iteration / r.iterationsPerEpoch) % m_options.snapshotEvery == 0) {
-        const auto snapshot = fs::path(m_start.outDir) / (m_start.config.logging.write_tag + "-ep" +
-                                                          std::to_string(r.iteration / r.iterationsPerEpoch) + ".pth.tar");
-        std::error_code ec;
-        fs::copy_file(m_latest, snapshot, fs::copy_options::overwrite_existing, ec);
-        if (ec)
-            say("could not write snapshot " + snapshot.string() + ": " + ec.message());
+    if (epochEnd && m_options.snapshotEvery > 0 && (r.iteration / r.iterationsPerEpoch) % m_options.snapshotEvery == 0)
+        snapshot(r.iteration / r.iterationsPerEpoch);
+}
+
+// A copy of the latest checkpoint as <tag>-ep<N>.pth.tar, written to a temp file and renamed.
+void Checkpointer::snapshot(std::int64_t epoch)
+{
+    const auto path = fs::path(m_start.outDir) / (m_start.config.logging.write_tag + "-ep" + std::to_string(epoch) + ".pth.tar");
+    const auto tmp = fs::path(path.string() + ".tmp" + std::to_string(::getpid()));
+    std::error_code ec;
+    fs::copy_file(m_latest, tmp, fs::copy_options::overwrite_existing, ec);
+    if (!ec)
+        fs::rename(tmp, path, ec);
+    if (ec) {
+        fs::remove(tmp, ec);
+        say("could not write snapshot " + path.string() + ": " + ec.message());
     }
 }
 
@@ -65,7 +77,16 @@ void Checkpointer::save(std::int64_t iteration)
     meta.lr = m_lastLr;
     meta.iteration = iteration;
     meta.config = dumpConfig(m_start.config);
-    saveCheckpoint(m_latest, *m_model, m_optimizer, meta);
+    for (;;) {
+        try {
+            saveCheckpoint(m_latest, *m_model, m_optimizer, meta);
+            break;
+        } catch (const CheckpointError& e) {
+            if (!m_options.onWriteError || !m_options.onWriteError(e.what()))
+                throw;
+            say(std::string("retrying the checkpoint after: ") + e.what());
+        }
+    }
     m_written = m_latest;
     m_lastSaved = iteration;
     say("checkpoint " + m_latest + " (iteration " + std::to_string(iteration) + ")");

@@ -3,6 +3,7 @@
 #include "core/train/observer.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace ijepa {
@@ -10,6 +11,10 @@ namespace ijepa {
 struct CheckpointOptions {
     std::int64_t every = 200; // steps between <tag>-latest writes (also at every epoch end and the last step)
     int snapshotEvery = 0;    // epochs between numbered snapshots <tag>-ep<N> (0: none)
+    // Called on the training thread when a write fails (a full disk, say), with the message; true
+    // retries the write (the user freed space), false gives up and the CheckpointError ends the
+    // run. Unset: give up at once (the CLI: exit 2 with the message).
+    std::function<bool(const std::string& message)> onWriteError;
 };
 
 // Writes <outDir>/<tag>-latest.pth.tar (reference layout, atomically): every `every` steps, at
@@ -26,6 +31,7 @@ public:
 
 private:
     void save(std::int64_t iteration);
+    void snapshot(std::int64_t epoch);
 
     CheckpointOptions m_options;
     TrainStart m_start;

@@ -5,6 +5,7 @@
 #include "core/dist/distributed.h"
 #include "core/errors.h"
 #include "core/io/checkpoint.h"
+#include "core/io/run_lock.h"
 #include "core/model/ijepa_model.h"
 #include "core/train/schedules.h"
 #include "core/train/train_step.h"
@@ -12,9 +13,12 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <sstream>
 #include <thread>
@@ -110,6 +114,50 @@ StepReport report(std::int64_t it, const TrainStart& s, const StepStats& stats, 
     return r;
 }
 
+// The run folder, created and locked for this writer (rank 0), with the temp files of a killed
+// writer removed; null for the other ranks.
+std::unique_ptr<RunLock> claimRunFolder(const TrainStart& s, TrainObserver& observer)
+{
+    std::error_code ec;
+    fs::create_directories(s.outDir, ec);
+    if (ec || !fs::is_directory(s.outDir))
+        throw Error(s.outDir + ": cannot create the output folder (" + ec.message() + ")");
+    if (!s.writer)
+        return nullptr;
+    auto lock = std::make_unique<RunLock>(s.outDir);
+    for (const auto& name : removeStaleCheckpointTemps(s.outDir))
+        observer.message("removed " + name + ", a checkpoint a killed run left half-written");
+    return lock;
+}
+
+// Refuses, naming the keys, a run whose memory estimate is beyond this machine's memory (CPU).
+void checkFits(const Config& c, const std::string& device)
+{
+    if (device != "cpu")
+        return;
+    const auto e = c.encoderSize();
+    const double tokens = std::pow(static_cast<double>(c.gridSize()), 2.0);
+    const double d = e.embed_dim, dp = c.meta.pred_emb_dim;
+    const double params = 12.0 * d * d * e.depth + 12.0 * dp * dp * c.meta.pred_depth;
+    // Weights, target copy, gradients and two AdamW moments; activations kept for backward (about
+    // 10 D floats and two attention maps a token per block) for the context encoder and predictor,
+    // over the whole grid as an upper bound.
+    const double activations = static_cast<double>(c.data.batch_size) * tokens *
+                               (e.depth * (10.0 * d + 2.0 * e.num_heads * tokens) +
+                                c.meta.pred_depth * (10.0 * dp + 2.0 * e.num_heads * tokens) * c.mask.num_pred_masks);
+    const double need = 4.0 * (5.0 * params + activations);
+    const double have = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+    if (have > 0 && need > have) {
+        char msg[320];
+        std::snprintf(msg, sizeof(msg),
+                      "data.crop_size %d / mask.patch_size %d (%.0f patches an image), data.batch_size %d, a %d-wide "
+                      "encoder: training needs about %.0f GB, this machine has %.0f GB; lower data.crop_size or "
+                      "data.batch_size, or raise mask.patch_size",
+                      c.data.crop_size, c.mask.patch_size, tokens, c.data.batch_size, e.embed_dim, need / 1e9, have / 1e9);
+        throw ConfigError(msg);
+    }
+}
+
 } // namespace
 
 std::string latestCheckpointPath(const std::string& outDir, const Config& config)
@@ -131,10 +179,8 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     s.writer = !group || group->rank() == 0;
     s.worldSize = group ? group->worldSize() : 1;
     s.device = options.device;
-    std::error_code ec;
-    fs::create_directories(s.outDir, ec);
-    if (ec || !fs::is_directory(s.outDir))
-        throw Error(s.outDir + ": cannot create the output folder (" + ec.message() + ")");
+    checkFits(config, options.device);
+    const auto lock = claimRunFolder(s, observer);
     s.resumedFrom = resumePath(options, config, s.outDir, s.writer);
     if (options.threads > 0)
         at::set_num_threads(options.threads);

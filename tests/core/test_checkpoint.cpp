@@ -3,7 +3,12 @@
 #include "core/io/pickle.h"
 #include "tests/core/test_support.h"
 
+#include <sys/resource.h>
+
+#include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 
 using namespace ijepa;
@@ -87,6 +92,47 @@ TEST(Checkpoint, SaveThenLoadIsBitwise)
         EXPECT_TRUE(torch::equal(e.value().toGenericDict().at("exp_avg_sq").toTensor(),
                                  sb.at(e.key()).toGenericDict().at("exp_avg_sq").toTensor()));
     EXPECT_FALSE(std::filesystem::exists(dir.file("c.pth.tar.tmp" + std::to_string(::getpid()))));
+}
+
+// A write that fails half-way (the file-size limit stands in for a full disk: the same short
+// write, EFBIG instead of ENOSPC) is an error naming the file and the cause, not an abort; no temp
+// file stays and the previous checkpoint is untouched and still loads.
+TEST(Checkpoint, AFailedWriteLeavesThePreviousCheckpointAndNoTempFile)
+{
+    TempDir dir;
+    IJepaModel model(smallModelConfig());
+    AdamW opt(model.paramGroups());
+    const auto path = dir.file("jepa-latest.pth.tar");
+    CheckpointMeta meta;
+    meta.iteration = 3;
+    saveCheckpoint(path, model, &opt, meta);
+    const auto before = readFile(path);
+    ASSERT_GT(before.size(), 200000u);
+
+    std::signal(SIGXFSZ, SIG_IGN); // a write past the limit then fails with EFBIG instead of killing
+    rlimit old{};
+    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+    rlimit small = old;
+    small.rlim_cur = 100000;
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+    meta.iteration = 4;
+    bool threw = false;
+    try {
+        saveCheckpoint(path, model, &opt, meta);
+    } catch (const CheckpointError& e) {
+        threw = true;
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find(std::strerror(EFBIG)), std::string::npos) << e.what();
+    }
+    ::setrlimit(RLIMIT_FSIZE, &old);
+    EXPECT_TRUE(threw);
+    EXPECT_EQ(readFile(path), before) << "the previous checkpoint changed";
+    int files = 0;
+    for ([[maybe_unused]] const auto& f : std::filesystem::directory_iterator(dir.path))
+        ++files;
+    EXPECT_EQ(files, 1) << "a temp file was left";
+    IJepaModel back(smallModelConfig());
+    EXPECT_EQ(loadCheckpoint(path, back, nullptr).iteration, 3);
 }
 
 TEST(Checkpoint, TruncatedAndCorruptFilesGiveClearErrors)

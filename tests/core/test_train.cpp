@@ -3,8 +3,11 @@
 #include "core/io/checkpoint.h"
 #include "core/errors.h"
 #include "core/imageio/image_folder.h"
+#include "core/io/run_lock.h"
 #include "core/train/run.h"
 #include "tests/core/test_support.h"
+
+#include <unistd.h>
 
 #include <fstream>
 #include <thread>
@@ -88,7 +91,8 @@ TEST(Trainer, EverythingThatWatchesARunIsAnObserver)
     EXPECT_EQ(r.iteration, 4);
     EXPECT_EQ(loopOnly.steps.size(), 4u);
     EXPECT_TRUE(r.checkpoint.empty());
-    EXPECT_TRUE(std::filesystem::is_empty(bare.path)) << "the bare loop wrote files";
+    for (const auto& f : std::filesystem::directory_iterator(bare.path)) // the loop only locks the folder
+        EXPECT_EQ(f.path().filename(), ".ijepa.lock") << "the bare loop wrote " << f.path();
     EXPECT_FALSE(std::isfinite(loopOnly.steps.back().rankMe));
 
     TempDir full;
@@ -218,6 +222,56 @@ TEST(Trainer, RefusesToOverwriteAnotherRunAndRejectsBadCheckpoints)
         FAIL();
     } catch (const CheckpointError& e) {
         EXPECT_NE(std::string(e.what()).find("patch_embed.proj.weight"), std::string::npos) << e.what();
+    }
+}
+
+// A run folder has one writer: a second run on a locked folder is refused at once, naming the
+// process, and the first run's files stay as they were; a killed writer's temp files are removed
+// by the next run in the folder.
+TEST(Trainer, OneWriterPerRunFolderAndNoStaleTempFiles)
+{
+    TempDir dir;
+    auto c = tinyConfig();
+    c.optimization.epochs = 1;
+    std::atomic_bool stop{false};
+    Recorder rec;
+    {
+        RunLock held(dir.path.string()); // another writer holds the folder
+        std::ofstream(dir.file("jepa_r0.csv")) << "theirs\n";
+        try {
+            runTraining(options(c, 32, dir.path.string()), rec, stop);
+            FAIL() << "a second writer was let in";
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find("in use by another run (process " + std::to_string(::getpid())),
+                      std::string::npos) << e.what();
+        }
+        std::ifstream in(dir.file("jepa_r0.csv"));
+        std::string line;
+        std::getline(in, line);
+        EXPECT_EQ(line, "theirs");
+    }
+    std::filesystem::remove(dir.file("jepa_r0.csv"));
+    std::ofstream(dir.file("jepa-latest.pth.tar.tmp99999")) << std::string(1000, 'x'); // a killed writer's
+    runTraining(options(c, 32, dir.path.string()), rec, stop); // the lock is free again
+    EXPECT_FALSE(std::filesystem::exists(dir.file("jepa-latest.pth.tar.tmp99999")));
+    EXPECT_NE(rec.messages.front().find("jepa-latest.pth.tar.tmp99999"), std::string::npos) << rec.messages.front();
+    EXPECT_TRUE(std::filesystem::exists(dir.file("jepa-latest.pth.tar")));
+}
+
+// Sizes no machine can train are refused before anything starts, naming the keys.
+TEST(Trainer, RefusesARunThatCannotFitInMemory)
+{
+    TempDir dir;
+    auto c = tinyConfig();
+    c.data.crop_size = 100000;
+    Recorder rec;
+    std::atomic_bool stop{false};
+    try {
+        runTraining(options(c, 32, dir.path.string()), rec, stop);
+        FAIL();
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("data.crop_size 100000"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("GB"), std::string::npos) << e.what();
     }
 }
 

@@ -7,6 +7,10 @@
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
+#include <sys/resource.h>
+
+#include <csignal>
+#include <cstring>
 #include <filesystem>
 
 using namespace ijepa;
@@ -103,6 +107,53 @@ private Q_SLOTS:
         QVERIFY(second.iteration > result.iteration);
         QCOMPARE(QString::fromStdString(second.checkpoint), QString::fromStdString(result.checkpoint));
         QVERIFY(window.lastError().isEmpty());
+    }
+
+    // A checkpoint that cannot be written pauses the run with the message instead of ending it;
+    // once space is free, Resume writes it again and training goes on.
+    void checkpointFailurePausesTheRun()
+    {
+        QTemporaryDir runs;
+        WorkbenchOptions o;
+        o.runsDir = runs.path();
+        o.limit = 256;
+        o.askOnClose = false;
+        o.run.trainer.threads = 2;
+        o.run.checkpoints.every = 2;
+        o.run.diagnostics.every = 0;
+        o.overrides = {"meta.embed_dim=64", "meta.depth=2", "meta.num_heads=2", "meta.pred_depth=1",
+                       "meta.pred_emb_dim=32", "data.batch_size=32", "optimization.epochs=50", "optimization.warmup=1"};
+        MainWindow window(o);
+        window.show();
+        QSignalSpy failed(window.worker(), &TrainingWorker::checkpointFailed);
+        QSignalSpy ended(&window, &MainWindow::trainingEnded);
+        window.startTraining();
+        QTRY_VERIFY_WITH_TIMEOUT(window.worker()->iteration() >= 3, 120000); // checkpoint 2 is on disk
+
+        // From now on the disk is "full": writes past 100 kB fail (the file-size limit, EFBIG).
+        std::signal(SIGXFSZ, SIG_IGN);
+        rlimit old{};
+        QCOMPARE(::getrlimit(RLIMIT_FSIZE, &old), 0);
+        rlimit small = old;
+        small.rlim_cur = 100000;
+        QCOMPARE(::setrlimit(RLIMIT_FSIZE, &small), 0);
+        QTRY_VERIFY_WITH_TIMEOUT(failed.count() == 1, 60000);
+        QVERIFY(window.worker()->isRunning());
+        QVERIFY(window.worker()->isPaused());
+        QTRY_VERIFY(window.lastError().contains(QString::fromLatin1(std::strerror(EFBIG))));
+        const qint64 at = window.worker()->iteration();
+        QTest::qWait(500);
+        QCOMPARE(window.worker()->iteration(), at); // paused, not training on without checkpoints
+
+        ::setrlimit(RLIMIT_FSIZE, &old); // space is free again
+        window.togglePause();
+        QTRY_VERIFY_WITH_TIMEOUT(window.worker()->iteration() > at + 2, 60000);
+        QCOMPARE(failed.count(), 1);
+        window.stopTraining();
+        QTRY_VERIFY_WITH_TIMEOUT(ended.count() == 1, 60000);
+        const auto result = ended[0][0].value<TrainResult>();
+        QCOMPARE(result.status, TrainStatus::Stopped);
+        QVERIFY(std::filesystem::exists(result.checkpoint));
     }
 };
 
