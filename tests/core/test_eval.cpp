@@ -125,4 +125,21 @@ TEST(Npy, RoundTripsAndRejectsTruncatedFiles)
     EXPECT_TRUE(torch::equal(readNpy(dir.file("l.npy")), l));
     std::filesystem::resize_file(dir.file("a.npy"), 100);
     EXPECT_THROW(readNpy(dir.file("a.npy")), DataError);
+    // Found by fuzz_npy: a 65,535-byte header overflowed the stack of the regex that parsed it.
+    EXPECT_THROW(readNpy(test::testFixture("fuzz/npy-long-header.npy")), DataError);
+    // Also fuzz_npy's: a header ending after 'fortran_order': (a std::out_of_range, not a DataError).
+    EXPECT_THROW(readNpy(test::testFixture("fuzz/npy-no-fortran-value.npy")), DataError);
+    // A header promising more data than the file holds is refused before anything is allocated.
+    std::string big("\x93NUMPY\x01\x00", 8);
+    std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), }";
+    dict.append(118 - dict.size() - 1, ' ');
+    dict += '\n';
+    big += std::string(1, static_cast<char>(dict.size() & 0xff)) + std::string(1, static_cast<char>(dict.size() >> 8)) + dict;
+    std::ofstream(dir.file("big.npy"), std::ios::binary) << big << std::string(64, '\0');
+    try {
+        readNpy(dir.file("big.npy"));
+        FAIL();
+    } catch (const DataError& e) {
+        EXPECT_NE(std::string(e.what()).find("promises 4000000000000 data bytes"), std::string::npos) << e.what();
+    }
 }
