@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # UI responsiveness while training: the workbench trains the shipped Fashion-MNIST config on all
-# cores while a 5 ms timer on the UI thread measures how late it fires (the event loop's stalls).
+# cores while a 5 ms timer on the UI thread measures how late it fires (the event loop's stalls),
+# showing each tab in turn.
 # Goal: the largest delay stays under 50 ms. First, the redraw time of a loss curve with 100,000
 # and 1,000,000 points. Usage: bench/ui_responsiveness.sh [SECONDS] (default 60)
 set -euo pipefail
@@ -18,4 +19,5 @@ if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
 fi
 "$bin" --bench-plot 100000
 "$bin" --bench-plot 1000000
-"$bin" --bench-ui "$seconds" --runs "$runs" --threads "$(nproc)"
+# Every tab in turn, with the learning signals (probe, spectrum, loss map) updated every 10 steps.
+"$bin" --bench-ui "$seconds" --runs "$runs" --threads "$(nproc)" --diagnostics-every 10

@@ -72,6 +72,7 @@ void runUiBench(MainWindow& window, double seconds)
     auto delays = std::make_shared<std::vector<double>>();
     auto last = std::make_shared<qint64>(-1);
     auto startSteps = std::make_shared<qint64>(-1);
+    auto* cycle = new QTimer(&window);
     QObject::connect(tick, &QTimer::timeout, &window, [=, &window] {
         const qint64 now = clock->nsecsElapsed();
         if (window.stepsSeen() == 0) // warm-up: measure from the first reported step
@@ -83,6 +84,7 @@ void runUiBench(MainWindow& window, double seconds)
         *last = now;
         if (now / 1e9 > seconds && !delays->empty() && window.worker()->isRunning() && *startSteps >= 0) {
             tick->stop();
+            cycle->stop();
             std::vector<double> d = *delays;
             std::sort(d.begin(), d.end());
             std::printf("ui-bench: %zu timer ticks over %.0f s while training (%lld steps), event-loop delay: "
@@ -94,8 +96,13 @@ void runUiBench(MainWindow& window, double seconds)
             QObject::connect(&window, &MainWindow::trainingEnded, qApp, &QApplication::quit);
         }
     });
+    // Every view takes its turn on screen (2 s each), so each one's redraws are measured.
+    QObject::connect(cycle, &QTimer::timeout, &window, [&window] {
+        window.tabs()->setCurrentIndex((window.tabs()->currentIndex() + 1) % window.tabs()->count());
+    });
     clock->start();
     tick->start(5);
+    cycle->start(2000);
 }
 
 // Replot time of a loss curve with `points` points (raw + smoothed), as the window redraws it.

@@ -12,7 +12,7 @@ class MainWindow;
 // saves the window on each tab and the individual widgets as PNGs in `dir`, then quits.
 void runScreenshots(MainWindow& window, const QString& dir, qint64 steps);
 // Measures how late a 5 ms timer fires while training runs for `seconds` (the UI thread's worst
-// stall), prints it and quits.
+// stall), every tab shown in turn for 2 s, prints it and quits.
 void runUiBench(MainWindow& window, double seconds);
 // Times redraws of a loss curve with `points` points; returns the exit code.
 int runPlotBench(int points);

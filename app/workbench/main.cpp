@@ -97,10 +97,8 @@ int main(int argc, char* argv[])
         window.openCheckpoint(parser.value(checkpoint));
     if (parser.isSet(shots))
         runScreenshots(window, parser.value(shots), parser.value(shotSteps).toLongLong());
-    if (parser.isSet(benchUi)) {
-        window.tabs()->setCurrentWidget(window.lossPlot());
+    if (parser.isSet(benchUi))
         runUiBench(window, parser.value(benchUi).toDouble());
-    }
     if (parser.isSet(start) || automated) {
         window.startTraining();
         if (automated && !window.worker()->isRunning()) {

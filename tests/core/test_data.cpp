@@ -196,6 +196,24 @@ TEST(DataSpec, FashionMnistFoldersAndSplits)
     EXPECT_EQ(split.train->size() + split.heldOut->size(), 15);
     EXPECT_NEAR(static_cast<double>(split.train->size()), 0.6 * 15, 1.0);
     EXPECT_THROW(openDataSpec(dir.path.string(), 1.5), ConfigError);
+    // The probe set a spec gives: a seeded 80/20 split of a labelled folder; none without classes.
+    const auto probe = evaluationSplit(dir.path.string(), folder);
+    ASSERT_TRUE(probe.train && probe.test);
+    EXPECT_EQ(probe.train->size() + probe.test->size(), 15);
+    EXPECT_TRUE(probe.off.empty());
+    EXPECT_EQ(evaluationSplit("fashion-mnist", fm).test->size(), 10000);
+    TempDir flat;
+    for (int i = 0; i < 3; ++i)
+        writePng(flat.file("p" + std::to_string(i) + ".png"), 3, 50 * i);
+    const auto unlabelled = openDataSpec(flat.path.string());
+    const auto none = evaluationSplit(flat.path.string(), unlabelled);
+    EXPECT_FALSE(none.train);
+    EXPECT_NE(none.off.find("no class sub-folders"), std::string::npos) << none.off;
+    DiagnosticsOptions d;
+    useProbeSet(d, flat.path.string(), unlabelled, true);
+    EXPECT_EQ(d.source, unlabelled.heldOut); // queries without labels: spectrum and RankMe only
+    EXPECT_FALSE(d.database);
+    EXPECT_EQ(d.probeOff, none.off);
     try {
         openDataSpec(dir.file("nope"));
         FAIL();

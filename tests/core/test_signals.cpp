@@ -25,6 +25,7 @@ struct Recorder : TrainObserver {
 struct ProbedRun {
     TempDir dir;
     Recorder rec;
+    TrainResult result;
     std::shared_ptr<ImageSource> database = limitSource(openFashionMnist("train"), 300);
     std::shared_ptr<ImageSource> queries = limitSource(openFashionMnist("test"), 100);
     ProbedRun()
@@ -38,8 +39,10 @@ struct ProbedRun {
         s.diagnostics.every = 2;
         s.diagnostics.source = queries;
         s.diagnostics.database = database;
+        s.diagnostics.finalTrain = database; // the end-of-run k-NN, here on the probe's own images
+        s.diagnostics.finalTest = queries;
         std::atomic_bool stop{false};
-        runTraining(s, rec, stop);
+        result = runTraining(s, rec, stop);
     }
     VisionTransformer encoder() const { return loadEncoder(dir.file("jepa-latest.pth.tar"), nullptr).encoder; }
 };
@@ -70,6 +73,8 @@ TEST(Signals, OnlineProbeEqualsEvalKnnOnTheSameImagesAndWeights)
     std::cout << "probe k-NN at step 4: " << last.probeAccuracy << ", eval knn: " << knn << "\n";
     EXPECT_NEAR(last.probeAccuracy, knn, 1e-6);
     EXPECT_GT(knn, 0.1); // above chance for 10 classes, even this early
+    // The end-of-run evaluation: the same weights and, here, the same images.
+    EXPECT_NEAR(run.result.finalKnn, knn, 1e-6);
 }
 
 TEST(Signals, SpectrumEqualsAnIndependentDecomposition)
