@@ -9,6 +9,8 @@
 #include <QPainter>
 
 #include <cstdio>
+#include <string>
+#include <type_traits>
 
 using namespace ijepa::workbench;
 
@@ -56,15 +58,25 @@ int main(int argc, char* argv[])
     const QCommandLineOption limit("limit", "use only the first N training images", "N", "0");
     // Run settings: the defaults are the core's (RunSettings), the same as ijepa train's.
     const ijepa::RunSettings defaults;
-    const auto number = [](auto v) { return QString::number(v); };
-    const QCommandLineOption maxSteps("max-steps", "stop each run after N steps (0: the whole schedule)", "N",
-                                      number(defaults.trainer.maxSteps));
-    const QCommandLineOption threads("threads", "torch threads for training (0: all cores)", "N", number(defaults.trainer.threads));
-    const QCommandLineOption device("device", "cpu, cuda or cuda:N", "DEVICE", QString::fromStdString(defaults.trainer.device));
-    const QCommandLineOption checkpointEvery("checkpoint-every", "steps between checkpoints (also at every epoch end)", "N",
-                                             number(defaults.checkpoints.every));
-    const QCommandLineOption diagnosticsEvery("diagnostics-every", "steps between RankMe / feature-std diagnostics (0: none)",
-                                              "N", number(defaults.diagnostics.every));
+    // A run setting's option: its help text ends with the default it takes from RunSettings.
+    const auto setting = [](const char* name, const char* help, auto value) {
+        const QString v = QString::fromStdString([&] {
+            if constexpr (std::is_arithmetic_v<decltype(value)>)
+                return std::to_string(value);
+            else
+                return std::string(value);
+        }());
+        return QCommandLineOption(QString::fromLatin1(name), QStringLiteral("%1 (default %2)").arg(QLatin1String(help), v),
+                                  QStringLiteral("VALUE"), v);
+    };
+    const auto maxSteps = setting("max-steps", "stop each run after N steps (0: the whole schedule)", defaults.trainer.maxSteps);
+    const auto threads = setting("threads", "torch threads for training (0: all cores)", defaults.trainer.threads);
+    const auto device = setting("device", "cpu, cuda or cuda:N", defaults.trainer.device);
+    const auto checkpointEvery =
+        setting("checkpoint-every", "steps between checkpoints (also at every epoch end)", defaults.checkpoints.every);
+    const auto diagnosticsEvery =
+        setting("diagnostics-every", "steps between the learning signals: probe, spectrum, loss map (0: none)",
+                defaults.diagnostics.every);
     const QCommandLineOption set("set", "config override section.key=value (repeatable)", "KEY=VALUE");
     const QCommandLineOption start("start", "start training at once");
     const QCommandLineOption checkpoint("checkpoint", "open a checkpoint at start", "FILE");
