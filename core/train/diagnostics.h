@@ -20,7 +20,7 @@ struct DiagnosticsOptions {
     std::shared_ptr<ImageSource> source;   // queries; null: no diagnostics
     std::int64_t images = 500;
     std::shared_ptr<ImageSource> database; // null: no online probe (probeOff says why)
-    std::int64_t databaseImages = 800;
+    std::int64_t databaseImages = 600;
     std::string probeOff = "no labelled images for a probe";
     KnnOptions knn;
     // At the end of a run that finished (or reached --max-steps): the full k-NN evaluation of
