@@ -262,6 +262,7 @@ bool MainWindow::openData(const QString& spec)
         m_train = data.train;
         m_heldOut = data.heldOut;
         m_dataSpec = spec;
+        m_opened = data;
     } catch (const std::exception& e) {
         showError(QString::fromUtf8(e.what()));
         return false;
@@ -339,7 +340,7 @@ void MainWindow::startTraining()
     TrainerOptions& o = s.trainer;
     o.config = m_editor->config();
     o.data = m_train;
-    useProbeSet(s.diagnostics, m_dataSpec.toStdString(), OpenedData{m_train, m_heldOut}, /*finalEval=*/true);
+    useProbeSet(s.diagnostics, m_dataSpec.toStdString(), m_opened, /*finalEval=*/true);
     s.log.renderMasks = batchMaskRenderer(o.config.gridSize());
     s.log.renderHeatmap = heatmapRenderer();
     const QString latest = m_runDir.isEmpty() ? QString() : QString::fromStdString(latestCheckpointPath(m_runDir.toStdString(), o.config));

@@ -3,6 +3,7 @@
 #include "app/workbench/embeddings_tab.h"
 #include "app/workbench/run_status.h"
 #include "app/workbench/signals_tab.h"
+#include "core/imageio/data_spec.h"
 #include "app/workbench/training_worker.h"
 
 #include "widgets/config_editor.h"
@@ -95,6 +96,7 @@ private:
     std::shared_ptr<ImageSource> m_train;   // training images
     std::shared_ptr<ImageSource> m_heldOut; // diagnostics and the embedding browser
     QString m_dataSpec;    // what m_train and m_heldOut were opened from
+    OpenedData m_opened;   // the same, as openDataSpec returned it (for the probe set)
     QString m_resumeFrom;  // checkpoint the next start continues from ("" : a fresh run)
     QString m_runDir;
     TrainingWorker* m_worker;

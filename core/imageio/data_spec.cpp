@@ -22,10 +22,11 @@ OpenedData openDataSpec(const std::string& spec, double split, std::int64_t limi
     if (!(split >= 0.0 && split < 1.0))
         throw ConfigError("split " + std::to_string(split) + ": must be in [0, 1) (0: no split)");
     OpenedData data;
+    data.named = openOne(spec);
     if (split > 0) {
-        std::tie(data.train, data.heldOut) = splitSource(openOne(spec), split, 0);
+        std::tie(data.train, data.heldOut) = splitSource(data.named, split, 0);
     } else {
-        data.train = openOne(spec);
+        data.train = data.named;
         data.heldOut = spec == "fashion-mnist" || spec == "fashion-mnist:train" ? openFashionMnist("test") : data.train;
     }
     data.train = limitSource(data.train, limit);
@@ -34,11 +35,13 @@ OpenedData openDataSpec(const std::string& spec, double split, std::int64_t limi
 
 EvaluationSplit evaluationSplit(const std::string& spec, const OpenedData& data)
 {
-    if (spec.rfind("fashion-mnist", 0) == 0)
-        return {openFashionMnist("train"), openFashionMnist("test"), ""};
-    if (data.heldOut->classes().empty())
+    if (spec == "fashion-mnist:test") // training on the test split: the probe still votes with train
+        return {openFashionMnist("train"), data.named, ""};
+    if (spec.rfind("fashion-mnist", 0) == 0) // heldOut is the test split (opened without a split)
+        return {data.named, data.heldOut, ""};
+    if (data.named->classes().empty())
         return {nullptr, nullptr, "the images have no class sub-folders, so there are no labels to probe with"};
-    auto [train, test] = splitSource(openOne(spec), 0.8, 0);
+    auto [train, test] = splitSource(data.named, 0.8, 0);
     return {train, test, ""};
 }
 

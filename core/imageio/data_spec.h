@@ -17,6 +17,7 @@ struct OpenedData {
     // Held-out images for diagnostics, the embedding browser and evaluation: Fashion-MNIST's test
     // split for "fashion-mnist"; with a split, the rest of the folder; else the images themselves.
     std::shared_ptr<ImageSource> heldOut;
+    std::shared_ptr<ImageSource> named;   // all the images the spec names, before any split or limit
 };
 
 // `split` in (0, 1): a seeded split of the images named, `split` of them in `train` (0: none).
@@ -26,7 +27,8 @@ OpenedData openDataSpec(const std::string& spec, double split = 0.0, std::int64_
 
 // The labelled split the online probe and the end-of-run k-NN use for a spec: Fashion-MNIST's train
 // (database) and test (queries) splits; an image folder with class sub-folders: a seeded 80/20
-// split of it; a folder without classes: none, and `off` says why.
+// split of it; a folder without classes: none, and `off` says why. Reuses what openDataSpec opened
+// (without a split) instead of reading the files again.
 struct EvaluationSplit {
     std::shared_ptr<ImageSource> train, test;
     std::string off;
