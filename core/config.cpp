@@ -62,6 +62,10 @@ void forEachField(Config& c, Fn&& fn)
     fn("optimization", "start_lr", c.optimization.start_lr);
     fn("optimization", "warmup", c.optimization.warmup);
     fn("optimization", "weight_decay", c.optimization.weight_decay);
+    fn("loss", "sigreg_knots", c.loss.sigreg_knots);
+    fn("loss", "sigreg_on", c.loss.sigreg_on);
+    fn("loss", "sigreg_slices", c.loss.sigreg_slices);
+    fn("loss", "sigreg_weight", c.loss.sigreg_weight);
 }
 
 template <class T> const char* typeName();
@@ -338,6 +342,13 @@ void validateConfig(const Config& c)
           "predictor width " + std::to_string(c.meta.pred_emb_dim) + " must be divisible by the encoder's num_heads " +
               std::to_string(size.num_heads));
     check(c.meta.pred_emb_dim % 4 == 0, "meta.pred_emb_dim", "must be a multiple of 4 (2-D sin-cos position embedding)");
+
+    check(c.loss.sigreg_weight >= 0 && c.loss.sigreg_weight < 1, "loss.sigreg_weight",
+          "must be in [0, 1) (loss = (1 - w) * JEPA + w * SIGReg)");
+    check(c.loss.sigreg_slices >= 1 && c.loss.sigreg_slices <= 65536, "loss.sigreg_slices", "must be in 1..65536");
+    check(c.loss.sigreg_knots >= 2 && c.loss.sigreg_knots <= 10000, "loss.sigreg_knots", "must be in 2..10000");
+    check(c.loss.sigreg_on == "context_pooled" || c.loss.sigreg_on == "context_tokens", "loss.sigreg_on",
+          "must be context_pooled or context_tokens (LeJEPA's projector head is not built yet)");
 
     validateMaskSettings(c.mask, c.gridSize());
 }

@@ -69,6 +69,15 @@ struct OptimizationConfig {
     double weight_decay = 0.04;            // weight decay at step 0
 };
 
+// Extension: the loss beyond the reference's smooth-L1 (absent: the reference's loss, bitwise).
+// loss = (1 - sigreg_weight) * JEPA + sigreg_weight * SIGReg (core/train/sigreg.h).
+struct LossConfig {
+    double sigreg_weight = 0.0;               // lambda in [0, 1); 0: SIGReg off
+    int sigreg_slices = 256;                  // random 1-D projections per step
+    int sigreg_knots = 17;                    // trapezoid knots on [0, 3]
+    std::string sigreg_on = "context_pooled"; // context_pooled (mean of the context encoder's tokens) | context_tokens
+};
+
 // Encoder size resolved from meta.model_name and the optional custom overrides.
 struct EncoderSize {
     int embed_dim = 768;
@@ -82,6 +91,7 @@ struct Config {
     MaskConfig mask;
     MetaConfig meta;
     OptimizationConfig optimization;
+    LossConfig loss;
 
     // Returns the encoder width/depth/heads; throws ConfigError for an unknown model_name.
     EncoderSize encoderSize() const;

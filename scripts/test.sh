@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, runs the whole test suite, then a short fuzz run of the
-# checkpoint unpickler (clang + libFuzzer + ASan). IJEPA_FUZZ_SECONDS=0 skips the fuzz run.
+# Installs what is missing, builds, runs the whole test suite; then the unit, parity and CLI tests
+# again in the ASan + UBSan build (preset "asan": core, CLI and tests, no Qt; about 13 minutes on
+# 2 cores) and a short run of every fuzzer (clang + libFuzzer + ASan; scripts/fuzz.sh).
+# IJEPA_ASAN=0 skips the sanitizer run, IJEPA_FUZZ_SECONDS=0 the fuzz run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh release
 ctest --preset release -j "$(nproc)"
+if [ "${IJEPA_ASAN:-1}" != "0" ]; then
+  start=$SECONDS
+  scripts/build.sh asan
+  ctest --preset asan -j "$(nproc)"
+  echo "test: the ASan + UBSan build and run took $(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s"
+fi
 if [ "${IJEPA_FUZZ_SECONDS:-60}" != "0" ]; then
   scripts/fuzz.sh "${IJEPA_FUZZ_SECONDS:-60}"
 fi

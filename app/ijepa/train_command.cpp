@@ -86,6 +86,9 @@ public:
         char line[256];
         std::snprintf(line, sizeof(line), "loss %.4f  lr %.2e  m %.4f  %.1f img/s  ETA %s", r.loss, r.lr, r.momentum,
                       r.imagesPerSecond, formatClock(r.etaSeconds).c_str());
+        if (std::isfinite(r.sigregLoss)) // the loss split: (1 - w) * JEPA + w * SIGReg
+            std::snprintf(line + std::strlen(line), sizeof(line) - std::strlen(line), "  (JEPA %.4f, SIGReg %.3f)",
+                          r.jepaLoss, r.sigregLoss);
         if (std::isfinite(m_probe))
             std::snprintf(line + std::strlen(line), sizeof(line) - std::strlen(line), "  k-NN %.1f%%", 100.0 * m_probe);
         if (std::isfinite(r.gpuMemoryMb)) // CUDA: memory held by tensors, peak in brackets

@@ -28,6 +28,7 @@
 #include <QVBoxLayout>
 
 #include <cmath>
+#include <initializer_list>
 
 namespace ijepa::workbench {
 namespace {
@@ -172,16 +173,19 @@ void MainWindow::buildToolbar()
 }
 
 // Two plots stacked, with an optional caption above them.
-static QWidget* plotPair(QWidget* parent, widgets::CurvePlot* top, widgets::CurvePlot* bottom, const QString& caption = {})
+static QWidget* plotStack(QWidget* parent, std::initializer_list<widgets::CurvePlot*> plots, const QString& caption = {})
 {
     auto* page = new QWidget(parent);
     auto* layout = new QVBoxLayout(page);
-    if (!caption.isEmpty())
-        layout->addWidget(new QLabel(caption, page));
-    top->setParent(page);
-    bottom->setParent(page);
-    layout->addWidget(top, 1);
-    layout->addWidget(bottom, 1);
+    if (!caption.isEmpty()) {
+        auto* label = new QLabel(caption, page);
+        label->setWordWrap(true);
+        layout->addWidget(label);
+    }
+    for (auto* plot : plots) {
+        plot->setParent(page);
+        layout->addWidget(plot, 1);
+    }
     return page;
 }
 
@@ -195,13 +199,17 @@ void MainWindow::buildTabs()
     });
     m_tabs->addTab(m_masks, tr("Masks"));
 
-    m_loss = new widgets::CurvePlot(tr("loss (smooth L1)"), this);
+    m_loss = new widgets::CurvePlot(tr("loss"), this);
     m_loss->addSeries(tr("loss"), QColor(31, 119, 180));
+    // With SIGReg on (loss.sigreg_weight w > 0): the two parts of (1 - w) * JEPA + w * SIGReg.
+    m_loss->addSeries(tr("JEPA (smooth L1)"), QColor(255, 127, 14));
+    m_loss->addSeries(tr("w x SIGReg"), QColor(23, 190, 207));
     m_probe = new widgets::CurvePlot(tr("online k-NN top-1 (%)"), this);
     m_probe->addSeries(tr("k-NN"), QColor(214, 39, 40), false);
-    m_tabs->addTab(plotPair(this, m_loss, m_probe,
-                            tr("The training loss above the online k-NN probe of the target encoder on fixed held-out "
-                               "images: a falling loss with a flat probe means the features are not improving.")),
+    m_tabs->addTab(plotStack(this, {m_loss, m_probe},
+                             tr("The training loss (with SIGReg on: its JEPA and weighted SIGReg parts) above the online "
+                                "k-NN probe of the target encoder on fixed held-out images: a falling loss with a flat "
+                                "probe means the features are not improving.")),
                    tr("Loss"));
     m_signals = new SignalsTab(this);
     m_tabs->addTab(m_signals, tr("Signals"));
@@ -210,9 +218,14 @@ void MainWindow::buildTabs()
     m_rank->addSeries(tr("RankMe"), QColor(148, 103, 189), false);
     m_featStd = new widgets::CurvePlot(tr("std of normalised features"), this);
     m_featStd->addSeries(tr("feature std"), QColor(140, 86, 75), false);
-    m_tabs->addTab(plotPair(this, m_rank, m_featStd,
-                            tr("Collapse diagnostics of the target encoder on fixed held-out images: "
-                               "RankMe near 1 or a feature std near 0 means the representation has collapsed.")),
+    m_sigreg = new widgets::CurvePlot(tr("SIGReg statistic"), this);
+    m_sigreg->addSeries(tr("SIGReg of the probe features"), QColor(23, 190, 207), false);
+    m_sigreg->setLogScale(true);
+    m_tabs->addTab(plotStack(this, {m_rank, m_featStd, m_sigreg},
+                             tr("Collapse diagnostics of the target encoder on fixed held-out images: RankMe near 1 or "
+                                "a feature std near 0 means the representation has collapsed. The SIGReg statistic "
+                                "needs no labels: about 1 for isotropic Gaussian features, large for collapsed or "
+                                "few-direction ones.")),
                    tr("Collapse"));
 
     m_schedules = new widgets::SchedulePlot(this);
@@ -222,7 +235,7 @@ void MainWindow::buildTabs()
     m_throughput->addSeries(tr("img/s"), QColor(44, 160, 44), false);
     m_memory = new widgets::CurvePlot(tr("resident memory (MiB)"), this);
     m_memory->addSeries(tr("memory"), QColor(255, 127, 14), false);
-    m_tabs->addTab(plotPair(this, m_throughput, m_memory), tr("Throughput"));
+    m_tabs->addTab(plotStack(this, {m_throughput, m_memory}), tr("Throughput"));
 
     m_embeddings = new EmbeddingsTab(this);
     connect(m_embeddings, &EmbeddingsTab::openCheckpointRequested, m_open, &QAction::trigger);
@@ -357,6 +370,7 @@ void MainWindow::startTraining()
         m_signals->clear();
         m_rank->clear();
         m_featStd->clear();
+        m_sigreg->clear();
         m_throughput->clear();
         m_memory->clear();
     }
@@ -390,6 +404,11 @@ void MainWindow::onProgress(const QVector<StepReport>& steps, double residentMb)
 {
     for (const StepReport& r : steps) {
         m_loss->append(0, static_cast<double>(r.iteration), r.loss);
+        if (std::isfinite(r.sigregLoss)) {
+            m_loss->append(1, static_cast<double>(r.iteration), r.jepaLoss);
+            m_loss->append(2, static_cast<double>(r.iteration), r.sigregWeight * r.sigregLoss);
+        }
+        m_sigreg->append(0, static_cast<double>(r.iteration), r.sigregSignal);
         m_throughput->append(0, static_cast<double>(r.iteration), r.imagesPerSecond);
         m_memory->append(0, static_cast<double>(r.iteration), residentMb);
         if (std::isfinite(r.rankMe)) {
@@ -403,7 +422,7 @@ void MainWindow::onProgress(const QVector<StepReport>& steps, double residentMb)
     m_stepsSeen += steps.size();
     m_last = steps.back();
     m_residentMb = residentMb;
-    for (auto* plot : {m_loss, m_probe, m_rank, m_featStd, m_throughput, m_memory})
+    for (auto* plot : {m_loss, m_probe, m_rank, m_featStd, m_sigreg, m_throughput, m_memory})
         plot->refresh();
     m_schedules->setCursor(m_last.iteration);
     m_status->step(m_last, residentMb);

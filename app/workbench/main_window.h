@@ -114,6 +114,7 @@ private:
     SignalsTab* m_signals = nullptr;
     widgets::CurvePlot* m_rank = nullptr;
     widgets::CurvePlot* m_featStd = nullptr;
+    widgets::CurvePlot* m_sigreg = nullptr; // the label-free SIGReg statistic of the probe features
     widgets::SchedulePlot* m_schedules = nullptr;
     widgets::CurvePlot* m_throughput = nullptr;
     widgets::CurvePlot* m_memory = nullptr;

@@ -7,6 +7,7 @@
 #include <array>
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <numeric>
 #include <random>
 
@@ -48,15 +49,23 @@ std::vector<std::int64_t> idxHeader(const std::vector<std::uint8_t>& b, int dims
         throw DataError(path + ": too short for an IDX header");
     if (b[0] != 0 || b[1] != 0 || b[2] != 0x08 || b[3] != dims)
         throw DataError(path + ": not an IDX file of " + std::to_string(dims) + "-D unsigned bytes (bad magic number)");
+    // The product saturates instead of overflowing, so a forged header can neither wrap it around
+    // nor make the reader index past the data.
+    const std::uint64_t available = b.size() - header;
     std::vector<std::int64_t> shape;
-    std::int64_t count = 1;
+    std::uint64_t count = 1;
+    bool huge = false;
     for (int d = 0; d < dims; ++d) {
-        shape.push_back(bigEndian(b, 4 + 4 * d));
-        count *= shape.back();
+        const std::uint32_t dim = bigEndian(b, 4 + 4 * static_cast<size_t>(d));
+        if (dim == 0 && d > 0)
+            throw DataError(path + ": an image dimension of 0 in the IDX header");
+        shape.push_back(dim);
+        huge = huge || (dim != 0 && count > std::numeric_limits<std::uint32_t>::max() * std::uint64_t{2} / dim);
+        count = huge ? count : count * dim;
     }
-    if (b.size() - header != static_cast<size_t>(count))
-        throw DataError(path + ": holds " + std::to_string(b.size() - header) + " data bytes, the header promises " +
-                        std::to_string(count) + " (truncated?)");
+    if (huge || available != count)
+        throw DataError(path + ": holds " + std::to_string(available) + " data bytes, the header promises " +
+                        (huge ? std::string("over 8 GB") : std::to_string(count)) + " (truncated?)");
     return shape;
 }
 

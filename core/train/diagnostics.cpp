@@ -2,6 +2,7 @@
 
 #include "core/eval/embeddings.h"
 #include "core/model/ijepa_model.h"
+#include "core/train/sigreg.h"
 
 #include <chrono>
 #include <cmath>
@@ -47,6 +48,7 @@ Measurement measureRepresentation(VisionTransformer& encoder, const ProbeSet& pr
         m.featureStd = normalisedFeatureStd(q);
         const auto normalised = (sv / sv.sum().clamp_min(1e-300)).contiguous();
         s.spectrum.assign(normalised.data_ptr<double>(), normalised.data_ptr<double>() + normalised.numel());
+        s.sigreg = sigregSignal(q);
     }
     s.probeOff = probe.off;
     if (probe.database.images.defined()) {
@@ -79,6 +81,7 @@ void ProbeDiagnostics::stepDone(const Step& step)
     r.rankMe = m.rankMe;
     r.featureStd = m.featureStd;
     r.probeAccuracy = m.signals.probeAccuracy;
+    r.sigregSignal = m.signals.sigreg;
     if (!r.signals)
         r.signals = std::make_shared<Signals>();
     Signals& s = *r.signals;
@@ -87,6 +90,7 @@ void ProbeDiagnostics::stepDone(const Step& step)
     s.probeDatabase = m.signals.probeDatabase;
     s.probeQueries = m.signals.probeQueries;
     s.spectrum = std::move(m.signals.spectrum);
+    s.sigreg = m.signals.sigreg;
     s.embedDim = m.signals.embedDim;
     s.seconds = m.signals.seconds;
 }

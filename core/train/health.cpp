@@ -55,6 +55,26 @@ HealthLine spectrumLine(const std::vector<HealthPoint>& h, int dim, const Health
             "", false};
 }
 
+// The label-free line: the SIGReg statistic of the probe features (about 1 for an isotropic
+// Gaussian, large for collapsed or anisotropic features) and its change over the window; it warns
+// when it rises by the `sigregRise` share and there is no probe to say otherwise.
+HealthLine sigregLine(const std::vector<HealthPoint>& w, bool probeOn, const HealthOptions& o)
+{
+    const double first = w.front().sigreg, last = w.back().sigreg;
+    if (w.size() < 3 || !std::isfinite(first) || first <= 0)
+        return {"normality", "early", format("SIGReg statistic %.2f (a trend needs 3 diagnostic steps)", last), "", false};
+    const double change = last / first - 1.0;
+    const std::string state = change > o.sigregRise ? "rising" : change < -o.sigregRise / 2 ? "falling" : "steady";
+    const bool warn = state == "rising" && !probeOn;
+    return {"normality", state,
+            format("SIGReg statistic %.2f, %+.0f%% over the last %lld steps (about 1: isotropic Gaussian features)", last,
+                   100.0 * change, static_cast<long long>(w.back().iteration - w.front().iteration)),
+            warn ? "the features are moving away from an isotropic distribution (towards collapse or a few "
+                   "directions): see the spectrum; try loss.sigreg_weight > 0 or a higher EMA momentum"
+                 : "",
+            warn};
+}
+
 } // namespace
 
 std::vector<HealthLine> assessHealth(const std::vector<HealthPoint>& history, int embedDim, const std::string& probeOff,
@@ -90,6 +110,8 @@ std::vector<HealthLine> assessHealth(const std::vector<HealthPoint>& history, in
                        probeState == "falling"});
     }
     out.push_back(spectrumLine(history, embedDim, o));
+    if (std::isfinite(last.sigreg))
+        out.push_back(sigregLine(w, std::isfinite(last.probe), o));
     if (w.size() >= 3 && (probeState == "flat" || probeState == "falling")) {
         const double l0 = w.front().loss, l1 = last.loss;
         if (l0 > 0 && l1 < (1.0 - o.lossDrop) * l0)
@@ -118,7 +140,8 @@ void HealthMonitor::stepDone(const Step& step)
     ++m_lossCount;
     if (!r.signals || r.signals->spectrum.empty()) // not a diagnostic step (or no probe set)
         return;
-    m_history.push_back({r.iteration, m_lossSum / static_cast<double>(m_lossCount), r.probeAccuracy, r.rankMe, r.featureStd});
+    m_history.push_back({r.iteration, m_lossSum / static_cast<double>(m_lossCount), r.probeAccuracy, r.rankMe, r.featureStd,
+                         r.sigregSignal});
     m_lossSum = 0;
     m_lossCount = 0;
     r.signals->verdict = assessHealth(m_history, r.signals->embedDim, r.signals->probeOff, m_options);

@@ -14,6 +14,7 @@ struct HealthPoint {
     double probe = std::numeric_limits<double>::quiet_NaN(); // online k-NN top-1 (0..1)
     double rankMe = std::numeric_limits<double>::quiet_NaN();
     double featureStd = std::numeric_limits<double>::quiet_NaN();
+    double sigreg = std::numeric_limits<double>::quiet_NaN(); // label-free SIGReg statistic of the probe features
 };
 
 struct HealthOptions {
@@ -23,11 +24,13 @@ struct HealthOptions {
     double collapseRankMe = 1.5;     // RankMe below this: collapse
     double collapseStd = 1e-3;       // or a normalised-feature std below this
     double collapsingShare = 0.5;    // RankMe below this share of its peak: collapsing
+    double sigregRise = 0.5;         // without a probe: SIGReg up by this share over the window warns
 };
 
 // The verdict in plain words from the signals so far: the probe's trend, the spectrum's health and
 // whether falling loss comes with better representations, each with the number behind it and a
-// hint when something is wrong. `probeOff` is said in the probe's line when there is no probe.
+// hint when something is wrong; without labels (no probe), the label-free SIGReg statistic's trend
+// stands in for the probe's. `probeOff` is said in the probe's line when there is no probe.
 std::vector<HealthLine> assessHealth(const std::vector<HealthPoint>& history, int embedDim,
                                      const std::string& probeOff = {}, const HealthOptions& options = {});
 

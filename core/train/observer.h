@@ -36,6 +36,7 @@ struct Signals {
     std::string probeOff;                 // why there is no probe ("" when there is one)
     std::int64_t probeDatabase = 0, probeQueries = 0;
     std::vector<double> spectrum;         // singular values of the query features, descending, / their sum
+    double sigreg = std::numeric_limits<double>::quiet_NaN(); // SIGReg statistic of the query features (label-free)
     int embedDim = 0;
     double seconds = 0;                   // what the probe and spectrum took on this step
     // Where the predictor fails, over the last `windowSteps` steps:
@@ -68,6 +69,10 @@ struct StepReport {
     std::int64_t stepInEpoch = 0;         // from 1
     std::int64_t iterationsPerEpoch = 0;
     double loss = 0, lr = 0, weightDecay = 0, momentum = 0;
+    double jepaLoss = 0;                  // the reference's smooth-L1 (equal to loss without SIGReg)
+    double sigregLoss = std::numeric_limits<double>::quiet_NaN(); // SIGReg of the batch; NaN when off
+    double sigregWeight = 0;              // loss.sigreg_weight
+    double sigregSignal = std::numeric_limits<double>::quiet_NaN(); // label-free: SIGReg of the probe features (diagnostic steps)
     std::int64_t contextSize = 0, targetSize = 0;
     double imagesPerSecond = 0;           // over the last steps (data waits included)
     double etaSeconds = 0;

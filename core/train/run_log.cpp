@@ -15,7 +15,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kCsvHeader =
-    "epoch,itr,loss,mask-A,mask-B,time (ms),lr,wd,momentum,img/s,rankme,feat_std,probe_knn";
+    "epoch,itr,loss,mask-A,mask-B,time (ms),lr,wd,momentum,img/s,rankme,feat_std,probe_knn,jepa_loss,sigreg_loss,"
+    "sigreg_stat";
 
 } // namespace
 
@@ -91,12 +92,27 @@ void RunLog::csvRow(const StepReport& r)
         std::snprintf(line, sizeof(line), "%.4f", r.probeAccuracy);
         m_csv << line;
     }
+    std::snprintf(line, sizeof(line), ",%.5f,", r.jepaLoss);
+    m_csv << line;
+    if (std::isfinite(r.sigregLoss)) {
+        std::snprintf(line, sizeof(line), "%.5f", r.sigregLoss);
+        m_csv << line;
+    }
+    m_csv << ",";
+    if (std::isfinite(r.sigregSignal)) {
+        std::snprintf(line, sizeof(line), "%.4f", r.sigregSignal);
+        m_csv << line;
+    }
     m_csv << "\n" << std::flush;
 }
 
 void RunLog::scalars(const StepReport& r)
 {
     m_events->addScalar("loss", r.iteration, r.loss);
+    if (std::isfinite(r.sigregLoss)) {
+        m_events->addScalar("loss/jepa", r.iteration, r.jepaLoss);
+        m_events->addScalar("loss/sigreg", r.iteration, r.sigregLoss);
+    }
     m_events->addScalar("lr", r.iteration, r.lr);
     m_events->addScalar("wd", r.iteration, r.weightDecay);
     m_events->addScalar("momentum", r.iteration, r.momentum);
@@ -119,6 +135,8 @@ void RunLog::signals(const StepReport& r)
     }
     if (std::isfinite(r.probeAccuracy))
         m_events->addScalar("probe/knn_top1", r.iteration, r.probeAccuracy);
+    if (std::isfinite(r.sigregSignal))
+        m_events->addScalar("collapse/sigreg", r.iteration, r.sigregSignal);
     if (!s.spectrum.empty()) { // bucket i+1 holds the i-th normalised singular value
         std::vector<double> index(s.spectrum.size());
         for (size_t i = 0; i < index.size(); ++i)

@@ -26,7 +26,8 @@ struct RunLogOptions {
 
 // The run's files, rank 0 only: params-ijepa.yaml (the config used), <tag>_r0.csv (the
 // reference's CSV columns plus lr, wd, momentum, img/s and the diagnostics: rankme, feat_std,
-// probe_knn) and TensorBoard events under tb/ (scalars every logEvery steps; on diagnostic steps
+// probe_knn; the loss split jepa_loss, sigreg_loss; the label-free sigreg_stat) and TensorBoard
+// events under tb/ (scalars every logEvery steps; on diagnostic steps
 // the probe, RankMe, feature std, the spectrum as a histogram, the predictor's loss by position as
 // an image and by target block; mask grids; the final k-NN once). When a run resumes, CSV rows
 // past its checkpoint (steps a crash lost) are dropped first.

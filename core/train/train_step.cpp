@@ -1,12 +1,14 @@
 #include "core/train/train_step.h"
 
 #include "core/parallel.h"
+#include "core/train/sigreg.h"
 
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 
 namespace ijepa {
 namespace {
@@ -44,18 +46,113 @@ void addTokenLoss(TokenLoss& sum, const TokenLoss& part)
     sum.tokensPerBlock += part.tokensPerBlock;
 }
 
-// Loss of the step on images [from, to) of the batch, weighted by their share of it; `tokens`
-// receives where it came from.
-torch::Tensor partialLoss(IJepaModel& model, const torch::Tensor& images, const MaskBatch& masks, int64_t from,
-                          int64_t to, TokenLoss& tokens)
+// One slice's forward, images [from, to) of the batch: its share of the JEPA loss (the loss times
+// the slice's share of the batch), the features SIGReg regularises (when `sigreg`), and where the
+// loss came from.
+struct SliceForward {
+    torch::Tensor jepa, features;
+    TokenLoss tokens;
+};
+
+SliceForward forwardSlice(IJepaModel& model, const torch::Tensor& images, const MaskBatch& masks, int64_t from,
+                          int64_t to, const LossConfig* sigreg)
 {
     const MaskBatch part{masks.enc.slice(1, from, to), masks.pred.slice(1, from, to)};
     const auto x = images.slice(0, from, to);
     auto h = model.targets(x, part);
-    auto z = model.predictions(x, part);
-    tokens = tokenLoss(z, h, part, model.encoder->options.numPatches());
-    return torch::smooth_l1_loss(z, h, at::Reduction::Mean, /*beta=*/1.0) *
-           (static_cast<double>(to - from) / static_cast<double>(images.size(0)));
+    const auto enc = maskList(part.enc);
+    auto context = model.encoder->forward(x, enc); // model.predictions, with the context tokens kept
+    auto z = model.predictor->forward(context, enc, maskList(part.pred));
+    SliceForward f;
+    f.tokens = tokenLoss(z, h, part, model.encoder->options.numPatches());
+    f.jepa = torch::smooth_l1_loss(z, h, at::Reduction::Mean, /*beta=*/1.0) *
+             (static_cast<double>(to - from) / static_cast<double>(images.size(0)));
+    if (sigreg)
+        f.features = sigregFeatures(context, *sigreg);
+    return f;
+}
+
+// SIGReg of the whole batch, from every slice's (and every rank's) ECF sums: its value, and for
+// each slice the gradient of weight * worldSize * SIGReg with respect to the slice's features (the
+// world size because data parallel averages the gradients of the ranks, whose sum is wanted).
+struct SigRegTerm {
+    double value = std::numeric_limits<double>::quiet_NaN();
+    std::vector<torch::Tensor> featureGrads;
+};
+
+SigRegTerm sigregTerm(const std::vector<SliceForward>& slices, const StepSettings& s)
+{
+    const EppsPulley q(s.loss.sigreg_knots);
+    const auto& first = slices.front().features;
+    const auto projections =
+        sigregProjections(first.size(1), s.loss.sigreg_slices, s.seed, s.iteration, first.device());
+    std::vector<torch::Tensor> leaves;
+    torch::Tensor sums;
+    double n = 0;
+    for (const auto& f : slices) {
+        leaves.push_back(f.features.detach().requires_grad_(true));
+        const auto part = ecfSums(leaves.back(), projections, q);
+        sums = sums.defined() ? sums + part : part;
+        n += static_cast<double>(f.features.size(0));
+    }
+    auto global = sums.detach().clone();
+    if (s.allReduceSum)
+        s.allReduceSum(global);
+    // The global sums' value with this rank's gradient path: d(global)/d(sums) = 1.
+    const auto stat = eppsPulleyStatistic(sums + (global - sums.detach()), n * s.worldSize, q);
+    SigRegTerm term;
+    term.value = stat.item<double>();
+    term.featureGrads = torch::autograd::grad({stat * (s.loss.sigreg_weight * s.worldSize)}, leaves);
+    return term;
+}
+
+// What slice c minimises: (1 - w) * its JEPA share, plus its features' part of the SIGReg term.
+torch::Tensor sliceObjective(const SliceForward& f, const SigRegTerm* term, double weight, size_t c)
+{
+    if (!term)
+        return f.jepa;
+    return f.jepa * (1.0 - weight) + (f.features * term->featureGrads[c]).sum();
+}
+
+// Backward of every slice on its own thread; the gradients are summed in slice order into .grad.
+void backwardSlices(IJepaModel& model, const std::vector<SliceForward>& slices, const SigRegTerm* t, double weight)
+{
+    const auto chunks = static_cast<int64_t>(slices.size());
+    std::vector<torch::Tensor> params;
+    for (const auto& p : model.trainableParameters())
+        if (p.requires_grad())
+            params.push_back(p);
+    std::vector<torch::Tensor> sum(params.size());
+    std::mutex mutex;
+    std::condition_variable turnChanged;
+    int64_t turn = 0;    // the slice whose gradients are added next
+    bool failed = false; // a slice threw: the others stop waiting for their turn
+    parallelForOnOwnThreads(0, chunks, 1, [&](int64_t first, int64_t last) {
+        for (int64_t c = first; c < last; ++c) {
+            std::vector<torch::Tensor> grads;
+            try {
+                grads = torch::autograd::grad({sliceObjective(slices[c], t, weight, c)},
+                                              params, {}, /*retain_graph=*/false, /*create_graph=*/false,
+                                              /*allow_unused=*/true);
+            } catch (...) {
+                const std::lock_guard lock(mutex);
+                failed = true;
+                turnChanged.notify_all();
+                throw;
+            }
+            std::unique_lock lock(mutex);
+            turnChanged.wait(lock, [&] { return turn == c || failed; });
+            if (failed)
+                return; // at::parallel_for rethrows the failing slice's exception
+            for (size_t i = 0; i < params.size(); ++i)
+                if (grads[i].defined())
+                    sum[i] = sum[i].defined() ? sum[i] + grads[i] : grads[i];
+            ++turn;
+            turnChanged.notify_all();
+        }
+    });
+    for (size_t i = 0; i < params.size(); ++i)
+        params[i].mutable_grad() = sum[i];
 }
 
 } // namespace
@@ -68,71 +165,68 @@ int64_t trainStepSlices(const torch::Tensor& images)
 }
 
 StepStats trainStep(IJepaModel& model, AdamW& optimizer, const torch::Tensor& images, const MaskBatch& masks,
-                    double lr, double weightDecay, double momentum, const std::function<void()>& afterBackward)
+                    const StepSettings& settings)
 {
     const int64_t batch = images.size(0);
     const int64_t chunks = trainStepSlices(images);
+    const bool sigregOn = settings.loss.sigreg_weight > 0;
     optimizer.zeroGrad();
-    double loss = 0;
-    TokenLoss tokens;
-    if (chunks == 1) {
-        auto l = partialLoss(model, images, masks, 0, batch, tokens);
-        l.backward();
-        loss = l.item<double>();
-    } else {
-        // On CPU the batch is split into one slice per intra-op thread; each thread runs its
-        // slice's forward and backward on its own (parallel.h). The loss is the same mean. Each
-        // slice adds its gradients to the sum in slice order and drops them, so the step is
-        // deterministic and holds about one extra copy of the gradients, not one per thread.
-        std::vector<torch::Tensor> params;
-        for (const auto& p : model.trainableParameters())
-            if (p.requires_grad())
-                params.push_back(p);
-        std::vector<torch::Tensor> sum(params.size());
-        std::vector<double> losses(chunks);
-        std::vector<TokenLoss> sliceTokens(chunks);
-        std::mutex mutex;
-        std::condition_variable turnChanged;
-        int64_t turn = 0;    // the slice whose gradients are added next
-        bool failed = false; // a slice threw: the others stop waiting for their turn
+    // On CPU the batch is split into one slice per intra-op thread; each thread runs its slice's
+    // forward, then (after SIGReg, which needs every slice's features) its backward, on its own
+    // (parallel.h). The loss is the same mean. Each slice adds its gradients to the sum in slice
+    // order and drops them, so the step is deterministic and holds about one extra copy of the
+    // gradients, not one per thread.
+    std::vector<SliceForward> slices(chunks);
+    const auto forward = [&](int64_t c) {
+        slices[c] = forwardSlice(model, images, masks, batch * c / chunks, batch * (c + 1) / chunks,
+                                 sigregOn ? &settings.loss : nullptr);
+    };
+    if (chunks == 1)
+        forward(0);
+    else
         parallelForOnOwnThreads(0, chunks, 1, [&](int64_t first, int64_t last) {
-            for (int64_t c = first; c < last; ++c) {
-                std::vector<torch::Tensor> grads;
-                try {
-                    auto l = partialLoss(model, images, masks, batch * c / chunks, batch * (c + 1) / chunks,
-                                         sliceTokens[c]);
-                    losses[c] = l.item<double>();
-                    grads = torch::autograd::grad({l}, params, {}, /*retain_graph=*/false, /*create_graph=*/false,
-                                                  /*allow_unused=*/true);
-                } catch (...) {
-                    const std::lock_guard lock(mutex);
-                    failed = true;
-                    turnChanged.notify_all();
-                    throw;
-                }
-                std::unique_lock lock(mutex);
-                turnChanged.wait(lock, [&] { return turn == c || failed; });
-                if (failed)
-                    return; // at::parallel_for rethrows the failing slice's exception
-                for (size_t i = 0; i < params.size(); ++i)
-                    if (grads[i].defined())
-                        sum[i] = sum[i].defined() ? sum[i] + grads[i] : grads[i];
-                ++turn;
-                turnChanged.notify_all();
-            }
+            for (int64_t c = first; c < last; ++c)
+                forward(c);
         });
-        for (size_t i = 0; i < params.size(); ++i)
-            params[i].mutable_grad() = sum[i];
-        for (double l : losses)
-            loss += l;
-        for (const auto& s : sliceTokens)
-            addTokenLoss(tokens, s);
+    std::optional<SigRegTerm> term;
+    if (sigregOn)
+        term = sigregTerm(slices, settings);
+    const SigRegTerm* t = term ? &*term : nullptr;
+    if (chunks == 1) {
+        sliceObjective(slices[0], t, settings.loss.sigreg_weight, 0).backward();
+    } else {
+        backwardSlices(model, slices, t, settings.loss.sigreg_weight);
     }
-    if (afterBackward)
-        afterBackward();
-    optimizer.step(lr, weightDecay);
-    model.updateTargetEncoder(momentum);
-    return {loss, masks.enc.size(2), masks.pred.size(2), std::move(tokens)};
+    StepStats stats;
+    TokenLoss tokens;
+    for (const auto& f : slices) {
+        stats.jepaLoss += f.jepa.item<double>();
+        addTokenLoss(tokens, f.tokens);
+    }
+    stats.loss = stats.jepaLoss;
+    if (t) {
+        stats.sigregLoss = t->value;
+        stats.loss = (1.0 - settings.loss.sigreg_weight) * stats.jepaLoss + settings.loss.sigreg_weight * t->value;
+    }
+    if (settings.afterBackward)
+        settings.afterBackward();
+    optimizer.step(settings.lr, settings.weightDecay);
+    model.updateTargetEncoder(settings.momentum);
+    stats.contextSize = masks.enc.size(2);
+    stats.targetSize = masks.pred.size(2);
+    stats.tokens = std::move(tokens);
+    return stats;
+}
+
+StepStats trainStep(IJepaModel& model, AdamW& optimizer, const torch::Tensor& images, const MaskBatch& masks,
+                    double lr, double weightDecay, double momentum, const std::function<void()>& afterBackward)
+{
+    StepSettings settings;
+    settings.lr = lr;
+    settings.weightDecay = weightDecay;
+    settings.momentum = momentum;
+    settings.afterBackward = afterBackward;
+    return trainStep(model, optimizer, images, masks, settings);
 }
 
 } // namespace ijepa

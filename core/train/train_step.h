@@ -4,6 +4,7 @@
 #include "core/train/adamw.h"
 
 #include <functional>
+#include <limits>
 
 namespace ijepa {
 
@@ -18,7 +19,9 @@ struct TokenLoss {
 };
 
 struct StepStats {
-    double loss = 0.0;
+    double loss = 0.0;        // what is minimised: (1 - w) * jepaLoss + w * sigregLoss (w = loss.sigreg_weight)
+    double jepaLoss = 0.0;    // the reference's smooth-L1 of predictions against targets
+    double sigregLoss = std::numeric_limits<double>::quiet_NaN(); // SIGReg of the batch (NaN when off)
     int64_t contextSize = 0; // patches per context mask (mask-A in the reference log)
     int64_t targetSize = 0;  // patches per target block (mask-B)
     TokenLoss tokens;
@@ -29,9 +32,25 @@ struct StepStats {
 // runtime is not ours.
 int64_t trainStepSlices(const torch::Tensor& images);
 
-// One I-JEPA iteration: smooth-L1 loss of predictions against targets, backward, AdamW step with
-// the scheduled lr and wd, then the EMA update of the target encoder.
-// `afterBackward` runs between backward and the optimiser step (data parallel: average gradients).
+// What a step takes besides the batch: the scheduled values, the loss, and data parallel's hooks.
+struct StepSettings {
+    double lr = 0, weightDecay = 0, momentum = 0;
+    LossConfig loss;                      // SIGReg: off unless loss.sigreg_weight > 0
+    std::int64_t seed = 0, iteration = 0; // seed SIGReg's projections (the same on every rank)
+    // Between backward and the optimiser step (data parallel: average the gradients).
+    std::function<void()> afterBackward;
+    // Data parallel: sums a tensor over the ranks in place (SIGReg's ECF sums); `worldSize` ranks.
+    std::function<void(torch::Tensor&)> allReduceSum;
+    int worldSize = 1;
+};
+
+// One I-JEPA iteration: smooth-L1 loss of predictions against targets (plus SIGReg on the context
+// encoder's features when on), backward, AdamW step with the scheduled lr and wd, then the EMA
+// update of the target encoder. With SIGReg, the statistic is that of the whole batch (of every
+// rank's batch under data parallel) also when the CPU step splits the batch into slices.
+StepStats trainStep(IJepaModel& model, AdamW& optimizer, const torch::Tensor& images, const MaskBatch& masks,
+                    const StepSettings& settings);
+// The same with the reference's loss alone.
 StepStats trainStep(IJepaModel& model, AdamW& optimizer, const torch::Tensor& images, const MaskBatch& masks,
                     double lr, double weightDecay, double momentum, const std::function<void()>& afterBackward = {});
 

@@ -101,6 +101,9 @@ StepReport report(std::int64_t it, const TrainStart& s, const StepStats& stats, 
     r.stepInEpoch = it % s.iterationsPerEpoch + 1;
     r.iterationsPerEpoch = s.iterationsPerEpoch;
     r.loss = stats.loss;
+    r.jepaLoss = stats.jepaLoss;
+    r.sigregLoss = stats.sigregLoss;
+    r.sigregWeight = s.config.loss.sigreg_weight;
     r.lr = sched.learningRate(it + 1);
     r.weightDecay = sched.weightDecay(it + 1);
     r.momentum = sched.momentum(it);
@@ -198,7 +201,14 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     s.totalIterations = options.maxSteps > 0 ? std::min(options.maxSteps, s.scheduleIterations) : s.scheduleIterations;
     s.firstIteration = s.resumedFrom.empty() ? 0 : resumeFrom(s.resumedFrom, model, optimizer, ipe, config, observer);
     const auto trainable = group ? joinGroup(*group, model, ipe, observer) : std::vector<torch::Tensor>{};
-    const std::function<void()> averageGradients = [&] { group->averageGradients(trainable); };
+    StepSettings settings;
+    settings.loss = config.loss;
+    settings.seed = config.meta.seed;
+    settings.worldSize = s.worldSize;
+    if (group) {
+        settings.afterBackward = [&] { group->averageGradients(trainable); };
+        settings.allReduceSum = [&](torch::Tensor& t) { group->allreduceSum(t); };
+    }
     observer.started(s);
 
     const std::int64_t first = s.firstIteration, end = s.totalIterations;
@@ -229,14 +239,18 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
         StepStats stats;
         {
             compat::AutocastGuard guard(autocast);
-            stats = trainStep(model, optimizer, images, masks, schedules.learningRate(it + 1), schedules.weightDecay(it + 1),
-                              schedules.momentum(it), group ? averageGradients : std::function<void()>());
+            settings.lr = schedules.learningRate(it + 1);
+            settings.weightDecay = schedules.weightDecay(it + 1);
+            settings.momentum = schedules.momentum(it);
+            settings.iteration = it;
+            stats = trainStep(model, optimizer, images, masks, settings);
         }
         if (group) { // the logged loss is the mean over ranks; stop if any rank was asked to
-            auto agreed = torch::tensor({stats.loss, stop.load() ? 1.0 : 0.0}, torch::kFloat64);
+            auto agreed = torch::tensor({stats.loss, stats.jepaLoss, stop.load() ? 1.0 : 0.0}, torch::kFloat64);
             group->allreduceSum(agreed);
             stats.loss = agreed[0].item<double>() / group->worldSize();
-            stopAgreed = agreed[1].item<double>() > 0;
+            stats.jepaLoss = agreed[1].item<double>() / group->worldSize();
+            stopAgreed = agreed[2].item<double>() > 0;
         }
         if (!std::isfinite(stats.loss)) {
             observer.message("loss is " + std::to_string(stats.loss) + " at iteration " + std::to_string(it + 1));

@@ -43,7 +43,7 @@ train=("$bin" train --limit 64 data.batch_size=16 data.crop_size=32 mask.patch_s
        optimization.epochs=1 --image-every 2 --diagnostics-images 200 --probe-database 500 --final-knn false -q)
 "${train[@]}" --data fashion-mnist --out "$tmp/run" 2>"$tmp/train.log" || fail "train: $(cat "$tmp/train.log")"
 grep -q "finished at iteration 4" "$tmp/train.log" || fail "train summary: $(cat "$tmp/train.log")"
-[ "$(head -1 "$tmp/run/jepa_r0.csv")" = "epoch,itr,loss,mask-A,mask-B,time (ms),lr,wd,momentum,img/s,rankme,feat_std,probe_knn" ] || fail "CSV header"
+[ "$(head -1 "$tmp/run/jepa_r0.csv")" = "epoch,itr,loss,mask-A,mask-B,time (ms),lr,wd,momentum,img/s,rankme,feat_std,probe_knn,jepa_loss,sigreg_loss,sigreg_stat" ] || fail "CSV header"
 [ "$(wc -l < "$tmp/run/jepa_r0.csv")" -eq 5 ] || fail "CSV rows"
 events=$(python3 "$(dirname "$0")/../python/check_events.py" "$tmp"/run/tb/events.out.tfevents.*) || fail "event file"
 grep -q "images 3 histograms 1" <<<"$events" || fail "mask images (2), the predictor's loss map (1) and the spectrum in TensorBoard: $events"

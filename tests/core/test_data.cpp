@@ -134,6 +134,14 @@ TEST(FashionMnist, BadFilesAreNamedErrors)
     EXPECT_THROW(openFashionMnist("train", dir.path.string()), DataError);
     writeGzip(dir.file("train-images-idx3-ubyte.gz"), std::string("\x00\x00\x08\x01", 4) + std::string(12, '\0'));
     EXPECT_THROW(openFashionMnist("train", dir.path.string()), DataError);
+    // A forged header whose product overflows 64 bits (found by fuzz_idx: signed overflow).
+    writeGzip(dir.file("train-images-idx3-ubyte.gz"), std::string("\x00\x00\x08\x03", 4) + std::string(12, '\xff'));
+    try {
+        openFashionMnist("train", dir.path.string());
+        FAIL() << "a forged IDX header was accepted";
+    } catch (const DataError& e) {
+        EXPECT_NE(std::string(e.what()).find("promises over 8 GB"), std::string::npos) << e.what();
+    }
     EXPECT_THROW(openFashionMnist("validation"), DataError);
 }
 

@@ -40,8 +40,8 @@ std::vector<torch::Tensor> weights(const IJepaModel& m)
 
 // Three steps on images [from, from + count) of a fixed batch of 8 and their masks; with a group,
 // weights start from rank 0's (rank 1 starts from other weights on purpose) and gradients are
-// averaged, as the trainer does.
-std::vector<torch::Tensor> train3(int from, int count, ProcessGroup* group)
+// averaged, as the trainer does; SIGReg at weight `sigreg` (0: off) over the global batch.
+std::vector<torch::Tensor> train3(int from, int count, ProcessGroup* group, double sigreg = 0.0)
 {
     const Config config = tinyConfig();
     torch::manual_seed(group && group->rank() == 1 ? 99 : 0);
@@ -58,9 +58,19 @@ std::vector<torch::Tensor> train3(int from, int count, ProcessGroup* group)
     for (int step = 0; step < 3; ++step) {
         const MaskBatch all = sampler.sampleAt(step, 8);
         const MaskBatch mine{all.enc.narrow(1, from, count), all.pred.narrow(1, from, count)};
-        trainStep(model, optimizer, images.narrow(0, from, count), mine, 1e-3, 0.04, 0.996,
-                  group ? std::function<void()>([&] { group->averageGradients(trainable, 1 << 16); })
-                        : std::function<void()>());
+        StepSettings settings;
+        settings.lr = 1e-3;
+        settings.weightDecay = 0.04;
+        settings.momentum = 0.996;
+        settings.loss.sigreg_weight = sigreg;
+        settings.loss.sigreg_slices = 64;
+        settings.iteration = step;
+        if (group) {
+            settings.afterBackward = [&] { group->averageGradients(trainable, 1 << 16); };
+            settings.allReduceSum = [&](torch::Tensor& t) { group->allreduceSum(t); };
+            settings.worldSize = group->worldSize();
+        }
+        trainStep(model, optimizer, images.narrow(0, from, count), mine, settings);
     }
     return weights(model);
 }
@@ -111,6 +121,7 @@ TEST(Distributed, TwoGlooRanksMatchOneProcess)
         ProcessGroup group(*env, torch::kCPU, std::chrono::seconds(60));
         EXPECT_EQ(group.backend(), "gloo");
         torch::save(train3(4 * env->rank, 4, &group), out);
+        torch::save(train3(4 * env->rank, 4, &group, 0.2), std::string(out) + ".sigreg");
         return;
     }
     const auto dir = std::filesystem::temp_directory_path() / ("ijepa-ddp-" + std::to_string(::getpid()));
@@ -140,6 +151,7 @@ TEST(Distributed, TwoGlooRanksMatchOneProcess)
         pids.push_back(pid);
     }
     const auto single = train3(0, 8, nullptr); // meanwhile, one process with all 8 images
+    const auto singleSigreg = train3(0, 8, nullptr, 0.2);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
     for (pid_t pid : pids) {
         int status = -1;
@@ -153,10 +165,24 @@ TEST(Distributed, TwoGlooRanksMatchOneProcess)
         }
         ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a rank failed (status " << status << ")";
     }
-    std::vector<torch::Tensor> rank0, rank1;
+    std::vector<torch::Tensor> rank0, rank1, rank0Sigreg, rank1Sigreg;
     torch::load(rank0, (dir / "rank0.pt").string());
     torch::load(rank1, (dir / "rank1.pt").string());
+    torch::load(rank0Sigreg, (dir / "rank0.pt.sigreg").string());
+    torch::load(rank1Sigreg, (dir / "rank1.pt.sigreg").string());
     std::filesystem::remove_all(dir);
+    // SIGReg: the ranks all-reduce their ECF sums, so its gradient is that of the global batch.
+    double worstSigreg = 0, ranksSigreg = 0, apart = 0;
+    for (std::size_t i = 0; i < single.size(); ++i) {
+        worstSigreg = std::max(worstSigreg, (rank0Sigreg[i] - singleSigreg[i]).abs().max().item<double>());
+        ranksSigreg = std::max(ranksSigreg, (rank0Sigreg[i] - rank1Sigreg[i]).abs().max().item<double>());
+        apart = std::max(apart, (singleSigreg[i] - single[i]).abs().max().item<double>());
+    }
+    std::cout << "with SIGReg 0.2: 2 ranks vs 1 process max |dw| " << worstSigreg << ", between ranks " << ranksSigreg
+              << ", SIGReg moved the weights by " << apart << "\n";
+    EXPECT_GT(apart, 1e-4) << "SIGReg changed nothing";
+    EXPECT_LT(worstSigreg, 1e-5) << "SIGReg: 2 ranks x 4 images vs 1 process x 8 images";
+    EXPECT_LT(ranksSigreg, 1e-7);
     ASSERT_EQ(rank0.size(), single.size());
     double worst = 0, ranks = 0, moved = 0;
     for (std::size_t i = 0; i < single.size(); ++i) {

@@ -128,14 +128,19 @@ TEST(Trainer, OneDescriptionOfHowARunEnded)
     EXPECT_EQ(describeResult(r), "diverged (non-finite loss) at iteration 12, loss 0.2500, 2 unreadable files skipped");
 }
 
-TEST(Trainer, StopWritesACheckpointAndResumeMatchesAStraightRun)
+namespace {
+
+// Runs c straight through, and again stopped after step 3 and resumed: the same losses and the
+// same final checkpoint, bitwise.
+void expectResumeMatchesStraightRun(const Config& c)
 {
     TempDir straightDir, stoppedDir;
-    const auto c = tinyConfig(); // 64 images / 16 = 4 steps per epoch, 2 epochs
     std::atomic_bool never{false};
     Recorder straight;
     runTraining(options(c, 64, straightDir.path.string()), straight, never);
     ASSERT_EQ(straight.steps.size(), 8u);
+    if (c.loss.sigreg_weight > 0)
+        EXPECT_TRUE(std::isfinite(straight.steps.back().sigregLoss));
 
     std::atomic_bool stop{false};
     Recorder first;
@@ -159,6 +164,21 @@ TEST(Trainer, StopWritesACheckpointAndResumeMatchesAStraightRun)
     for (const auto& [k, t] : a)
         EXPECT_TRUE(torch::equal(t, b.at(k))) << k;
     EXPECT_EQ(csvRows(stoppedDir.file("jepa_r0.csv")), 8);
+}
+
+} // namespace
+
+TEST(Trainer, StopWritesACheckpointAndResumeMatchesAStraightRun)
+{
+    expectResumeMatchesStraightRun(tinyConfig()); // 64 images / 16 = 4 steps per epoch, 2 epochs
+}
+
+TEST(Trainer, ResumeWithSigRegMatchesAStraightRun)
+{
+    Config c = tinyConfig(); // the projections are drawn from (seed, iteration): resume draws them again
+    c.loss.sigreg_weight = 0.05;
+    c.loss.sigreg_slices = 64;
+    expectResumeMatchesStraightRun(c);
 }
 
 TEST(Trainer, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint)

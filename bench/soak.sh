@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Soak: the shipped Fashion-MNIST config trained for N minutes headless (ijepa train), then N
+# minutes in the workbench (every tab in turn, learning signals every 10 steps). Resident memory is
+# sampled every minute (SOAK_INTERVAL seconds); the slope after the warm-up (the first W samples,
+# default 2) must be flat, and the workbench's event-loop delay must stay under 50 ms in the LAST
+# minute as well as overall. Usage: bench/soak.sh [MINUTES] (default 10); SOAK_PARTS=headless or
+# gui runs one part.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+minutes=${1:-10}
+interval=${SOAK_INTERVAL:-60}
+warmup=${SOAK_WARMUP:-2}
+parts=${SOAK_PARTS:-headless gui}
+release=build/release/app
+[ -x $release/ijepa ] && [ -x $release/workbench/ijepa-workbench ] || scripts/build.sh release
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+echo "soak: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $minutes min per part, RSS every ${interval}s"
+
+rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null; }
+
+# Samples the RSS of process $1 every $interval s for $minutes minutes into $2 ("seconds MB" lines).
+sample() {
+  local pid=$1 file=$2 t=0 end=$((minutes * 60))
+  while [ "$t" -le "$end" ] && kill -0 "$pid" 2>/dev/null; do
+    echo "$t $(rss_mb "$pid")" >>"$file"
+    sleep "$interval"
+    t=$((t + interval))
+  done
+}
+
+# Least-squares slope (MB per minute) of the samples after the warm-up, and the samples themselves.
+report() {
+  awk -v part="$1" -v warm="$warmup" '
+    { t[NR] = $1 / 60; m[NR] = $2; all = all sprintf(" %.0f", $2) }
+    END {
+      n = 0; for (i = warm + 1; i <= NR; ++i) { n++; sx += t[i]; sy += m[i]; sxx += t[i] * t[i]; sxy += t[i] * m[i] }
+      slope = n > 1 ? (n * sxy - sx * sy) / (n * sxx - sx * sx) : 0
+      printf "soak %s: RSS MB per sample:%s\n", part, all
+      printf "soak %s: RSS slope after %d warm-up samples: %+.2f MB/min over %d samples (%.0f -> %.0f MB)\n", part, warm, slope, n, m[warm + 1], m[NR]
+    }' "$2"
+}
+
+if [[ " $parts " == *" headless "* ]]; then
+  $release/ijepa train -c configs/fashion_mnist.yaml --out "$work/headless" --threads "$(nproc)" \
+    --final-knn 0 optimization.epochs=1000 >"$work/headless.log" 2>&1 &
+  pid=$!
+  sample "$pid" "$work/headless.rss"
+  kill -INT "$pid" 2>/dev/null || true
+  wait "$pid" || true
+  grep -E "^(run:|stopped|finished)|img/s" "$work/headless.log" | tail -n 2 || true
+  report headless "$work/headless.rss"
+fi
+
+if [[ " $parts " == *" gui "* ]]; then
+  gui=(env)
+  if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+    if command -v xvfb-run >/dev/null; then gui=(xvfb-run -a -s "-screen 0 1600x1000x24"); else export QT_QPA_PLATFORM=offscreen; fi
+  fi
+  "${gui[@]}" $release/workbench/ijepa-workbench --bench-ui $((minutes * 60)) --runs "$work/gui" \
+    --threads "$(nproc)" --diagnostics-every 10 --set optimization.epochs=1000 >"$work/gui.log" 2>&1 &
+  sleep 2
+  pid=$(pgrep -n -f "ijepa-workbench --bench-ui") || { cat "$work/gui.log"; exit 1; }
+  sample "$pid" "$work/gui.rss"
+  wait || true
+  grep "^ui-bench" "$work/gui.log"
+  report gui "$work/gui.rss"
+fi
