@@ -17,13 +17,14 @@ shift 3
 ijepa=build/release/app/ijepa
 [ -x $ijepa ] || scripts/build.sh release
 out=${QUALITY_OUT:-$(mktemp -d)}
+mkdir -p "$out"
 [ -n "${QUALITY_OUT:-}" ] || trap 'rm -rf "$out"' EXIT
 db=${QUALITY_DB:-20000}
 tsv=${QUALITY_TSV:-/dev/null}
 label="$(basename "$config" .yaml)${*:+ $*}"
 knn=() linear=() steps=() walls=() rankme=()
 for ((seed = 0; seed < seeds; ++seed)); do
-  run="$out/$(echo "$label" | tr -c 'A-Za-z0-9._=-' '_')-s$seed"
+  run="$out/$(printf '%s' "$label" | tr -c 'A-Za-z0-9._=-' '_')-s$seed"
   rm -rf "$run"
   start=$SECONDS
   args=(train -c "$config" --out "$run" --final-knn 0 -q meta.seed=$seed "$@")

@@ -42,11 +42,15 @@ report() {
 }
 
 if [[ " $parts " == *" headless "* ]]; then
-  $release/ijepa train -c configs/fashion_mnist.yaml --out "$work/headless" --threads "$(nproc)" \
+  $release/ijepa train -c configs/fashion_mnist.yaml --data fashion-mnist --out "$work/headless" --threads "$(nproc)" \
     --final-knn 0 optimization.epochs=1000 >"$work/headless.log" 2>&1 &
   pid=$!
   sample "$pid" "$work/headless.rss"
-  kill -INT "$pid" 2>/dev/null || true
+  if ! kill -INT "$pid" 2>/dev/null; then
+    cat "$work/headless.log"
+    echo "soak: ijepa train ended before the soak did"
+    exit 1
+  fi
   wait "$pid" || true
   grep -E "^(run:|stopped|finished)|img/s" "$work/headless.log" | tail -n 2 || true
   report headless "$work/headless.rss"

@@ -62,6 +62,8 @@ void forEachField(Config& c, Fn&& fn)
     fn("optimization", "start_lr", c.optimization.start_lr);
     fn("optimization", "warmup", c.optimization.warmup);
     fn("optimization", "weight_decay", c.optimization.weight_decay);
+    fn("loss", "projector_dim", c.loss.projector_dim);
+    fn("loss", "projector_hidden", c.loss.projector_hidden);
     fn("loss", "sigreg_knots", c.loss.sigreg_knots);
     fn("loss", "sigreg_on", c.loss.sigreg_on);
     fn("loss", "sigreg_slices", c.loss.sigreg_slices);
@@ -347,8 +349,10 @@ void validateConfig(const Config& c)
           "must be in [0, 1) (loss = (1 - w) * JEPA + w * SIGReg)");
     check(c.loss.sigreg_slices >= 1 && c.loss.sigreg_slices <= 65536, "loss.sigreg_slices", "must be in 1..65536");
     check(c.loss.sigreg_knots >= 2 && c.loss.sigreg_knots <= 10000, "loss.sigreg_knots", "must be in 2..10000");
-    check(c.loss.sigreg_on == "context_pooled" || c.loss.sigreg_on == "context_tokens", "loss.sigreg_on",
-          "must be context_pooled or context_tokens (LeJEPA's projector head is not built yet)");
+    check(c.loss.sigreg_on == "context_pooled" || c.loss.sigreg_on == "context_tokens" || c.loss.sigreg_on == "projector",
+          "loss.sigreg_on", "must be context_pooled, context_tokens or projector");
+    check(c.loss.projector_hidden >= 1 && c.loss.projector_hidden <= 65536, "loss.projector_hidden", "must be in 1..65536");
+    check(c.loss.projector_dim >= 1 && c.loss.projector_dim <= 65536, "loss.projector_dim", "must be in 1..65536");
 
     validateMaskSettings(c.mask, c.gridSize());
 }

@@ -76,6 +76,9 @@ struct LossConfig {
     int sigreg_slices = 256;                  // random 1-D projections per step
     int sigreg_knots = 17;                    // trapezoid knots on [0, 3]
     std::string sigreg_on = "context_pooled"; // context_pooled (mean of the context encoder's tokens) | context_tokens
+                                              // | projector (LeJEPA's MLP head on the pooled tokens)
+    int projector_hidden = 512;               // projector: Linear-BN-ReLU twice at this width,
+    int projector_dim = 64;                   // then Linear to this; trained, never used as features
 };
 
 // Encoder size resolved from meta.model_name and the optional custom overrides.

@@ -68,6 +68,11 @@ public:
         if (!m_quiet)
             std::cerr << "train: iterations " << s.firstIteration << " -> " << s.totalIterations << " ("
                       << s.iterationsPerEpoch << " per epoch, " << s.epochs << " epochs); Ctrl-C stops with a checkpoint\n";
+        const LossConfig& loss = s.config.loss;
+        if (!m_quiet && loss.sigreg_weight > 0)
+            std::cerr << "train: loss = (1 - w) * JEPA + w * SIGReg, w = " << loss.sigreg_weight << " (SIGReg on "
+                      << loss.sigreg_on << ", " << loss.sigreg_slices << " projections, " << loss.sigreg_knots
+                      << " knots)\n";
     }
 
     void stepDone(const Step& step) override

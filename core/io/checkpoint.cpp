@@ -221,6 +221,8 @@ void saveCheckpoint(const std::string& path, const IJepaModel& model, const Adam
     ckpt.insert("encoder", stateDict(*model.encoder));
     ckpt.insert("predictor", stateDict(*model.predictor));
     ckpt.insert("target_encoder", stateDict(*model.targetEncoder));
+    if (model.projector) // SIGReg's projector head (an extension; the reference ignores the key)
+        ckpt.insert("projector", stateDict(*model.projector));
     ckpt.insert("opt", optimizer ? optimizer->stateDict() : c10::IValue());
     ckpt.insert("scaler", c10::IValue());
     ckpt.insert("epoch", meta.epoch);
@@ -266,6 +268,8 @@ CheckpointMeta loadCheckpoint(const c10::IValue& ckpt, const std::string& path, 
     loadStateDict(*model.encoder, entry(ckpt, "encoder", path), path + ": key 'encoder'");
     loadStateDict(*model.predictor, entry(ckpt, "predictor", path), path + ": key 'predictor'");
     loadStateDict(*model.targetEncoder, entry(ckpt, "target_encoder", path), path + ": key 'target_encoder'");
+    if (model.projector)
+        loadStateDict(*model.projector, entry(ckpt, "projector", path), path + ": key 'projector'");
     if (optimizer) {
         const auto opt = entry(ckpt, "opt", path);
         if (!opt.isNone())

@@ -49,6 +49,21 @@ IJepaModel::IJepaModel(const Config& config, torch::Device device)
     encoder->to(device);
     predictor->to(device);
     targetEncoder->to(device);
+    if (config.loss.sigreg_on == "projector") { // made last: the other networks' init is unchanged
+        const int64_t h = config.loss.projector_hidden;
+        projector = torch::nn::Sequential(torch::nn::Linear(encOpts.embedDim, h), torch::nn::BatchNorm1d(h),
+                                          torch::nn::ReLU(), torch::nn::Linear(h, h), torch::nn::BatchNorm1d(h),
+                                          torch::nn::ReLU(), torch::nn::Linear(h, config.loss.projector_dim));
+        projector->to(device);
+    }
+}
+
+std::vector<const torch::nn::Module*> IJepaModel::trainedModules() const
+{
+    std::vector<const torch::nn::Module*> m{encoder.get(), predictor.get()};
+    if (projector)
+        m.push_back(projector.get());
+    return m;
 }
 
 void IJepaModel::syncTargetEncoder()
@@ -63,9 +78,9 @@ void IJepaModel::syncTargetEncoder()
 std::vector<torch::Tensor> IJepaModel::stateTensors() const
 {
     std::vector<torch::Tensor> state;
-    for (const torch::nn::Module* module : {static_cast<const torch::nn::Module*>(encoder.get()),
-                                            static_cast<const torch::nn::Module*>(predictor.get()),
-                                            static_cast<const torch::nn::Module*>(targetEncoder.get())}) {
+    auto modules = trainedModules();
+    modules.insert(modules.begin() + 2, targetEncoder.get()); // encoder, predictor, target (, projector)
+    for (const torch::nn::Module* module : modules) {
         for (const auto& p : module->parameters())
             state.push_back(p.detach());
         for (const auto& b : module->buffers())
@@ -76,22 +91,27 @@ std::vector<torch::Tensor> IJepaModel::stateTensors() const
 
 std::vector<torch::Tensor> IJepaModel::trainableParameters() const
 {
-    auto params = encoder->parameters();
-    for (const auto& p : predictor->parameters())
-        params.push_back(p);
+    std::vector<torch::Tensor> params;
+    for (const auto* m : trainedModules())
+        for (const auto& p : m->parameters())
+            params.push_back(p);
     return params;
 }
 
 std::vector<ParamGroup> IJepaModel::paramGroups() const
 {
-    std::vector<ParamGroup> groups(4);
-    groups[2].excludeWeightDecay = groups[3].excludeWeightDecay = true;
-    const torch::nn::Module* modules[] = {encoder.get(), predictor.get()};
-    for (int m = 0; m < 2; ++m)
+    const auto modules = trainedModules();
+    std::vector<ParamGroup> groups(2 * modules.size());
+    for (size_t m = 0; m < modules.size(); ++m)
         for (const auto& item : modules[m]->named_parameters(/*recurse=*/true)) {
             const bool noDecay = item.key().find("bias") != std::string::npos || item.value().dim() == 1;
-            groups[m + (noDecay ? 2 : 0)].params.push_back(item.value());
+            // The reference's order: weights of each network, then their no-decay params; the
+            // projector's pair after them.
+            const size_t g = m < 2 ? m + (noDecay ? 2 : 0) : 4 + (noDecay ? 1 : 0);
+            groups[g].params.push_back(item.value());
         }
+    for (size_t g = 0; g < groups.size(); ++g)
+        groups[g].excludeWeightDecay = g == 2 || g == 3 || g == 5;
     return groups;
 }
 

@@ -6,6 +6,8 @@
 #include "core/model/predictor.h"
 #include "core/model/vision_transformer.h"
 
+#include <torch/nn/modules/container/sequential.h>
+
 namespace ijepa {
 
 // The three networks of I-JEPA: context encoder, predictor, and the EMA target encoder.
@@ -15,9 +17,13 @@ struct IJepaModel {
     VisionTransformer encoder{nullptr};
     Predictor predictor{nullptr};
     VisionTransformer targetEncoder{nullptr};
+    // LeJEPA's projector head (loss.sigreg_on = projector; null otherwise): SIGReg is applied to
+    // its output on the pooled context tokens; trained with the encoder, never used as features.
+    torch::nn::Sequential projector{nullptr};
 
     // The reference's four AdamW groups (src/helper.py init_opt): encoder weights, predictor
-    // weights, encoder biases/1-D params and predictor biases/1-D params (no weight decay).
+    // weights, encoder biases/1-D params and predictor biases/1-D params (no weight decay); with a
+    // projector, two more: its weights, its biases and norms (no weight decay).
     std::vector<ParamGroup> paramGroups() const;
 
     // layer_norm (no affine) of the target encoder's full-image output, gathered per target block
@@ -31,8 +37,10 @@ struct IJepaModel {
     void syncTargetEncoder();
     // Parameters and buffers of all three networks (detached; what data parallel broadcasts).
     std::vector<torch::Tensor> stateTensors() const;
-    // Parameters of the context encoder and predictor, the ones the optimiser trains.
+    // Parameters of the context encoder, predictor (and projector), the ones the optimiser trains.
     std::vector<torch::Tensor> trainableParameters() const;
+    // The networks the optimiser trains: encoder, predictor (and projector).
+    std::vector<const torch::nn::Module*> trainedModules() const;
 };
 
 std::vector<torch::Tensor> maskList(const torch::Tensor& masks); // [M, B, K] -> M tensors [B, K]

@@ -45,7 +45,8 @@ torch::Tensor eppsPulleyStatistic(const torch::Tensor& sums, double n, const Epp
 torch::Tensor sigreg(const torch::Tensor& x, const torch::Tensor& projections, const EppsPulley& q);
 
 // The features SIGReg regularises, from the context encoder's output tokens [R, K, D]: their mean
-// over the tokens [R, D] (loss.sigreg_on = context_pooled) or every token [R * K, D] (context_tokens).
+// over the tokens [R, D] (loss.sigreg_on = context_pooled, and projector: the head runs on these) or
+// every token [R * K, D] (context_tokens).
 torch::Tensor sigregFeatures(const torch::Tensor& contextTokens, const LossConfig& loss);
 
 // The label-free health signal: the statistic of pooled features [n, dim] along fixed directions

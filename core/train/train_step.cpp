@@ -74,26 +74,33 @@ SliceForward forwardSlice(IJepaModel& model, const torch::Tensor& images, const 
 
 // SIGReg of the whole batch, from every slice's (and every rank's) ECF sums: its value, and for
 // each slice the gradient of weight * worldSize * SIGReg with respect to the slice's features (the
-// world size because data parallel averages the gradients of the ranks, whose sum is wanted).
+// world size because data parallel averages the gradients of the ranks, whose sum is wanted); with
+// a projector, which runs once on all slices' features (BatchNorm over the whole batch), also the
+// gradients of its parameters.
 struct SigRegTerm {
     double value = std::numeric_limits<double>::quiet_NaN();
-    std::vector<torch::Tensor> featureGrads;
+    std::vector<torch::Tensor> featureGrads, projectorGrads;
 };
 
-SigRegTerm sigregTerm(const std::vector<SliceForward>& slices, const StepSettings& s)
+SigRegTerm sigregTerm(IJepaModel& model, const std::vector<SliceForward>& slices, const StepSettings& s)
 {
     const EppsPulley q(s.loss.sigreg_knots);
-    const auto& first = slices.front().features;
-    const auto projections =
-        sigregProjections(first.size(1), s.loss.sigreg_slices, s.seed, s.iteration, first.device());
     std::vector<torch::Tensor> leaves;
+    for (const auto& f : slices)
+        leaves.push_back(f.features.detach().requires_grad_(true));
+    std::vector<torch::Tensor> heads; // what SIGReg sees, per slice (or one for all, with a projector)
+    if (model.projector)
+        heads.push_back(model.projector->forward(torch::cat(leaves)));
+    else
+        heads = leaves;
+    const auto projections =
+        sigregProjections(heads.front().size(1), s.loss.sigreg_slices, s.seed, s.iteration, heads.front().device());
     torch::Tensor sums;
     double n = 0;
-    for (const auto& f : slices) {
-        leaves.push_back(f.features.detach().requires_grad_(true));
-        const auto part = ecfSums(leaves.back(), projections, q);
+    for (const auto& h : heads) {
+        const auto part = ecfSums(h, projections, q);
         sums = sums.defined() ? sums + part : part;
-        n += static_cast<double>(f.features.size(0));
+        n += static_cast<double>(h.size(0));
     }
     auto global = sums.detach().clone();
     if (s.allReduceSum)
@@ -102,7 +109,13 @@ SigRegTerm sigregTerm(const std::vector<SliceForward>& slices, const StepSetting
     const auto stat = eppsPulleyStatistic(sums + (global - sums.detach()), n * s.worldSize, q);
     SigRegTerm term;
     term.value = stat.item<double>();
-    term.featureGrads = torch::autograd::grad({stat * (s.loss.sigreg_weight * s.worldSize)}, leaves);
+    auto inputs = leaves;
+    const auto projectorParams = model.projector ? model.projector->parameters() : std::vector<torch::Tensor>{};
+    inputs.insert(inputs.end(), projectorParams.begin(), projectorParams.end());
+    auto grads = torch::autograd::grad({stat * (s.loss.sigreg_weight * s.worldSize)}, inputs);
+    term.projectorGrads.assign(grads.begin() + static_cast<std::ptrdiff_t>(leaves.size()), grads.end());
+    grads.resize(leaves.size());
+    term.featureGrads = std::move(grads);
     return term;
 }
 
@@ -190,12 +203,17 @@ StepStats trainStep(IJepaModel& model, AdamW& optimizer, const torch::Tensor& im
         });
     std::optional<SigRegTerm> term;
     if (sigregOn)
-        term = sigregTerm(slices, settings);
+        term = sigregTerm(model, slices, settings);
     const SigRegTerm* t = term ? &*term : nullptr;
     if (chunks == 1) {
         sliceObjective(slices[0], t, settings.loss.sigreg_weight, 0).backward();
     } else {
         backwardSlices(model, slices, t, settings.loss.sigreg_weight);
+    }
+    if (t && model.projector) { // after the slices' backward, which sets every trainable .grad
+        const auto params = model.projector->parameters();
+        for (size_t i = 0; i < params.size(); ++i)
+            params[i].mutable_grad() = t->projectorGrads[i];
     }
     StepStats stats;
     TokenLoss tokens;

@@ -178,7 +178,7 @@ TEST(SigReg, TheStepSplitsTheLossAndKeepsTheStatisticOfTheWholeBatch)
     EXPECT_EQ(plain.stats.loss, legacy.stats.loss);
     EXPECT_EQ(plain.stats.loss, plain.stats.jepaLoss);
     EXPECT_TRUE(std::isnan(plain.stats.sigregLoss));
-    for (const std::string on : {"context_pooled", "context_tokens"}) {
+    for (const std::string on : {"context_pooled", "context_tokens", "projector"}) {
         // Two slices on two threads against the whole batch on one: the same statistic and step.
         const auto split = oneStep(0.1, 2, on), whole = oneStep(0.1, 1, on);
         ASSERT_TRUE(std::isfinite(split.stats.sigregLoss)) << on;
@@ -189,6 +189,40 @@ TEST(SigReg, TheStepSplitsTheLossAndKeepsTheStatisticOfTheWholeBatch)
         EXPECT_EQ(split.stats.jepaLoss, plain.stats.jepaLoss) << on << ": same forward";
     }
     at::set_num_threads(threads);
+}
+
+TEST(SigReg, TheProjectorIsTrainedSavedAndLeftOutOfTheFeatures)
+{
+    Config c = test::smallModelConfig();
+    c.loss.sigreg_on = "projector";
+    c.loss.projector_hidden = 48;
+    c.loss.projector_dim = 16;
+    torch::manual_seed(0);
+    IJepaModel model(c);
+    ASSERT_TRUE(model.projector);
+    EXPECT_EQ(model.paramGroups().size(), 6u); // the reference's four, then the projector's two
+    EXPECT_EQ(model.paramGroups()[4].params.size(), 3u) << "three Linear weights";
+    EXPECT_TRUE(model.paramGroups()[5].excludeWeightDecay);
+    torch::manual_seed(0);
+    IJepaModel plain(test::smallModelConfig());
+    EXPECT_TRUE(torch::equal(model.encoder->parameters()[0], plain.encoder->parameters()[0]))
+        << "the projector is made last: the other networks start as without it";
+    const auto before = model.projector->parameters()[0].clone();
+    AdamW opt(model.paramGroups());
+    const MaskSampler sampler(c.mask, c.gridSize(), c.gridSize(), 5);
+    StepSettings s;
+    s.lr = 1e-3;
+    s.loss = c.loss;
+    s.loss.sigreg_weight = 0.1;
+    trainStep(model, opt, torch::randn({16, 3, 32, 32}), sampler.sampleAt(0, 16), s);
+    EXPECT_GT((model.projector->parameters()[0] - before).abs().max().item<double>(), 1e-4) << "trained";
+    test::TempDir dir;
+    saveCheckpoint(dir.file("p.pth.tar"), model, &opt, {});
+    torch::manual_seed(5);
+    IJepaModel loaded(c);
+    AdamW loadedOpt(loaded.paramGroups());
+    loadCheckpoint(dir.file("p.pth.tar"), loaded, &loadedOpt);
+    EXPECT_TRUE(torch::equal(loaded.projector->parameters()[0], model.projector->parameters()[0]));
 }
 
 TEST(SigReg, WithoutLabelsTheVerdictReadsTheLabelFreeStatistic)

@@ -179,6 +179,10 @@ TEST(Trainer, ResumeWithSigRegMatchesAStraightRun)
     c.loss.sigreg_weight = 0.05;
     c.loss.sigreg_slices = 64;
     expectResumeMatchesStraightRun(c);
+    c.loss.sigreg_on = "projector"; // its weights and AdamW state come back from the checkpoint
+    c.loss.projector_hidden = 32;
+    c.loss.projector_dim = 16;
+    expectResumeMatchesStraightRun(c);
 }
 
 TEST(Trainer, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint)
