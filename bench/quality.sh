@@ -8,7 +8,8 @@
 # Usage: bench/quality.sh CONFIG BUDGET SEEDS [key=value ...]
 #   BUDGET: N (steps) or Nm (minutes of training, then stopped as Ctrl-C stops it)
 #   QUALITY_DB: k-NN database size, the first N training images (default 20000); queries: the
-#   10,000 test images. QUALITY_OUT: keep the runs there (default: a temp folder).
+#   10,000 test images. QUALITY_OUT: keep the runs there (default: a temp folder). Trains on
+#   Fashion-MNIST (QUALITY_DATA: another data spec).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 3 ] || { sed -n 2,13p "$0"; exit 2; }
@@ -27,7 +28,8 @@ for ((seed = 0; seed < seeds; ++seed)); do
   run="$out/$(printf '%s' "$label" | tr -c 'A-Za-z0-9._=-' '_')-s$seed"
   rm -rf "$run"
   start=$SECONDS
-  args=(train -c "$config" --out "$run" --final-knn 0 -q meta.seed=$seed "$@")
+  args=(train -c "$config" --data "${QUALITY_DATA:-fashion-mnist}" --out "$run" --threads "$(nproc)" --final-knn 0 -q
+    meta.seed=$seed "$@")
   if [[ $budget == *m ]]; then
     timeout -s INT "$(( ${budget%m} * 60 ))" $ijepa "${args[@]}" >"$run.log" 2>&1 || true
   else
@@ -40,13 +42,13 @@ for ((seed = 0; seed < seeds; ++seed)); do
   jepa=$(echo "$last" | cut -d, -f14)
   stat=$(awk -F, 'NR > 1 && $16 != "" { s = $16 } END { print s }' "$csv")
   ck=$(ls "$run"/*-latest.pth.tar)
-  evaluated=$($ijepa eval knn --checkpoint "$ck" --limit-train "$db" -q)
+  evaluated=$($ijepa eval knn --checkpoint "$ck" --limit-train "$db" --threads "$(nproc)" -q)
   k=$(sed -n 's/^knn: .* top-1 \([0-9.]*\)%.*/\1/p' <<<"$evaluated")
   r=$(sed -n 's/^rankme (test): \([0-9.]*\),.*/\1/p' <<<"$evaluated")
   knn+=("$k") rankme+=("$r")
   l=nan
   if [ "${QUALITY_LINEAR:-0}" = 1 ]; then
-    l=$($ijepa eval linear --checkpoint "$ck" --limit-train "$db" -q | sed -n 's/^linear: weight decay .* top-1 \([0-9.]*\)%.*/\1/p')
+    l=$($ijepa eval linear --checkpoint "$ck" --limit-train "$db" --threads "$(nproc)" -q | sed -n 's/^linear: weight decay .* top-1 \([0-9.]*\)%.*/\1/p')
   fi
   linear+=("$l")
   printf '%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$seed" "${steps[-1]}" "$k" "$l" "$r" "$jepa" "$stat" >>"$tsv"

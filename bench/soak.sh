@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Soak: the shipped Fashion-MNIST config trained for N minutes headless (ijepa train), then N
 # minutes in the workbench (every tab in turn, learning signals every 10 steps). Resident memory is
-# sampled every minute (SOAK_INTERVAL seconds); the slope after the warm-up (the first W samples,
-# default 2) must be flat, and the workbench's event-loop delay must stay under 50 ms in the LAST
+# sampled every SOAK_INTERVAL seconds (60); the least-squares slope after the warm-up (the first
+# SOAK_WARMUP samples, default 2) and each minute's floor and peak must be flat, and the workbench's event-loop delay must stay under 50 ms in the LAST
 # minute as well as overall. Usage: bench/soak.sh [MINUTES] (default 10); SOAK_PARTS=headless or
 # gui runs one part.
 set -euo pipefail
@@ -23,7 +23,9 @@ rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/
 sample() {
   local pid=$1 file=$2 t=0 end=$((minutes * 60))
   while [ "$t" -le "$end" ] && kill -0 "$pid" 2>/dev/null; do
-    echo "$t $(rss_mb "$pid")" >>"$file"
+    local mb
+    mb=$(rss_mb "$pid")
+    [ -n "$mb" ] && echo "$t $mb" >>"$file" # empty: the process has just ended
     sleep "$interval"
     t=$((t + interval))
   done
@@ -38,6 +40,10 @@ report() {
       slope = n > 1 ? (n * sxy - sx * sy) / (n * sxx - sx * sx) : 0
       printf "soak %s: RSS MB per sample:%s\n", part, all
       printf "soak %s: RSS slope after %d warm-up samples: %+.2f MB/min over %d samples (%.0f -> %.0f MB)\n", part, warm, slope, n, m[warm + 1], m[NR]
+      # Per minute: the floor (what stays allocated) and the peak (a step, a diagnostic, a checkpoint).
+      for (i = 1; i <= NR; ++i) { k = int(t[i]); if (!(k in lo) || m[i] < lo[k]) lo[k] = m[i]; if (m[i] > hi[k]) hi[k] = m[i]; last = k }
+      line = ""; for (k = 0; k <= last; ++k) if (k in lo) line = line sprintf(" %d:%.0f-%.0f", k, lo[k], hi[k])
+      printf "soak %s: RSS floor-peak MB by minute:%s\n", part, line
     }' "$2"
 }
 
