@@ -185,8 +185,10 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     checkFits(config, options.device);
     const auto lock = claimRunFolder(s, observer);
     s.resumedFrom = resumePath(options, config, s.outDir, s.writer);
-    if (options.threads > 0)
-        at::set_num_threads(options.threads);
+    // 0: every logical CPU. LibTorch's own default can be far lower (1 on a 2-core VM whose cores
+    // it does not count as physical ones; Debian's PyTorch says the same), which halves training.
+    at::set_num_threads(options.threads > 0 ? options.threads
+                                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
 
     const torch::Device device(options.device);
     torch::manual_seed(static_cast<std::uint64_t>(config.meta.seed));

@@ -20,7 +20,7 @@ struct TrainerOptions {
     std::shared_ptr<const ImageSource> data;    // training images
     std::string outDir;                         // logs and checkpoints (empty: config.logging.folder)
     std::string device = "cpu";                 // cpu, cuda or cuda:N
-    int threads = 0;                            // LibTorch intra-op threads (0: its default)
+    int threads = 0;                            // LibTorch intra-op threads (0: every logical CPU)
     bool resume = false;                        // continue from <outDir>/<tag>-latest.pth.tar
     std::string resumeFrom;                     // continue from this checkpoint (the reference's too)
     std::int64_t maxSteps = 0;                  // stop after this global iteration (0: run every epoch)
