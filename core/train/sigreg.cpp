@@ -64,7 +64,7 @@ double sigregSignal(const torch::Tensor& features)
 {
     torch::NoGradGuard noGrad;
     static const EppsPulley q(17, 3.0);
-    const auto x = features.to(torch::kCPU, torch::kFloat32);
+    const auto x = features.to(torch::kCPU); // ecfSums computes in float64
     return sigreg(x, sigregProjections(x.size(1), 256, 0, 0), q).item<double>();
 }
 
