@@ -1,5 +1,6 @@
 #include "widgets/embedding_browser.h"
 
+#include "widgets/inspect_support.h"
 #include "widgets/mask_view.h"
 
 #include "core/data/augment.h"
@@ -18,22 +19,6 @@
 #include <algorithm>
 
 namespace ijepa::widgets {
-namespace {
-
-// A perceptually ordered blue -> yellow -> red ramp for similarities in [0, 1].
-QColor heat(double v)
-{
-    v = std::clamp(v, 0.0, 1.0);
-    const QColor stops[] = {{48, 18, 59}, {40, 120, 230}, {40, 210, 150}, {250, 220, 40}, {220, 40, 20}};
-    const double x = v * 4;
-    const int i = std::min(3, static_cast<int>(x));
-    const double t = x - i;
-    const auto mix = [&](int a, int b) { return static_cast<int>(a + (b - a) * t); };
-    return {mix(stops[i].red(), stops[i + 1].red()), mix(stops[i].green(), stops[i + 1].green()),
-            mix(stops[i].blue(), stops[i + 1].blue()), 170};
-}
-
-} // namespace
 
 EmbeddingSet computeEmbeddingSet(VisionTransformer encoder, std::shared_ptr<ImageSource> source, int crop, int patchSize,
                                  int maxImages, const EmbedProgress& progress)
@@ -59,9 +44,30 @@ EmbeddingSet computeEmbeddingSet(VisionTransformer encoder, std::shared_ptr<Imag
     set.features = e.features;
     set.patches = e.patches;
     set.gridH = set.gridW = crop / patchSize;
+    preparePatchViews(set);
     for (const auto& c : source->classes())
         set.classes << QString::fromStdString(c);
     return set;
+}
+
+void preparePatchViews(EmbeddingSet& set)
+{
+    if (!set.patches.defined())
+        return;
+    set.unitPatches = torch::nn::functional::normalize(set.patches.to(torch::kFloat32),
+                                                     torch::nn::functional::NormalizeFuncOptions().dim(-1));
+    // PCA over (a sample of) all patch tokens; colours scaled by the 1st/99th percentiles.
+    const auto flat = set.patches.reshape({-1, set.patches.size(-1)}).to(torch::kFloat32);
+    const auto sample = flat.size(0) > 20000 ? flat.index({torch::randperm(flat.size(0)).narrow(0, 0, 20000)}) : flat;
+    const auto mean = sample.mean(0, true);
+    const auto svd = torch::linalg::svd(sample - mean, /*full_matrices=*/false, c10::nullopt);
+    const auto v = std::get<2>(svd).narrow(0, 0, std::min<std::int64_t>(3, std::get<2>(svd).size(0))).t();
+    auto proj = (flat - mean).matmul(v);
+    if (proj.size(1) < 3)
+        proj = torch::cat({proj, torch::zeros({proj.size(0), 3 - proj.size(1)})}, 1);
+    const auto lo = std::get<0>(proj.kthvalue(std::max<std::int64_t>(1, proj.size(0) / 100), 0));
+    const auto hi = std::get<0>(proj.kthvalue(std::max<std::int64_t>(1, proj.size(0) * 99 / 100), 0));
+    set.pca = ((proj - lo) / (hi - lo).clamp_min(1e-6)).clamp(0, 1).reshape({set.patches.size(0), set.patches.size(1), 3});
 }
 
 PatchCanvas::PatchCanvas(QWidget* parent)
@@ -136,8 +142,17 @@ void PatchCanvas::paintEvent(QPaintEvent*)
 void PatchCanvas::mousePressEvent(QMouseEvent* event)
 {
     const int patch = patchAt(event->position().toPoint());
+    m_pressed = patch;
     if (patch >= 0)
         Q_EMIT patchClicked(patch);
+}
+
+void PatchCanvas::mouseReleaseEvent(QMouseEvent* event)
+{
+    const int patch = patchAt(event->position().toPoint());
+    if (m_pressed >= 0 && patch >= 0)
+        Q_EMIT patchDragged(m_pressed, patch);
+    m_pressed = -1;
 }
 
 EmbeddingBrowser::EmbeddingBrowser(QWidget* parent)
@@ -203,24 +218,10 @@ void EmbeddingBrowser::setEmbeddings(EmbeddingSet set)
 {
     m_set = std::move(set);
     m_index.emplace(m_set.features);
-    m_unitPatches = torch::Tensor();
-    m_pca = torch::Tensor();
-    if (m_set.patches.defined()) {
-        m_unitPatches = torch::nn::functional::normalize(m_set.patches.to(torch::kFloat32),
-                                                         torch::nn::functional::NormalizeFuncOptions().dim(-1));
-        // PCA over (a sample of) all patch tokens; colours scaled by the 1st/99th percentiles.
-        const auto flat = m_set.patches.reshape({-1, m_set.patches.size(-1)}).to(torch::kFloat32);
-        const auto sample = flat.size(0) > 20000 ? flat.index({torch::randperm(flat.size(0)).narrow(0, 0, 20000)}) : flat;
-        const auto mean = sample.mean(0, true);
-        const auto svd = torch::linalg::svd(sample - mean, /*full_matrices=*/false, c10::nullopt);
-        const auto v = std::get<2>(svd).narrow(0, 0, std::min<std::int64_t>(3, std::get<2>(svd).size(0))).t();
-        auto proj = (flat - mean).matmul(v);
-        if (proj.size(1) < 3)
-            proj = torch::cat({proj, torch::zeros({proj.size(0), 3 - proj.size(1)})}, 1);
-        const auto lo = std::get<0>(proj.kthvalue(std::max<std::int64_t>(1, proj.size(0) / 100), 0));
-        const auto hi = std::get<0>(proj.kthvalue(std::max<std::int64_t>(1, proj.size(0) * 99 / 100), 0));
-        m_pca = ((proj - lo) / (hi - lo).clamp_min(1e-6)).clamp(0, 1).reshape({m_set.patches.size(0), m_set.patches.size(1), 3});
-    }
+    if (m_set.patches.defined() && !m_set.pca.defined())
+        preparePatchViews(m_set); // usually done by computeEmbeddingSet, off the UI thread
+    m_unitPatches = m_set.unitPatches;
+    m_pca = m_set.pca;
     m_header->setText(tr("%1 images, %2-d embeddings, %3×%4 patches — %5")
                           .arg(m_set.features.size(0))
                           .arg(m_set.features.size(1))
@@ -251,6 +252,7 @@ void EmbeddingBrowser::selectImage(int index)
     m_canvas->setImage(m_set.thumbnails.value(index), m_set.gridH, m_set.gridW);
     m_hits = m_index->queryItem(index, m_k);
     refreshNeighbours();
+    Q_EMIT imageSelected(index);
 }
 
 void EmbeddingBrowser::selectPatch(int patch)
@@ -315,7 +317,7 @@ QVector<QColor> EmbeddingBrowser::overlayFor(int image) const
         const auto a = sims.contiguous();
         const auto acc = a.accessor<float, 1>();
         for (int i = 0; i < a.size(0); ++i)
-            colours.push_back(heat((acc[i] - m_heatLow) / std::max(1e-6, 1.0 - m_heatLow)));
+            colours.push_back(heatColour((acc[i] - m_heatLow) / std::max(1e-6, 1.0 - m_heatLow)));
         return colours;
     }
     return {};

@@ -29,7 +29,12 @@ struct EmbeddingSet {
     QVector<int> labels;
     QStringList classes;
     QString origin;             // where the weights came from, for the header
+    torch::Tensor unitPatches;  // [N, P, D] L2-normalised patch tokens (preparePatchViews)
+    torch::Tensor pca;          // [N, P, 3] in [0, 1]: the first three principal components
 };
+
+// Fills unitPatches and pca from patches (the browser's heavy preparation, for a worker thread).
+void preparePatchViews(EmbeddingSet& set);
 
 // Embeds the first `maxImages` readable images of `source` with `encoder` (evaluation view at
 // `crop`), keeping patch tokens; unreadable images are left out.
@@ -50,10 +55,13 @@ public:
 
 Q_SIGNALS:
     void patchClicked(int patch);
+    // The mouse went down on patch `from` and up on patch `to` (the same patch for a click).
+    void patchDragged(int from, int to);
 
 protected:
     void paintEvent(QPaintEvent*) override;
     void mousePressEvent(QMouseEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
 
 private:
     void draw(QPainter& p, const QRect& r) const;
@@ -62,6 +70,7 @@ private:
     int m_gridH = 0, m_gridW = 0;
     QVector<QColor> m_overlay;
     int m_marked = -1;
+    int m_pressed = -1;
 };
 
 // Browses a checkpoint's embeddings: a grid of thumbnails; selecting one lists its k nearest
@@ -90,6 +99,9 @@ public:
     QVector<QColor> pcaColours(int image) const;
     PatchCanvas* canvas() const { return m_canvas; }
     QListWidget* neighbourList() const { return m_neighbourList; }
+
+Q_SIGNALS:
+    void imageSelected(int index);
 
 private:
     void refreshNeighbours();

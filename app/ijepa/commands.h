@@ -21,6 +21,7 @@ void addConfigOptions(CLI::App& cmd, ConfigOptions& options, bool required);
 // `exitCode`, errors propagate as ijepa::Error to main (exit 2).
 void addInfoCommand(CLI::App& app);
 void addMasksCommand(CLI::App& app);
+void addVizCommand(CLI::App& app);     // viz attention, viz predictor
 void addBenchCommand(CLI::App& app);
 void addTrainCommand(CLI::App& app);
 void addEvalCommands(CLI::App& app);    // embed, eval knn, eval linear

@@ -35,6 +35,7 @@ int main(int argc, char** argv)
     app.set_version_flag("--version", std::string("ijepa 0.1.0 (LibTorch ") + ijepa::compat::torchVersion() + ")");
     ijepa::cli::addInfoCommand(app);
     ijepa::cli::addMasksCommand(app);
+    ijepa::cli::addVizCommand(app);
     ijepa::cli::addBenchCommand(app);
     ijepa::cli::addTrainCommand(app);
     ijepa::cli::addEvalCommands(app);

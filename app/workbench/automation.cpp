@@ -30,8 +30,37 @@ void saveShot(QWidget* w, const QString& dir, const QString& name)
 
 } // namespace
 
+namespace {
+
+// Saves the Seeing-inside views once each has its result: the mask statistics (faithful beside
+// corrected), the attention maps and the predictor view of the selected image.
+bool saveInspectShots(MainWindow& window, const QString& dir)
+{
+    auto* inspect = window.embeddingsTab();
+    if (window.maskStats()->busy() || window.maskStats()->stats().empty() || inspect->attentionView()->busy() ||
+        !inspect->attentionView()->maps().defined() || inspect->predictorView()->busy() ||
+        inspect->predictorView()->probe().blocks.empty())
+        return false;
+    window.tabs()->setCurrentIndex(0);
+    window.showMaskPage(1);
+    QApplication::processEvents();
+    saveShot(window.tabs()->currentWidget(), dir, QStringLiteral("mask-stats"));
+    window.showMaskPage(0);
+    window.tabs()->setCurrentWidget(inspect);
+    const char* pages[] = {"embeddings", "attention", "predictor"};
+    for (int page = 1; page < 3; ++page) {
+        inspect->showPage(page);
+        QApplication::processEvents();
+        saveShot(inspect, dir, QString::fromLatin1(pages[page]));
+    }
+    inspect->showPage(0);
+    return true;
+}
+
+} // namespace
+
 // Trains until `steps` steps and a mask sample have arrived, embeds with the current weights,
-// then saves the window on each tab and the individual widgets.
+// then saves the window on each tab, the individual widgets and the Seeing-inside views.
 void runScreenshots(MainWindow& window, const QString& dir, qint64 steps)
 {
     QDir().mkpath(dir);
@@ -55,8 +84,10 @@ void runScreenshots(MainWindow& window, const QString& dir, qint64 steps)
             }
             window.tabs()->setCurrentIndex(0);
             saveShot(window.configEditor(), dir, QStringLiteral("config-editor"));
+        } else if (*state == 2 && saveInspectShots(window, dir)) {
+            *state = 3;
             window.stopTraining();
-        } else if (*state == 2 && !window.worker()->isRunning()) {
+        } else if (*state == 3 && !window.worker()->isRunning()) {
             poll->stop();
             QApplication::quit();
         }
@@ -110,9 +141,26 @@ void runUiBench(MainWindow& window, double seconds)
             QObject::connect(&window, &MainWindow::trainingEnded, qApp, &QApplication::quit);
         }
     });
-    // Every view takes its turn on screen (2 s each), so each one's redraws are measured.
-    QObject::connect(cycle, &QTimer::timeout, &window, [&window] {
+    // Every view takes its turn on screen (2 s each), so each one's redraws are measured; the
+    // Seeing-inside views update meanwhile: new weights every 20 s (embeddings, attention maps,
+    // predictor view), a new mask sample, query patch and block every 2 s, the mask statistics
+    // recomputed for the other comparison.
+    auto turn = std::make_shared<int>(0);
+    QObject::connect(cycle, &QTimer::timeout, &window, [&window, turn] {
         window.tabs()->setCurrentIndex((window.tabs()->currentIndex() + 1) % window.tabs()->count());
+        auto* inspect = window.embeddingsTab();
+        const int t = ++*turn;
+        inspect->showPage(t % 3);
+        if (t % 10 == 1 && !window.embeddingsBusy() && window.worker()->isRunning())
+            window.useCurrentWeights();
+        if (window.browser()->embeddings().features.defined()) {
+            inspect->predictorView()->sampleMasks(t);
+            const auto& set = window.browser()->embeddings();
+            inspect->attentionView()->setQuery((t * 7) % (set.gridH * set.gridW));
+            inspect->attentionView()->setLayer(t % std::max<int>(1, window.configEditor()->config().encoderSize().depth));
+            window.browser()->selectImage(t % static_cast<int>(set.features.size(0)));
+        }
+        window.maskStats()->setComparison(1 + t % 2);
     });
     st->clock.start();
     tick->start(5);

@@ -7,6 +7,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QTabWidget>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -43,12 +44,32 @@ EmbeddingsTab::EmbeddingsTab(QWidget* parent)
     row->addWidget(m_progress, 1);
     row->addStretch();
     m_browser = new widgets::EmbeddingBrowser(this);
+    m_attention = new widgets::AttentionView(this);
+    m_predictor = new widgets::PredictorView(this);
+    m_pages = new QTabWidget(this);
+    m_pages->addTab(m_browser, tr("Neighbours"));
+    m_pages->addTab(m_attention, tr("Attention"));
+    m_pages->addTab(m_predictor, tr("Predictor"));
+    m_pages->setTabToolTip(1, tr("Where the encoder attends in the image selected under Neighbours"));
+    m_pages->setTabToolTip(2, tr("What the predictor predicts behind the mask, for the image selected under Neighbours"));
+    connect(m_browser, &widgets::EmbeddingBrowser::imageSelected, this, &EmbeddingsTab::imageSelected);
     layout->addLayout(row);
-    layout->addWidget(m_browser, 1);
+    layout->addWidget(m_pages, 1);
+}
+
+void EmbeddingsTab::showPage(int page) { m_pages->setCurrentIndex(page); }
+
+void EmbeddingsTab::imageSelected(int index)
+{
+    const auto& set = m_browser->embeddings();
+    if (index < 0 || index >= set.thumbnails.size())
+        return;
+    m_attention->setImage(set.thumbnails[index], set.gridH, set.gridW, set.names.value(index));
+    m_predictor->setImage(index);
 }
 
 void EmbeddingsTab::embed(VisionTransformer encoder, std::shared_ptr<ImageSource> source, const Config& config,
-                          const QString& origin)
+                          const QString& origin, std::shared_ptr<IJepaModel> model)
 {
     ++m_jobs;
     m_progress->setVisible(true);
@@ -56,7 +77,7 @@ void EmbeddingsTab::embed(VisionTransformer encoder, std::shared_ptr<ImageSource
     const int count = m_images->value();
     m_browser->setStatus(tr("Embedding %1 images with %2…").arg(count).arg(origin));
     auto* watcher = new QFutureWatcher<EmbeddingJob>(this);
-    connect(watcher, &QFutureWatcher<EmbeddingJob>::finished, this, [this, watcher, origin] {
+    connect(watcher, &QFutureWatcher<EmbeddingJob>::finished, this, [this, watcher, origin, model, config] {
         EmbeddingJob job = watcher->result();
         watcher->deleteLater();
         --m_jobs;
@@ -67,7 +88,14 @@ void EmbeddingsTab::embed(VisionTransformer encoder, std::shared_ptr<ImageSource
             return;
         }
         job.set.origin = origin;
+        if (model) {
+            m_attention->setModel(model, origin);
+            m_predictor->setEmbeddings(job.set);
+            m_predictor->setModel(model, config);
+        }
         m_browser->setEmbeddings(std::move(job.set));
+        if (model)
+            imageSelected(std::max(0, m_browser->selectedImage()));
         Q_EMIT embeddingsReady();
     });
     const QPointer<QProgressBar> bar = m_progress;

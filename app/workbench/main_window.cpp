@@ -76,7 +76,8 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
                      "Stop (the previous checkpoint is kept).").arg(message));
     });
     connect(m_worker, &TrainingWorker::encoderReady, this, [this](const EncoderSnapshot& snapshot) {
-        computeEmbeddings(snapshot.encoder, m_editor->config(), tr("weights at step %1 (training)").arg(snapshot.iteration));
+        computeEmbeddings(snapshot.encoder, m_editor->config(), tr("weights at step %1 (training)").arg(snapshot.iteration),
+                          snapshot.model);
     });
 
     Config config = defaultConfig();
@@ -197,7 +198,12 @@ void MainWindow::buildTabs()
         m_editor->setValue(QStringLiteral("mask.sampler"), sampler);
         m_editor->setValue(QStringLiteral("mask.position_mode"), position);
     });
-    m_tabs->addTab(m_masks, tr("Masks"));
+    m_maskStats = new widgets::MaskStatsView(this);
+    m_maskPages = new QTabWidget(this);
+    m_maskPages->addTab(m_masks, tr("Samples"));
+    m_maskPages->addTab(m_maskStats, tr("Statistics"));
+    m_maskPages->setTabToolTip(1, tr("The sampler as a distribution over many batches, beside a second setting"));
+    m_tabs->addTab(m_maskPages, tr("Masks"));
 
     m_loss = new widgets::CurvePlot(tr("loss"), this);
     m_loss->addSeries(tr("loss"), QColor(31, 119, 180));
@@ -251,6 +257,8 @@ void MainWindow::buildTabs()
     setCentralWidget(m_tabs);
 }
 
+void MainWindow::showMaskPage(int page) { m_maskPages->setCurrentIndex(page); }
+
 std::int64_t MainWindow::iterationsPerEpoch() const
 {
     const auto batch = std::max(1, m_editor->config().data.batch_size);
@@ -260,6 +268,7 @@ std::int64_t MainWindow::iterationsPerEpoch() const
 void MainWindow::configChanged(const Config& config)
 {
     m_masks->setConfig(config);
+    m_maskStats->setConfig(config);
     if (!m_worker->isRunning())
         m_schedules->setSchedule(config.optimization, iterationsPerEpoch());
 }
@@ -294,14 +303,14 @@ bool MainWindow::openCheckpoint(const QString& path)
 {
     try {
         // A project checkpoint carries its config; a reference one is read with the edited config.
-        LoadedEncoder loaded;
+        LoadedModel loaded;
         try {
-            loaded = loadEncoder(path.toStdString(), nullptr);
+            loaded = loadModel(path.toStdString(), nullptr);
             if (!m_worker->isRunning())
                 m_editor->setConfig(loaded.config);
         } catch (const CheckpointError&) {
             const Config config = m_editor->config();
-            loaded = loadEncoder(path.toStdString(), &config);
+            loaded = loadModel(path.toStdString(), &config);
         }
         log(tr("checkpoint %1: %2 (%3-d, depth %4)")
                 .arg(path, QString::fromStdString(loaded.config.meta.model_name))
@@ -309,7 +318,7 @@ bool MainWindow::openCheckpoint(const QString& path)
                 .arg(loaded.config.encoderSize().depth));
         m_resumeFrom = path;
         log(tr("the next start continues from %1 (\"New run\" to start afresh)").arg(path));
-        computeEmbeddings(loaded.encoder, loaded.config, QFileInfo(path).fileName());
+        computeEmbeddings(loaded.model->targetEncoder, loaded.config, QFileInfo(path).fileName(), loaded.model);
         return true;
     } catch (const std::exception& e) {
         showError(QString::fromUtf8(e.what()));
@@ -327,13 +336,14 @@ void MainWindow::useCurrentWeights()
     m_worker->requestEncoder();
 }
 
-void MainWindow::computeEmbeddings(VisionTransformer encoder, const Config& config, const QString& origin)
+void MainWindow::computeEmbeddings(VisionTransformer encoder, const Config& config, const QString& origin,
+                                   std::shared_ptr<IJepaModel> model)
 {
     if (!m_heldOut) {
         showError(tr("Choose data first."));
         return;
     }
-    m_embeddings->embed(std::move(encoder), m_heldOut, config, origin);
+    m_embeddings->embed(std::move(encoder), m_heldOut, config, origin, std::move(model));
     m_tabs->setCurrentWidget(m_embeddings);
 }
 

@@ -9,6 +9,7 @@
 #include "widgets/config_editor.h"
 #include "widgets/curve_plot.h"
 #include "widgets/embedding_browser.h"
+#include "widgets/mask_stats_view.h"
 #include "widgets/mask_view.h"
 #include "widgets/schedule_plot.h"
 
@@ -55,6 +56,9 @@ public:
     TrainingWorker* worker() const { return m_worker; }
     widgets::ConfigEditor* configEditor() const { return m_editor; }
     widgets::MaskPanel* maskPanel() const { return m_masks; }
+    widgets::MaskStatsView* maskStats() const { return m_maskStats; }
+    EmbeddingsTab* embeddingsTab() const { return m_embeddings; }
+    void showMaskPage(int page); // 0 samples, 1 statistics
     widgets::CurvePlot* lossPlot() const { return m_loss; }
     widgets::CurvePlot* probePlot() const { return m_probe; }
     SignalsTab* signalsTab() const { return m_signals; }
@@ -89,7 +93,8 @@ private:
     void setRunning(bool running);
     void log(const QString& line);
     void showError(const QString& message);
-    void computeEmbeddings(VisionTransformer encoder, const Config& config, const QString& origin);
+    void computeEmbeddings(VisionTransformer encoder, const Config& config, const QString& origin,
+                           std::shared_ptr<IJepaModel> model = nullptr);
     std::int64_t iterationsPerEpoch() const;
 
     WorkbenchOptions m_options;
@@ -109,6 +114,8 @@ private:
 
     widgets::ConfigEditor* m_editor = nullptr;
     widgets::MaskPanel* m_masks = nullptr;
+    widgets::MaskStatsView* m_maskStats = nullptr;
+    QTabWidget* m_maskPages = nullptr;
     widgets::CurvePlot* m_loss = nullptr;
     widgets::CurvePlot* m_probe = nullptr;
     SignalsTab* m_signals = nullptr;

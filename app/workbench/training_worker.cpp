@@ -4,6 +4,8 @@
 #include "core/errors.h"
 #include "core/model/ijepa_model.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <QElapsedTimer>
 
 #include <fstream>
@@ -34,12 +36,31 @@ VisionTransformer copyEncoder(const VisionTransformer& encoder)
     return copy;
 }
 
+std::shared_ptr<IJepaModel> copyModel(const IJepaModel& model, const Config& config)
+{
+    // Building the copy initialises it from the default generator: leave that generator as it was.
+    auto generator = at::detail::getDefaultCPUGenerator();
+    const auto state = generator.get_state();
+    auto copy = std::make_shared<IJepaModel>(config, torch::kCPU);
+    generator.set_state(state);
+    torch::NoGradGuard noGrad;
+    auto to = copy->stateTensors();
+    const auto from = model.stateTensors();
+    for (size_t i = 0; i < to.size() && i < from.size(); ++i)
+        to[i].copy_(from[i].to(torch::kCPU));
+    copy->encoder->eval();
+    copy->predictor->eval();
+    copy->targetEncoder->eval();
+    return copy;
+}
+
 // Lives on the training thread: batches reports, throttles what it sends, blocks while paused.
 class TrainingWorker::Observer : public TrainObserver {
 public:
-    Observer(TrainingWorker& worker, int grid)
+    Observer(TrainingWorker& worker, const Config& config)
         : m_worker(worker)
-        , m_grid(grid)
+        , m_config(config)
+        , m_grid(config.gridSize())
     {
         m_sinceFlush.start();
         m_sinceSample.start();
@@ -65,7 +86,10 @@ public:
             Q_EMIT m_worker.pausedChanged(false);
         }
         if (m_worker.m_wantEncoder.exchange(false))
-            Q_EMIT m_worker.encoderReady(EncoderSnapshot{copyEncoder(step.model.targetEncoder), report.iteration});
+            {
+            auto model = copyModel(step.model, m_config);
+            Q_EMIT m_worker.encoderReady(EncoderSnapshot{model->targetEncoder, report.iteration, model});
+        }
     }
 
     void sendSample(const Batch& batch)
@@ -88,6 +112,7 @@ public:
 
 private:
     TrainingWorker& m_worker;
+    Config m_config;
     int m_grid;
     QVector<StepReport> m_pending;
     QElapsedTimer m_sinceFlush, m_sinceSample;
@@ -144,7 +169,7 @@ bool TrainingWorker::waitAfterWriteError(const std::string& message)
 void TrainingWorker::run(RunSettings settings)
 {
     settings.checkpoints.onWriteError = [this](const std::string& message) { return waitAfterWriteError(message); };
-    Observer observer(*this, settings.trainer.config.gridSize());
+    Observer observer(*this, settings.trainer.config);
     try {
         const TrainResult result = runTraining(settings, observer, m_stop);
         observer.flush();

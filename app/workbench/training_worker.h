@@ -1,6 +1,7 @@
 #pragma once
 
 #include "widgets/mask_view.h"
+#include "core/model/ijepa_model.h"
 #include "core/model/vision_transformer.h"
 #include "core/train/run.h"
 
@@ -10,15 +11,18 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 
 namespace ijepa::workbench {
 
-// A copy of the target encoder's weights taken between two steps.
+// A copy of the weights taken between two steps: the target encoder (for the embedding browser)
+// and all three networks (for the attention and predictor views).
 struct EncoderSnapshot {
     VisionTransformer encoder{nullptr};
     qint64 iteration = 0;
+    std::shared_ptr<IJepaModel> model;
 };
 
 // Runs ijepa::train on its own thread and reports to the UI thread through queued signals, as
@@ -80,6 +84,8 @@ private:
 double residentMemoryMb();
 // A deep copy of an encoder (same options, weights copied), safe to use on another thread.
 VisionTransformer copyEncoder(const VisionTransformer& encoder);
+// A deep copy of all three networks on the CPU (built from `config`, every tensor copied).
+std::shared_ptr<IJepaModel> copyModel(const IJepaModel& model, const Config& config);
 
 } // namespace ijepa::workbench
 

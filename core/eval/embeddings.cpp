@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <filesystem>
 
 namespace ijepa {
 namespace {
@@ -124,23 +125,33 @@ Embeddings pixelEmbeddings(const ImageSource& source, int crop, const EmbedProgr
     return out;
 }
 
-LoadedEncoder loadEncoder(const std::string& checkpoint, const Config* config, bool contextEncoder, torch::Device device)
+LoadedModel loadModel(const std::string& checkpoint, const Config* config, torch::Device device)
 {
-    LoadedEncoder r;
+    LoadedModel r;
     const auto file = readTorchFile(checkpoint);
     if (config) {
         r.config = *config;
-    } else {
-        const auto meta = checkpointMeta(file, checkpoint);
-        if (!meta.config)
-            throw CheckpointError(checkpoint + ": carries no config (a reference checkpoint?): pass --config with its "
-                                               "params-ijepa.yaml");
+    } else if (const auto meta = checkpointMeta(file, checkpoint); meta.config) {
         r.config = parseConfig(*meta.config, checkpoint + " (embedded config)");
+    } else {
+        const auto beside = std::filesystem::path(checkpoint).parent_path() / "params-ijepa.yaml";
+        if (!std::filesystem::exists(beside))
+            throw CheckpointError(checkpoint + ": carries no config (a reference checkpoint?) and there is no " +
+                                  beside.string() + ": pass --config with its params-ijepa.yaml");
+        r.config = loadConfig(beside.string());
     }
-    IJepaModel model(r.config, device);
-    loadCheckpoint(file, checkpoint, model, nullptr);
-    r.encoder = contextEncoder ? model.encoder : model.targetEncoder;
-    r.encoder->eval();
+    r.model = std::make_shared<IJepaModel>(r.config, device);
+    loadCheckpoint(file, checkpoint, *r.model, nullptr);
+    r.model->encoder->eval();
+    r.model->predictor->eval();
+    r.model->targetEncoder->eval();
+    return r;
+}
+
+LoadedEncoder loadEncoder(const std::string& checkpoint, const Config* config, bool contextEncoder, torch::Device device)
+{
+    const LoadedModel loaded = loadModel(checkpoint, config, device);
+    LoadedEncoder r{contextEncoder ? loaded.model->encoder : loaded.model->targetEncoder, loaded.config};
     return r;
 }
 

@@ -2,9 +2,11 @@
 
 #include "core/config.h"
 #include "core/data/image_source.h"
+#include "core/model/ijepa_model.h"
 #include "core/model/vision_transformer.h"
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -54,5 +56,14 @@ struct LoadedEncoder {
 };
 LoadedEncoder loadEncoder(const std::string& checkpoint, const Config* config, bool contextEncoder = false,
                           torch::Device device = torch::kCPU);
+
+// All three networks of a checkpoint, in eval mode. The config: `config` when given, else the one
+// a project checkpoint carries, else the params-ijepa.yaml the reference writes beside its
+// checkpoints. Throws CheckpointError naming the file when none of these exists.
+struct LoadedModel {
+    std::shared_ptr<IJepaModel> model;
+    Config config;
+};
+LoadedModel loadModel(const std::string& checkpoint, const Config* config, torch::Device device = torch::kCPU);
 
 } // namespace ijepa

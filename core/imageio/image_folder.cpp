@@ -62,18 +62,7 @@ public:
     std::int64_t size() const override { return static_cast<std::int64_t>(m_files.size()); }
     torch::Tensor image(std::int64_t i) const override
     {
-        const auto& path = m_files[static_cast<size_t>(i)];
-        cv::Mat bgr;
-        try {
-            bgr = cv::imread(path, cv::IMREAD_COLOR); // grey -> 3 channels, alpha dropped, 16-bit -> 8-bit
-        } catch (const cv::Exception& e) {
-            throw DataError(path + ": cannot decode (" + e.msg + ")");
-        }
-        if (bgr.empty())
-            throw DataError(path + ": not a readable image (corrupt, truncated or not an image)");
-        cv::Mat rgb;
-        cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-        return torch::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, torch::kUInt8).clone();
+        return readImageFile(m_files[static_cast<size_t>(i)]);
     }
     std::int64_t label(std::int64_t i) const override { return m_labels[static_cast<size_t>(i)]; }
     std::string name(std::int64_t i) const override { return m_files[static_cast<size_t>(i)]; }
@@ -92,6 +81,22 @@ private:
 };
 
 } // namespace
+
+torch::Tensor readImageFile(const std::string& path)
+{
+    cv::Mat bgr;
+    try {
+        bgr = cv::imread(path, cv::IMREAD_COLOR); // grey -> 3 channels, alpha dropped, 16-bit -> 8-bit
+    } catch (const cv::Exception& e) {
+        throw DataError(path + ": cannot decode (" + e.msg + ")");
+    }
+    if (bgr.empty())
+        throw DataError(path + (std::filesystem::exists(path) ? ": not a readable image (corrupt, truncated or not an image)"
+                                                              : ": no such file"));
+    cv::Mat rgb;
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    return torch::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, torch::kUInt8).clone();
+}
 
 std::shared_ptr<ImageSource> openImageFolder(const std::string& root) { return std::make_shared<ImageFolder>(root); }
 

@@ -16,4 +16,8 @@ inline constexpr const char* kImageExtensions[] = {".png", ".jpg", ".jpeg", ".bm
 // Throws DataError for a missing folder or one without images.
 std::shared_ptr<ImageSource> openImageFolder(const std::string& root);
 
+// One image file as [H, W, 3] uint8 RGB (as the folder reader decodes it); throws DataError naming
+// the file when it is missing or unreadable.
+torch::Tensor readImageFile(const std::string& path);
+
 } // namespace ijepa

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <tuple>
 
 namespace ijepa {
 namespace {
@@ -176,17 +177,24 @@ void MaskSampler::sampleImage(BlockSize pSize, BlockSize eSize, Rng& rng, std::v
 
 MaskBatch MaskSampler::sample(int batchSize) { return sampleAt(m_iteration++, batchSize); }
 
+MaskDraw MaskSampler::drawAt(std::int64_t iteration, int batchSize) const
+{
+    MaskDraw draw;
+    std::tie(draw.target, draw.context) = blockSizes(iteration);
+    Rng rng(m_seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(iteration) * 0xBF58476D1CE4E5B9ULL + 1);
+    draw.pred.resize(static_cast<size_t>(batchSize));
+    draw.enc.resize(static_cast<size_t>(batchSize));
+    for (int b = 0; b < batchSize; ++b)
+        sampleImage(draw.target, draw.context, rng, draw.pred[b], draw.enc[b]);
+    return draw;
+}
+
 MaskBatch MaskSampler::sampleAt(std::int64_t iteration, int batchSize) const
 {
-    const auto [pSize, eSize] = blockSizes(iteration);
-    Rng rng(m_seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(iteration) * 0xBF58476D1CE4E5B9ULL + 1);
-
-    std::vector<std::vector<Indices>> pred(static_cast<size_t>(batchSize)), enc(static_cast<size_t>(batchSize));
-    for (int b = 0; b < batchSize; ++b)
-        sampleImage(pSize, eSize, rng, pred[b], enc[b]);
+    const MaskDraw draw = drawAt(iteration, batchSize);
     MaskBatch batch;
-    batch.enc = stackTruncated(enc, static_cast<int>(enc.front().size()));
-    batch.pred = stackTruncated(pred, static_cast<int>(pred.front().size()));
+    batch.enc = stackTruncated(draw.enc, static_cast<int>(draw.enc.front().size()));
+    batch.pred = stackTruncated(draw.pred, static_cast<int>(draw.pred.front().size()));
     return batch;
 }
 

@@ -21,6 +21,14 @@ struct BlockSize {
     int w = 0;
 };
 
+// One batch as drawn, before truncation: per image, each mask's patch indices (raster order).
+struct MaskDraw {
+    std::vector<std::vector<std::vector<std::int64_t>>> enc;  // [B][num_enc][K_b]
+    std::vector<std::vector<std::vector<std::int64_t>>> pred; // [B][num_pred][Kp_b]
+    BlockSize target;                                         // the batch's block sizes
+    BlockSize context;
+};
+
 // Samples context/target masks as the reference's MaskCollator (src/masks/multiblock.py), or one of
 // the paper's ablation samplers, selected by MaskConfig::sampler:
 //  - multiblock: num_pred_masks target blocks and one context block minus the targets. Block SIZES
@@ -42,6 +50,8 @@ public:
     MaskBatch sample(int batchSize);
     // The masks `sample` returns at a given iteration, without touching the counter; thread-safe.
     MaskBatch sampleAt(std::int64_t iteration, int batchSize) const;
+    // The same batch before truncation to the batch minimum (sampleAt truncates this).
+    MaskDraw drawAt(std::int64_t iteration, int batchSize) const;
 
     std::int64_t iteration() const { return m_iteration; }
     void setIteration(std::int64_t iteration) { m_iteration = iteration; }

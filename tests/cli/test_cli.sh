@@ -34,6 +34,29 @@ PY
 
 expect_error mask.min_keep "$bin" masks data.crop_size=32 mask.patch_size=4
 
+# masks --stats: the sampler as a distribution, faithful beside corrected; the heat maps as a PNG.
+out=$("$bin" masks --stats --config "$fixtures/official-tiny/params-ijepa.yaml" --batches 100 --heatmaps "$tmp/stats.png" \
+      --compare mask.position_mode=corrected)
+grep -q "context after truncation" <<<"$out" || fail "masks --stats table: $out"
+edge=$(grep "last row/column is a target" <<<"$out")
+awk '{ exit !($(NF-1) == 0 && $NF > 0.05) }' <<<"$edge" || fail "faithful never targets the last row/column, corrected does: $edge"
+[ "$(head -c 4 "$tmp/stats.png" | tail -c 3)" = "PNG" ] || fail "masks --stats heat maps PNG"
+# viz: attention and predictor figures from the reference checkpoint with only the four options
+# (its config is the params-ijepa.yaml beside it).
+"$bin" viz attention --checkpoint "$fixtures/official-tiny/checkpoint.pth.tar" \
+  --image "$fixtures/official-tiny/images/001.png" --out "$tmp/attn.png" >"$tmp/viz.log" || fail "viz attention: $(cat "$tmp/viz.log")"
+[ "$(head -c 4 "$tmp/attn.png" | tail -c 3)" = "PNG" ] || fail "viz attention PNG"
+"$bin" viz predictor --checkpoint "$fixtures/official-tiny/checkpoint.pth.tar" \
+  --image "$fixtures/official-tiny/images/001.png" --out "$tmp/pred.png" >"$tmp/viz.log" || fail "viz predictor: $(cat "$tmp/viz.log")"
+grep -q "mean cos(prediction, target)" "$tmp/viz.log" || fail "viz predictor summary: $(cat "$tmp/viz.log")"
+"$bin" viz predictor --checkpoint "$fixtures/official-tiny/checkpoint.pth.tar" --image fashion-mnist:test#3 \
+  --bank fashion-mnist:test --bank-images 50 --context 0,0,4,8 --target 5,1,2,3 --out "$tmp/pred2.png" >"$tmp/viz.log" \
+  || fail "viz predictor with drawn blocks: $(cat "$tmp/viz.log")"
+grep -q "context 32 patches, 1 target blocks" "$tmp/viz.log" || fail "drawn blocks: $(cat "$tmp/viz.log")"
+expect_error "no such file" "$bin" viz attention --checkpoint "$fixtures/official-tiny/checkpoint.pth.tar" --image "$tmp/none.png" --out "$tmp/x.png"
+expect_error "out of range" "$bin" viz attention --checkpoint "$fixtures/official-tiny/checkpoint.pth.tar" --image "$fixtures/official-tiny/images/001.png" --out "$tmp/x.png" --layer 5
+expect_error "inside the 8x8 patch grid" "$bin" viz predictor --checkpoint "$fixtures/official-tiny/checkpoint.pth.tar" --image "$fixtures/official-tiny/images/001.png" --out "$tmp/x.png" --target 7,7,3,3
+
 head -c 1000 "$fixtures/official-tiny/checkpoint.pth.tar" > "$tmp/cut.pth.tar"
 expect_error cut.pth.tar "$bin" info "$tmp/cut.pth.tar"
 # train: a short run on Fashion-MNIST writes the CSV, TensorBoard events (read back by an
@@ -145,7 +168,9 @@ grep -q "knn: k=20 T=0.07 top-1" <<<"$knn" || fail "eval knn: $knn"
 lin=$("$bin" eval linear --checkpoint "$tmp/run/jepa-latest.pth.tar" --limit-train 300 --limit-test 100 --iterations 20 -q)
 grep -q "linear: weight decay" <<<"$lin" || fail "eval linear: $lin"
 expect_error "exactly one of" "$bin" eval knn --pixels --random-init
-expect_error "pass --config" "$bin" embed --checkpoint "$fixtures/official-tiny/checkpoint.pth.tar" --out "$tmp/x" -q
+# A reference checkpoint carries no config: the params-ijepa.yaml beside it is used, else --config.
+cp "$fixtures/official-tiny/checkpoint.pth.tar" "$tmp/lone.pth.tar"
+expect_error "pass --config" "$bin" embed --checkpoint "$tmp/lone.pth.tar" --out "$tmp/x" -q
 "$bin" embed --checkpoint "$fixtures/official-tiny/checkpoint.pth.tar" -c "$fixtures/official-tiny/params-ijepa.yaml" \
   --data "$fixtures/official-tiny/images" --out "$tmp/ref" -q >/dev/null || fail "embed with a reference checkpoint"
 expect_error "class sub-folders" "$bin" eval knn --pixels --train "$fixtures/official-tiny/images" --split 0.5

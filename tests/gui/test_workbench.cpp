@@ -84,6 +84,15 @@ private Q_SLOTS:
         QVERIFY(window.worker()->isRunning());
         QCOMPARE(window.browser()->embeddings().features.size(1), 64);
         QCOMPARE(window.browser()->neighbours().size(), std::size_t(8));
+        // The attention and predictor views work on the same snapshot (all three networks).
+        window.embeddingsTab()->showPage(1);
+        QTRY_VERIFY_WITH_TIMEOUT(window.embeddingsTab()->attentionView()->maps().defined(), 60000);
+        QCOMPARE(window.embeddingsTab()->attentionView()->maps().size(0), 2); // heads
+        window.embeddingsTab()->showPage(2);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.embeddingsTab()->predictorView()->probe().blocks.empty(), 60000);
+        window.embeddingsTab()->showPage(0);
+        // The mask statistics follow the edited config, faithful beside corrected.
+        QTRY_VERIFY_WITH_TIMEOUT(window.maskStats()->stats().size() == 2, 60000);
 
         // Stop: takes effect after the current step and writes a checkpoint.
         // Reports reach the window in batches, so the step at the request is the worker's own count.

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <torch/types.h>
+
+#include <QColor>
+#include <QImage>
+#include <QFutureWatcher>
+#include <QObject>
+#include <QVector>
+
+#include <functional>
+#include <optional>
+
+namespace ijepa::widgets {
+
+// A perceptually ordered blue -> yellow -> red ramp for values in [0, 1], semi-transparent for
+// overlays on images (alpha 255 for plain heat maps).
+QColor heatColour(double v, int alpha = 170);
+// Per-patch overlay colours of `values` scaled from lo (dark) to hi (red); NaN cells transparent.
+QVector<QColor> heatOverlay(const QVector<double>& values, double lo, double hi, int alpha = 170);
+
+// An evaluation view shown as a QImage back to what the encoder takes: [3, H, W] normalised.
+torch::Tensor normalizedView(const QImage& view);
+// [H, W, 3] uint8 RGB of a QImage.
+torch::Tensor hwcFromImage(const QImage& image);
+
+// Runs one job at a time off the UI thread. A job runs on a pool thread and returns what to do
+// with its result on the UI thread. A request while one runs replaces the one waiting (latest
+// wins), so a dragged slider or a drawn block never queues stale work.
+class LatestJobRunner : public QObject {
+public:
+    using Done = std::function<void()>;
+    using Job = std::function<Done()>;
+    explicit LatestJobRunner(QObject* parent = nullptr);
+    ~LatestJobRunner() override;
+    void run(Job job);
+    bool busy() const { return m_running || m_pending.has_value(); }
+
+private:
+    void start(Job job);
+    QFutureWatcher<Done> m_watcher;
+    std::optional<Job> m_pending;
+    bool m_running = false;
+};
+
+} // namespace ijepa::widgets
