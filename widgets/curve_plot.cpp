@@ -86,11 +86,13 @@ int CurvePlot::addSeries(const QString& name, const QColor& color, bool smoothed
     if (smoothed) {
         faint.setAlpha(110);
         s.smoothGraph = m_plot->addGraph();
-        s.smoothGraph->setName(name + tr(" (smoothed)"));
+        s.smoothGraph->setName(name);
         s.smoothGraph->setPen(QPen(color, 2));
         s.smoothGraph->setAdaptiveSampling(true);
     }
     s.raw->setPen(QPen(faint, 1));
+    if (smoothed) // the legend names the smoothed line; the faint raw line goes with it
+        s.raw->removeFromLegend();
     if (!smoothed) // sparse series (e.g. diagnostics every N steps): mark each point
         s.raw->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 5));
     m_series.push_back(s);
@@ -135,6 +137,20 @@ void CurvePlot::refresh()
             m_plot->yAxis->setRangeLower(1e-6);
     }
     m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void CurvePlot::removeAllSeries()
+{
+    m_plot->clearGraphs();
+    m_series.clear();
+    m_plot->legend->setVisible(false);
+    m_follow = true;
+    refresh();
+}
+
+void CurvePlot::setXLabel(const QString& label)
+{
+    m_plot->xAxis->setLabel(label);
 }
 
 void CurvePlot::clear()

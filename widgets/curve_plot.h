@@ -28,7 +28,9 @@ public:
     // Appends one point; non-finite values are skipped. Call refresh() after a batch of points.
     void append(int series, double x, double y);
     void refresh(); // queued replot, rescaled while following the data
-    void clear();
+    void clear();          // empties every series
+    void removeAllSeries(); // no series left (the runs overlay rebuilds its own)
+    void setXLabel(const QString& label);
 
     void setSmoothing(double weight); // 0 (raw) .. 0.999
     double smoothing() const { return m_smoothing; }

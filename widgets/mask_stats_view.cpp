@@ -62,6 +62,9 @@ QCustomPlot* makePlot(QWidget* parent, const QString& x)
     plot->yAxis->setLabel(QObject::tr("share"));
     plot->legend->setVisible(true);
     plot->legend->setFont(QFont(parent->font().family(), 7));
+    plot->legend->setIconSize(16, 6);
+    plot->legend->setRowSpacing(0);
+    plot->legend->setBrush(QColor(255, 255, 255, 200));
     plot->setNotAntialiasedElements(QCP::aePlottables);
     plot->setMinimumHeight(150);
     return plot;
@@ -277,23 +280,27 @@ void MaskStatsView::plotHistograms()
         histogram(values, bin, x, y);
         auto* g = plot->addGraph();
         g->setName(name);
-        g->setLineStyle(QCPGraph::lsStepCenter);
-        g->setPen(QPen(colour, 1.5, dashed ? Qt::DashLine : Qt::SolidLine));
+        g->setLineStyle(QCPGraph::lsLine);
+        g->setScatterStyle(QCPScatterStyle(dashed ? QCPScatterStyle::ssSquare : QCPScatterStyle::ssDisc, 4));
+        g->setPen(QPen(colour, 1.2, dashed ? Qt::DashLine : Qt::SolidLine));
         g->setData(x, y, true);
     };
     for (size_t s = 0; s < m_stats.size(); ++s) {
         const auto& st = m_stats[s];
         const bool dashed = s > 0;
-        const QString tag = m_stats.size() > 1 ? QStringLiteral(" (%1)").arg(m_names[s]) : QString();
-        add(m_contextPlot, asDouble(st.contextBlock), 1, tr("block") + tag, colours[0], dashed);
+        const QString tag = s > 0 ? QStringLiteral(" (%1, dashed)").arg(m_names[s]) : QString();
         add(m_contextPlot, asDouble(st.contextKept), 1, tr("minus targets") + tag, colours[1], dashed);
         add(m_contextPlot, asDouble(st.contextTruncated), 1, tr("truncated") + tag, colours[2], dashed);
         add(m_targetPlot, asDouble(st.targetBlock), 1, tr("target block") + tag, colours[0], dashed);
         add(m_aspectPlot, st.targetAspect, 0.05, tr("h / w") + tag, colours[0], dashed);
     }
+    m_contextPlot->xAxis->setLabel(tr("context patches (the block: %1 before the targets are cut out)")
+                                       .arg(m_stats.empty() ? 0.0 : m_stats[0].mean(m_stats[0].contextBlock), 0, 'f', 1));
     for (auto* plot : {m_contextPlot, m_targetPlot, m_aspectPlot}) {
         plot->rescaleAxes();
-        plot->yAxis->setRangeLower(0);
+        const auto x = plot->xAxis->range();
+        plot->xAxis->setRange(x.lower - 0.05 * x.size() - 0.5, x.upper + 0.05 * x.size() + 0.5);
+        plot->yAxis->setRange(0, plot->yAxis->range().upper * 1.45); // room for the legend
         plot->replot(QCustomPlot::rpQueuedReplot);
     }
 }

@@ -50,11 +50,11 @@ PredictorView::PredictorView(QWidget* parent)
         grid->addWidget(new QLabel(titles[i], this), 0, i);
         grid->addWidget(canvases[i], 1, i);
     }
-    grid->setRowStretch(1, 1);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(controls);
-    layout->addLayout(grid, 1);
+    layout->addLayout(grid);
     layout->addWidget(m_caption);
+    layout->addStretch(1);
 }
 
 void PredictorView::setModel(std::shared_ptr<IJepaModel> model, const Config& config)

@@ -8,6 +8,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <numeric>
 
 namespace ijepa::widgets {
 namespace {
@@ -39,6 +40,11 @@ SchedulePlot::SchedulePlot(QWidget* parent)
         line->setVisible(false);
         m_cursors.push_back(line);
     }
+    for (int c = 0; c < 3; ++c) { // the preview of a change being edited: dashed, from its step on
+        auto* rect = m_plot->axisRect(c);
+        auto* preview = m_plot->addGraph(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
+        preview->setPen(QPen(QColor(255, 127, 14), 2, Qt::DashLine));
+    }
     m_plot->setMinimumHeight(300);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -48,29 +54,90 @@ SchedulePlot::SchedulePlot(QWidget* parent)
 
 void SchedulePlot::setSchedule(const OptimizationConfig& config, std::int64_t iterationsPerEpoch)
 {
-    m_config = config;
     m_ipe = std::max<std::int64_t>(1, iterationsPerEpoch);
-    const Schedules schedules(config, m_ipe);
-    m_total = static_cast<std::int64_t>(config.epochs) * m_ipe;
-    const std::int64_t stride = std::max<std::int64_t>(1, (m_total + 1999) / 2000);
-    m_steps.clear();
-    for (auto& v : m_values)
+    m_segments = {{0, config}};
+    m_preview.clear();
+    redraw();
+}
+
+void SchedulePlot::addChange(std::int64_t fromIteration, const OptimizationConfig& config)
+{
+    m_segments.push_back({fromIteration, config});
+    m_preview.clear();
+    redraw();
+}
+
+void SchedulePlot::setPreview(std::int64_t fromIteration, const OptimizationConfig& config)
+{
+    m_preview = {{fromIteration, config}};
+    redraw();
+}
+
+void SchedulePlot::clearPreview()
+{
+    m_preview.clear();
+    redraw();
+}
+
+// Samples of the schedule made of `segments` (each in force from its iteration on) from step `from`.
+void SchedulePlot::sample(const std::vector<Segment>& segments, std::int64_t from, QVector<double>& steps,
+                          QVector<double> (&values)[3]) const
+{
+    steps.clear();
+    for (auto& v : values)
         v.clear();
-    for (std::int64_t s = 1; s <= m_total; s += stride) {
-        m_steps.push_back(static_cast<double>(s));
-        m_values[0].push_back(schedules.learningRate(s));
-        m_values[1].push_back(schedules.weightDecay(s));
-        m_values[2].push_back(schedules.momentum(s - 1));
+    const std::int64_t total = static_cast<std::int64_t>(segments.back().config.epochs) * m_ipe;
+    const std::int64_t stride = std::max<std::int64_t>(1, (total + 1999) / 2000);
+    const auto add = [&](std::int64_t s) {
+        const Segment* seg = &segments.front();
+        for (const auto& g : segments)
+            if (g.from < s)
+                seg = &g;
+        const Schedules schedules(seg->config, m_ipe);
+        steps.push_back(static_cast<double>(s));
+        values[0].push_back(schedules.learningRate(s));
+        values[1].push_back(schedules.weightDecay(s));
+        values[2].push_back(schedules.momentum(s - 1));
+    };
+    for (std::int64_t s = std::max<std::int64_t>(1, from); s <= total; s += stride)
+        add(s);
+    for (const auto& g : segments) // both sides of each change, so the jump is drawn where it happens
+        for (std::int64_t s : {g.from, g.from + 1})
+            if (s >= std::max<std::int64_t>(1, from) && s <= total)
+                add(s);
+    if (steps.isEmpty() || steps.back() != static_cast<double>(total))
+        add(total);
+    // Sorted by step (the change points were appended).
+    QVector<int> order(steps.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return steps[a] < steps[b]; });
+    QVector<double> sorted[4];
+    for (int i : order) {
+        sorted[0].push_back(steps[i]);
+        for (int c = 0; c < 3; ++c)
+            sorted[c + 1].push_back(values[c][i]);
     }
-    if (m_steps.isEmpty() || m_steps.back() != static_cast<double>(m_total)) {
-        m_steps.push_back(static_cast<double>(m_total));
-        m_values[0].push_back(schedules.learningRate(m_total));
-        m_values[1].push_back(schedules.weightDecay(m_total));
-        m_values[2].push_back(schedules.momentum(m_total - 1));
+    steps = sorted[0];
+    for (int c = 0; c < 3; ++c)
+        values[c] = sorted[c + 1];
+}
+
+void SchedulePlot::redraw()
+{
+    m_config = m_segments.back().config;
+    m_total = static_cast<std::int64_t>(m_config.epochs) * m_ipe;
+    sample(m_segments, 1, m_steps, m_values);
+    QVector<double> previewSteps, previewValues[3];
+    if (!m_preview.empty()) {
+        auto segments = m_segments;
+        segments.push_back(m_preview.front());
+        sample(segments, m_preview.front().from + 1, previewSteps, previewValues);
     }
     for (int c = 0; c < 3; ++c) {
-        m_plot->graph(c)->setData(m_steps, m_values[c], true);
+        m_plot->graph(c)->setData(m_steps, m_values[c]);
+        m_plot->graph(c + 3)->setData(previewSteps, previewValues[c]);
         m_plot->graph(c)->rescaleAxes();
+        m_plot->graph(c + 3)->rescaleAxes(true);
         auto* y = m_plot->graph(c)->valueAxis();
         const double pad = std::max(1e-12, (y->range().upper - y->range().lower) * 0.05);
         y->setRange(y->range().lower - pad, y->range().upper + pad);
@@ -92,8 +159,12 @@ void SchedulePlot::setCursor(std::int64_t step)
 
 QString SchedulePlot::cursorText() const
 {
-    const Schedules schedules(m_config, m_ipe);
     const std::int64_t s = std::clamp<std::int64_t>(m_cursor < 1 ? 1 : m_cursor, 1, std::max<std::int64_t>(1, m_total));
+    const Segment* seg = &m_segments.front();
+    for (const auto& g : m_segments)
+        if (g.from < s)
+            seg = &g;
+    const Schedules schedules(seg->config, m_ipe);
     return tr("%1 steps (%2 epochs × %3)   at step %4: lr %5, wd %6, momentum %7")
         .arg(m_total)
         .arg(m_config.epochs)

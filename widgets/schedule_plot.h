@@ -6,6 +6,7 @@
 #include <QWidget>
 
 #include <cstdint>
+#include <vector>
 
 class QCustomPlot;
 class QCPItemStraightLine;
@@ -23,6 +24,12 @@ public:
 
     // Recomputes the curves for `iterationsPerEpoch` (at most ~2,000 points per curve).
     void setSchedule(const OptimizationConfig& config, std::int64_t iterationsPerEpoch);
+    // A change of a steered run, in force from iteration `fromIteration` (0-based) on.
+    void addChange(std::int64_t fromIteration, const OptimizationConfig& config);
+    // A change being edited, drawn dashed from its iteration on; cleared by addChange or clearPreview.
+    void setPreview(std::int64_t fromIteration, const OptimizationConfig& config);
+    void clearPreview();
+    bool hasPreview() const { return !m_preview.empty(); }
     void setCursor(std::int64_t step); // -1 hides it
     std::int64_t cursor() const { return m_cursor; }
     std::int64_t totalSteps() const { return m_total; }
@@ -35,6 +42,16 @@ public:
     bool savePng(const QString& path, int width, int height);
 
 private:
+    struct Segment {
+        std::int64_t from = 0; // first iteration (0-based) with this config
+        OptimizationConfig config;
+    };
+    void sample(const std::vector<Segment>& segments, std::int64_t from, QVector<double>& steps,
+                QVector<double> (&values)[3]) const;
+    void redraw();
+
+    std::vector<Segment> m_segments{{0, {}}};
+    std::vector<Segment> m_preview;
     QCustomPlot* m_plot;
     QLabel* m_label;
     QVector<QCPItemStraightLine*> m_cursors;

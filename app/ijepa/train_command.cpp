@@ -5,6 +5,7 @@
 #include "core/imageio/mask_render.h"
 #include "core/dist/distributed.h"
 #include "core/imageio/data_spec.h"
+#include "core/io/checkpoint.h"
 #include "core/train/run.h"
 
 #include <ATen/Parallel.h>
@@ -43,7 +44,26 @@ struct TrainCliOptions {
     bool quiet = false;
     bool finalKnn = true;
     int nproc = 0;
+    std::string branchFrom; // a checkpoint: a new run in --out from its weights, with changed settings
+    std::string replayHistory; // a config_history.jsonl whose changes this run applies at their steps
 };
+
+// --branch-from CKPT: the parent run's config (the checkpoint's, or its folder's params-ijepa.yaml;
+// --config replaces it) with the overrides on top; weights, optimiser and step from the checkpoint.
+Config branchConfig(const TrainCliOptions& o)
+{
+    const auto file = readTorchFile(o.branchFrom);
+    Config config = o.config.path.empty() ? checkpointConfig(file, o.branchFrom) : loadConfig(o.config.path);
+    // The parent's steering up to the checkpoint was in force there: the branch starts from it.
+    const auto step = checkpointMeta(file, o.branchFrom).iteration;
+    for (const auto& change : readConfigHistory(configHistoryPath(std::filesystem::path(o.branchFrom).parent_path().string())))
+        if (change.step <= step)
+            applyChange(config, change);
+    for (const auto& assignment : o.config.overrides)
+        applyOverride(config, assignment);
+    validateConfig(config);
+    return config;
+}
 
 std::string formatClock(double seconds)
 {
@@ -135,6 +155,16 @@ public:
                 std::cerr << "train:   " << line.state << ": " << line.hint << "\n";
     }
 
+    void settingsChanged(const SettingsChange& change, const TrainStart& now, bool) override
+    {
+        m_epochs = now.epochs;
+        if (m_quiet)
+            return;
+        clearBar();
+        std::cerr << "train: from step " << change.step + 1 << ": " << describeChange(change) << " (now "
+                  << now.totalIterations << " iterations)\n";
+    }
+
     void message(const std::string& text) override
     {
         const bool routine = text.rfind("checkpoint ", 0) == 0;
@@ -200,7 +230,19 @@ void runTrain(const TrainCliOptions& o)
     }
     RunSettings s = o.run;
     TrainerOptions& t = s.trainer;
-    t.config = o.config.load();
+    t.config = o.branchFrom.empty() ? o.config.load() : branchConfig(o);
+    if (!o.branchFrom.empty()) {
+        if (t.outDir.empty() || t.resume || !t.resumeFrom.empty())
+            throw ConfigError("--branch-from: give the new run's folder with --out (and no --resume / --resume-from)");
+        namespace fs = std::filesystem;
+        if (fs::exists(fs::path(t.outDir)) && fs::exists(fs::path(o.branchFrom).parent_path()) &&
+            fs::equivalent(fs::path(t.outDir), fs::path(o.branchFrom).parent_path()))
+            throw ConfigError("--branch-from: --out " + t.outDir + " is the parent run's folder; a branch needs its own");
+        t.resumeFrom = o.branchFrom;
+        s.log.parent = o.branchFrom;
+    }
+    if (!o.replayHistory.empty())
+        t.replay = readConfigHistory(o.replayHistory);
     const auto env = distributedEnvFromEnvironment();
     const bool quiet = o.quiet || (env && env->rank != 0); // rank 0 reports for all
     if (t.device.rfind("cuda", 0) == 0 && !torch::cuda::is_available())
@@ -263,6 +305,13 @@ void addTrainCommand(CLI::App& app)
     cmd->add_option("--threads", t.threads, "CPU threads for LibTorch (0: every logical CPU)")->capture_default_str();
     cmd->add_flag("--resume", t.resume, "continue from <out>/<tag>-latest.pth.tar");
     cmd->add_option("--resume-from", t.resumeFrom, "continue from this checkpoint (the reference's too)")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--branch-from", o->branchFrom,
+                    "start a new run in --out from this checkpoint's weights, optimiser and step, with its run's "
+                    "config and the key=value changes given (recorded as the branch's parent)")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--replay-history", o->replayHistory,
+                    "apply a run's settings changes (its config_history.jsonl) at their steps: re-runs a steered run")
         ->check(CLI::ExistingFile);
     cmd->add_option("--max-steps", t.maxSteps, "stop after this global iteration, with a checkpoint (0: all epochs)")
         ->capture_default_str()->check(CLI::NonNegativeNumber);

@@ -53,7 +53,8 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
     buildUi();
 
     connect(m_worker, &TrainingWorker::started, this, [this](const TrainStart& s) {
-        m_schedules->setSchedule(m_editor->config().optimization, s.iterationsPerEpoch);
+        m_runConfig = s.config;
+        m_schedules->setSchedule(s.config.optimization, s.iterationsPerEpoch);
         m_status->started(s);
         log(s.resumedFrom.empty() ? tr("training started: %1 steps, %2 per epoch, in %3")
                                         .arg(s.totalIterations).arg(s.iterationsPerEpoch).arg(m_runDir)
@@ -68,6 +69,12 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
     connect(m_worker, &TrainingWorker::pausedChanged, this, [this](bool paused) {
         m_status->setState(paused ? tr("Paused") : tr("Training"));
         m_pause->setText(paused ? tr("Resume") : tr("Pause"));
+        m_steer->setEnabled(paused);
+    });
+    connect(m_worker, &TrainingWorker::settingsChanged, this, [this](qint64 from, const QString& change, const TrainStart& now) {
+        m_runConfig = now.config;
+        m_schedules->addChange(from, now.config.optimization);
+        log(tr("from step %1: %2 (now %3 steps)").arg(from + 1).arg(change).arg(now.totalIterations));
     });
     connect(m_worker, &TrainingWorker::finished, this, &MainWindow::onFinished);
     connect(m_worker, &TrainingWorker::failed, this, &MainWindow::onFailed);
@@ -165,6 +172,11 @@ void MainWindow::buildToolbar()
     connect(m_start, &QAction::triggered, this, &MainWindow::startTraining);
     connect(m_pause, &QAction::triggered, this, &MainWindow::togglePause);
     connect(m_stop, &QAction::triggered, this, &MainWindow::stopTraining);
+    m_steer = bar->addAction(tr("Steer…"));
+    m_steer->setToolTip(tr("While paused: change the learning rate, weight decay, EMA range, epochs or diagnostics "
+                           "cadence from the next step on (recorded in the run, so it replays)"));
+    m_steer->setEnabled(false);
+    connect(m_steer, &QAction::triggered, this, &MainWindow::openSteerDialog);
     auto* fresh = bar->addAction(tr("New run"));
     fresh->setToolTip(tr("The next start begins a fresh run instead of continuing"));
     connect(fresh, &QAction::triggered, this, [this] {
@@ -172,92 +184,6 @@ void MainWindow::buildToolbar()
         log(tr("the next start begins a fresh run"));
     });
 }
-
-// Two plots stacked, with an optional caption above them.
-static QWidget* plotStack(QWidget* parent, std::initializer_list<widgets::CurvePlot*> plots, const QString& caption = {})
-{
-    auto* page = new QWidget(parent);
-    auto* layout = new QVBoxLayout(page);
-    if (!caption.isEmpty()) {
-        auto* label = new QLabel(caption, page);
-        label->setWordWrap(true);
-        layout->addWidget(label);
-    }
-    for (auto* plot : plots) {
-        plot->setParent(page);
-        layout->addWidget(plot, 1);
-    }
-    return page;
-}
-
-void MainWindow::buildTabs()
-{
-    m_tabs = new QTabWidget(this);
-    m_masks = new widgets::MaskPanel(this);
-    connect(m_masks, &widgets::MaskPanel::maskSettingsChanged, this, [this](const QString& sampler, const QString& position) {
-        m_editor->setValue(QStringLiteral("mask.sampler"), sampler);
-        m_editor->setValue(QStringLiteral("mask.position_mode"), position);
-    });
-    m_maskStats = new widgets::MaskStatsView(this);
-    m_maskPages = new QTabWidget(this);
-    m_maskPages->addTab(m_masks, tr("Samples"));
-    m_maskPages->addTab(m_maskStats, tr("Statistics"));
-    m_maskPages->setTabToolTip(1, tr("The sampler as a distribution over many batches, beside a second setting"));
-    m_tabs->addTab(m_maskPages, tr("Masks"));
-
-    m_loss = new widgets::CurvePlot(tr("loss"), this);
-    m_loss->addSeries(tr("loss"), QColor(31, 119, 180));
-    // With SIGReg on (loss.sigreg_weight w > 0): the two parts of (1 - w) * JEPA + w * SIGReg.
-    m_loss->addSeries(tr("JEPA (smooth L1)"), QColor(255, 127, 14));
-    m_loss->addSeries(tr("w x SIGReg"), QColor(23, 190, 207));
-    m_probe = new widgets::CurvePlot(tr("online k-NN top-1 (%)"), this);
-    m_probe->addSeries(tr("k-NN"), QColor(214, 39, 40), false);
-    m_tabs->addTab(plotStack(this, {m_loss, m_probe},
-                             tr("The training loss (with SIGReg on: its JEPA and weighted SIGReg parts) above the online "
-                                "k-NN probe of the target encoder on fixed held-out images: a falling loss with a flat "
-                                "probe means the features are not improving.")),
-                   tr("Loss"));
-    m_signals = new SignalsTab(this);
-    m_tabs->addTab(m_signals, tr("Signals"));
-
-    m_rank = new widgets::CurvePlot(tr("RankMe"), this);
-    m_rank->addSeries(tr("RankMe"), QColor(148, 103, 189), false);
-    m_featStd = new widgets::CurvePlot(tr("std of normalised features"), this);
-    m_featStd->addSeries(tr("feature std"), QColor(140, 86, 75), false);
-    m_sigreg = new widgets::CurvePlot(tr("SIGReg statistic"), this);
-    m_sigreg->addSeries(tr("SIGReg of the probe features"), QColor(23, 190, 207), false);
-    m_sigreg->setLogScale(true);
-    m_tabs->addTab(plotStack(this, {m_rank, m_featStd, m_sigreg},
-                             tr("Collapse diagnostics of the target encoder on fixed held-out images: RankMe near 1 or "
-                                "a feature std near 0 means the representation has collapsed. The SIGReg statistic "
-                                "needs no labels: about 1 for isotropic Gaussian features, large for collapsed or "
-                                "few-direction ones.")),
-                   tr("Collapse"));
-
-    m_schedules = new widgets::SchedulePlot(this);
-    m_tabs->addTab(m_schedules, tr("Schedules"));
-
-    m_throughput = new widgets::CurvePlot(tr("images / s"), this);
-    m_throughput->addSeries(tr("img/s"), QColor(44, 160, 44), false);
-    m_memory = new widgets::CurvePlot(tr("resident memory (MiB)"), this);
-    m_memory->addSeries(tr("memory"), QColor(255, 127, 14), false);
-    m_tabs->addTab(plotStack(this, {m_throughput, m_memory}), tr("Throughput"));
-
-    m_embeddings = new EmbeddingsTab(this);
-    connect(m_embeddings, &EmbeddingsTab::openCheckpointRequested, m_open, &QAction::trigger);
-    connect(m_embeddings, &EmbeddingsTab::currentWeightsRequested, this, &MainWindow::useCurrentWeights);
-    connect(m_embeddings, &EmbeddingsTab::embeddingsReady, this, &MainWindow::embeddingsReady);
-    connect(m_embeddings, &EmbeddingsTab::failed, this, &MainWindow::showError);
-    m_tabs->addTab(m_embeddings, tr("Embeddings"));
-
-    m_log = new QPlainTextEdit(this);
-    m_log->setReadOnly(true);
-    m_log->setMaximumBlockCount(5000);
-    m_tabs->addTab(m_log, tr("Log"));
-    setCentralWidget(m_tabs);
-}
-
-void MainWindow::showMaskPage(int page) { m_maskPages->setCurrentIndex(page); }
 
 std::int64_t MainWindow::iterationsPerEpoch() const
 {
@@ -373,8 +299,10 @@ void MainWindow::startTraining()
     } else {
         m_runDir = QDir(m_options.runsDir).filePath(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")));
         o.outDir = m_runDir.toStdString();
-        if (!m_resumeFrom.isEmpty())
+        if (!m_resumeFrom.isEmpty()) { // a new run from another run's checkpoint: a branch
             o.resumeFrom = m_resumeFrom.toStdString();
+            s.log.parent = o.resumeFrom;
+        }
         m_loss->clear();
         m_probe->clear();
         m_signals->clear();
@@ -388,6 +316,26 @@ void MainWindow::startTraining()
     m_worker->start(std::move(s));
     setRunning(true);
     m_tabs->setCurrentIndex(0);
+}
+
+SteerDialog* MainWindow::openSteerDialog()
+{
+    if (!m_worker->isPaused()) {
+        showError(tr("Pause the run first: settings change between two steps."));
+        return nullptr;
+    }
+    const qint64 at = m_worker->iteration();
+    auto* dialog = new SteerDialog(
+        m_runConfig, m_options.run.diagnostics.every, at,
+        [this, at](const Config& c) {
+            m_schedules->setPreview(at, c.optimization);
+            m_tabs->setCurrentWidget(m_schedules);
+        },
+        [this](const QStringList& changes) { return m_worker->steer(changes); }, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::rejected, m_schedules, &widgets::SchedulePlot::clearPreview);
+    dialog->open();
+    return dialog;
 }
 
 void MainWindow::togglePause()
@@ -469,6 +417,7 @@ void MainWindow::setRunning(bool running)
     m_pause->setEnabled(running);
     m_stop->setEnabled(running);
     m_pause->setText(tr("Pause"));
+    m_steer->setEnabled(false);
     m_editor->setLocked(running);
     m_masks->setTraining(running);
     if (running)

@@ -3,6 +3,7 @@
 #include "app/workbench/embeddings_tab.h"
 #include "app/workbench/run_status.h"
 #include "app/workbench/signals_tab.h"
+#include "app/workbench/steer_dialog.h"
 #include "core/imageio/data_spec.h"
 #include "app/workbench/training_worker.h"
 
@@ -11,6 +12,7 @@
 #include "widgets/embedding_browser.h"
 #include "widgets/mask_stats_view.h"
 #include "widgets/mask_view.h"
+#include "widgets/runs_panel.h"
 #include "widgets/schedule_plot.h"
 
 #include <QMainWindow>
@@ -51,6 +53,7 @@ public:
     void togglePause();
     void stopTraining();
     void useCurrentWeights();                  // embedding browser on a snapshot of the weights
+    SteerDialog* openSteerDialog();            // while paused: change settings from the next step on
 
     // For tests and screenshots.
     TrainingWorker* worker() const { return m_worker; }
@@ -59,6 +62,7 @@ public:
     widgets::MaskStatsView* maskStats() const { return m_maskStats; }
     EmbeddingsTab* embeddingsTab() const { return m_embeddings; }
     void showMaskPage(int page); // 0 samples, 1 statistics
+    widgets::RunsPanel* runsPanel() const { return m_runs; }
     widgets::CurvePlot* lossPlot() const { return m_loss; }
     widgets::CurvePlot* probePlot() const { return m_probe; }
     SignalsTab* signalsTab() const { return m_signals; }
@@ -116,6 +120,9 @@ private:
     widgets::MaskPanel* m_masks = nullptr;
     widgets::MaskStatsView* m_maskStats = nullptr;
     QTabWidget* m_maskPages = nullptr;
+    widgets::RunsPanel* m_runs = nullptr;
+    QAction* m_steer = nullptr;
+    Config m_runConfig; // the running run's config, as steered
     widgets::CurvePlot* m_loss = nullptr;
     widgets::CurvePlot* m_probe = nullptr;
     SignalsTab* m_signals = nullptr;

@@ -68,6 +68,10 @@ public:
 
     void started(const TrainStart& start) override { Q_EMIT m_worker.started(start); }
     void message(const std::string& line) override { Q_EMIT m_worker.logMessage(QString::fromStdString(line)); }
+    void settingsChanged(const SettingsChange& change, const TrainStart& now, bool) override
+    {
+        Q_EMIT m_worker.settingsChanged(change.step, QString::fromStdString(describeChange(change)), now);
+    }
 
     void stepDone(const Step& step) override
     {
@@ -146,9 +150,26 @@ bool TrainingWorker::start(RunSettings settings)
     m_stop = false;
     m_paused = false;
     m_wantEncoder = false;
+    m_steering = std::make_shared<SteeringQueue>();
+    settings.trainer.steering = m_steering;
     m_running = true;
     m_thread = std::thread([this, settings = std::move(settings)]() mutable { run(std::move(settings)); });
     return true;
+}
+
+QString TrainingWorker::steer(const QStringList& assignments)
+{
+    if (!m_running.load() || !m_steering)
+        return tr("No training is running.");
+    std::vector<std::string> list;
+    for (const auto& a : assignments)
+        list.push_back(a.toStdString());
+    try {
+        m_steering->request(list);
+    } catch (const std::exception& e) {
+        return QString::fromUtf8(e.what());
+    }
+    return {};
 }
 
 // A checkpoint that cannot be written (a full disk) pauses the run: the window says why, the user

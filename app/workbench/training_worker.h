@@ -7,6 +7,7 @@
 
 #include <QObject>
 #include <QString>
+#include <QStringList>
 #include <QVector>
 
 #include <atomic>
@@ -46,6 +47,9 @@ public:
     void resume();
     void stop();
     void requestEncoder(); // encoderReady follows after the current step
+    // Changes settings from the next step on (steerable keys only, core/train/steering.h): the
+    // message of a refused change, or empty. settingsChanged follows when the step takes it.
+    QString steer(const QStringList& assignments);
     bool isRunning() const { return m_running.load(); }
     bool isPaused() const { return m_paused.load(); }
     // The last step the training thread finished (its reports may still be on their way).
@@ -59,6 +63,7 @@ Q_SIGNALS:
     void maskSample(const ijepa::widgets::MaskSample& sample);
     void encoderReady(const ijepa::workbench::EncoderSnapshot& snapshot);
     void logMessage(const QString& line);
+    void settingsChanged(qint64 fromIteration, const QString& change, const ijepa::TrainStart& now);
     void pausedChanged(bool paused);
     void finished(const ijepa::TrainResult& result);
     void failed(const QString& message);
@@ -76,6 +81,7 @@ private:
     std::atomic_bool m_paused{false};
     std::atomic_bool m_wantEncoder{false};
     std::atomic<qint64> m_iteration{0};
+    std::shared_ptr<SteeringQueue> m_steering;
     std::mutex m_mutex;
     std::condition_variable m_wake;
 };

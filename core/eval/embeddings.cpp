@@ -129,17 +129,7 @@ LoadedModel loadModel(const std::string& checkpoint, const Config* config, torch
 {
     LoadedModel r;
     const auto file = readTorchFile(checkpoint);
-    if (config) {
-        r.config = *config;
-    } else if (const auto meta = checkpointMeta(file, checkpoint); meta.config) {
-        r.config = parseConfig(*meta.config, checkpoint + " (embedded config)");
-    } else {
-        const auto beside = std::filesystem::path(checkpoint).parent_path() / "params-ijepa.yaml";
-        if (!std::filesystem::exists(beside))
-            throw CheckpointError(checkpoint + ": carries no config (a reference checkpoint?) and there is no " +
-                                  beside.string() + ": pass --config with its params-ijepa.yaml");
-        r.config = loadConfig(beside.string());
-    }
+    r.config = config ? *config : checkpointConfig(file, checkpoint);
     r.model = std::make_shared<IJepaModel>(r.config, device);
     loadCheckpoint(file, checkpoint, *r.model, nullptr);
     r.model->encoder->eval();

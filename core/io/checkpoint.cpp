@@ -278,4 +278,15 @@ CheckpointMeta loadCheckpoint(const c10::IValue& ckpt, const std::string& path, 
     return meta;
 }
 
+Config checkpointConfig(const c10::IValue& checkpoint, const std::string& path)
+{
+    if (const auto meta = checkpointMeta(checkpoint, path); meta.config)
+        return parseConfig(*meta.config, path + " (embedded config)");
+    const auto beside = std::filesystem::path(path).parent_path() / "params-ijepa.yaml";
+    if (!std::filesystem::exists(beside))
+        throw CheckpointError(path + ": carries no config (a reference checkpoint?) and there is no " + beside.string() +
+                              ": pass --config with its params-ijepa.yaml");
+    return loadConfig(beside.string());
+}
+
 } // namespace ijepa

@@ -51,4 +51,9 @@ CheckpointMeta loadCheckpoint(const c10::IValue& checkpoint, const std::string& 
 // Reads only the metadata part.
 CheckpointMeta checkpointMeta(const c10::IValue& checkpoint, const std::string& path);
 
+// The config a checkpoint's run used: the one a project checkpoint carries, else the
+// params-ijepa.yaml the reference writes beside its checkpoints. Throws CheckpointError naming the
+// checkpoint when there is neither.
+Config checkpointConfig(const c10::IValue& checkpoint, const std::string& path);
+
 } // namespace ijepa

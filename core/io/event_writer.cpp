@@ -154,6 +154,29 @@ void EventWriter::addHistogram(const std::string& name, std::int64_t step, const
     writeEvent(step, v);
 }
 
+void EventWriter::addText(const std::string& name, std::int64_t step, const std::string& text)
+{
+    std::string plugin; // SummaryMetadata{plugin_data=1: PluginData{plugin_name=1}}
+    std::string pluginData;
+    bytesField(pluginData, 1, "text");
+    bytesField(plugin, 1, pluginData);
+    std::string dim; // TensorShapeProto.Dim{size=1}
+    tag(dim, 1, 0);
+    varint(dim, 1);
+    std::string shape; // TensorShapeProto{dim=2}
+    bytesField(shape, 2, dim);
+    std::string tensor; // TensorProto{dtype=1 (DT_STRING = 7), tensor_shape=2, string_val=8}
+    tag(tensor, 1, 0);
+    varint(tensor, 7);
+    bytesField(tensor, 2, shape);
+    bytesField(tensor, 8, text);
+    std::string v; // Summary.Value{tag=1, tensor=8, metadata=9}
+    bytesField(v, 1, name);
+    bytesField(v, 8, tensor);
+    bytesField(v, 9, plugin);
+    writeEvent(step, v);
+}
+
 void EventWriter::addImage(const std::string& name, std::int64_t step, const std::string& png, int height, int width)
 {
     std::string image; // Summary.Image{height=1, width=2, colorspace=3, encoded_image_string=4}

@@ -24,6 +24,8 @@ public:
 
     void addScalar(const std::string& tag, std::int64_t step, double value);
     void addImage(const std::string& tag, std::int64_t step, const std::string& png, int height, int width);
+    // A text entry (TensorBoard's Text tab): a string tensor with the "text" plugin's metadata.
+    void addText(const std::string& tag, std::int64_t step, const std::string& text);
     // A histogram whose i-th bucket ends at limits[i] and holds counts[i] (TensorBoard's histogram
     // and distribution dashboards); the two have the same size.
     void addHistogram(const std::string& tag, std::int64_t step, const std::vector<double>& limits,

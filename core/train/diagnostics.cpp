@@ -71,6 +71,19 @@ void ProbeDiagnostics::started(const TrainStart& start)
                            m_options.probeOff);
 }
 
+void ProbeDiagnostics::settingsChanged(const SettingsChange& change, const TrainStart& now, bool)
+{
+    const auto every = diagnosticsEveryOf(change);
+    if (every < 0)
+        return;
+    const bool loaded = m_on;
+    m_options.every = every;
+    m_start.totalIterations = now.totalIterations;
+    if (!loaded && every > 0)
+        started(m_start); // turned on mid-run: load the probe set now
+    m_on = m_start.writer && m_options.source && every > 0;
+}
+
 void ProbeDiagnostics::stepDone(const Step& step)
 {
     m_model = &step.model;

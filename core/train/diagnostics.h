@@ -46,6 +46,7 @@ public:
     void started(const TrainStart& start) override;
     void stepDone(const Step& step) override;
     void ended(TrainResult& result) override;
+    void settingsChanged(const SettingsChange& change, const TrainStart& now, bool record) override; // diagnostics.every
 
 private:
     DiagnosticsOptions m_options;

@@ -4,6 +4,7 @@
 // value types it passes (TrainStart, StepReport, TrainResult).
 
 #include "core/config.h"
+#include "core/train/steering.h"
 
 #include <cstdint>
 #include <initializer_list>
@@ -57,6 +58,7 @@ struct TrainStart {
     std::int64_t scheduleIterations = 0;  // epochs x iterations per epoch (the whole schedule)
     Config config;                        // the run's validated config (logging.folder = outDir)
     std::string outDir;                   // the run folder
+    std::string data;                     // what the run trains on (the image source's description)
     std::string device = "cpu";
     bool writer = true;                   // this process writes logs and checkpoints (rank 0)
     int worldSize = 1;                    // data-parallel ranks
@@ -126,6 +128,10 @@ public:
     // After the last step (finished, stopped or diverged); may still write (the checkpointer) and
     // annotate the result (its checkpoint).
     virtual void ended(TrainResult&) {}
+    // Settings changed from `change.step` on (asked for while paused, or replayed from a history);
+    // `now` is the run as it stands after the change (config, schedule length). `record`: a new
+    // change for the run's history (false when replayed from that history itself).
+    virtual void settingsChanged(const SettingsChange&, const TrainStart& /*now*/, bool /*record*/) {}
 
 protected:
     // Sends a line to every observer of the run (through the list this one is attached to).
@@ -147,6 +153,7 @@ public:
     void stepDone(const Step& step) override;
     void message(const std::string& line) override;
     void ended(TrainResult& result) override;
+    void settingsChanged(const SettingsChange& change, const TrainStart& now, bool record) override;
 
 private:
     std::vector<TrainObserver*> m_observers;

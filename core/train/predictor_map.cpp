@@ -8,9 +8,18 @@ namespace ijepa {
 
 void PredictorLossMap::started(const TrainStart& start)
 {
-    m_on = start.writer && m_every > 0 && m_options.window > 0;
+    m_writer = start.writer;
+    m_on = m_writer && m_every > 0 && m_options.window > 0;
     m_grid = start.config.gridSize();
     m_window.clear();
+}
+
+void PredictorLossMap::settingsChanged(const SettingsChange& change, const TrainStart&, bool)
+{
+    if (const auto every = diagnosticsEveryOf(change); every >= 0) {
+        m_every = every;
+        m_on = m_writer && m_every > 0 && m_options.window > 0;
+    }
 }
 
 void PredictorLossMap::stepDone(const Step& step)

@@ -23,6 +23,7 @@ public:
 
     void started(const TrainStart& start) override;
     void stepDone(const Step& step) override;
+    void settingsChanged(const SettingsChange& change, const TrainStart& now, bool record) override; // diagnostics.every
 
 private:
     struct Entry {
@@ -30,6 +31,7 @@ private:
         std::int64_t blockSize = 0;
     };
     std::int64_t m_every;
+    bool m_writer = false;
     PredictorMapOptions m_options;
     bool m_on = false;
     int m_grid = 0;

@@ -49,6 +49,12 @@ void ObserverList::ended(TrainResult& result)
         o->ended(result);
 }
 
+void ObserverList::settingsChanged(const SettingsChange& change, const TrainStart& now, bool record)
+{
+    for (TrainObserver* o : m_observers)
+        o->settingsChanged(change, now, record);
+}
+
 std::string describeStatus(TrainStatus status)
 {
     switch (status) {

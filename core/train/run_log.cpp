@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <utility>
 #include <vector>
 
 namespace ijepa {
@@ -16,7 +17,7 @@ namespace fs = std::filesystem;
 
 constexpr const char* kCsvHeader =
     "epoch,itr,loss,mask-A,mask-B,time (ms),lr,wd,momentum,img/s,rankme,feat_std,probe_knn,jepa_loss,sigreg_loss,"
-    "sigreg_stat";
+    "sigreg_stat,settings";
 
 } // namespace
 
@@ -30,6 +31,44 @@ void RunLog::started(const TrainStart& s)
     saveConfig(s.config, (fs::path(s.outDir) / "params-ijepa.yaml").string());
     openCsv((fs::path(s.outDir) / (s.config.logging.write_tag + "_r0.csv")).string(), s.firstIteration, s.iterationsPerEpoch);
     m_events = std::make_unique<EventWriter>((fs::path(s.outDir) / "tb").string());
+    // A resumed branch keeps its parent; a new branch records where it started.
+    m_dir = s.outDir;
+    m_first = s.firstIteration;
+    m_meta = readRunMeta(m_dir, nullptr).value_or(RunMeta{});
+    m_meta.version = RunMeta::kVersion;
+    m_meta.data = s.data;
+    m_meta.iterationsPerEpoch = s.iterationsPerEpoch;
+    m_meta.scheduleIterations = s.scheduleIterations;
+    m_meta.status = "running";
+    if (!m_options.parent.empty() && m_meta.parent.empty()) {
+        m_meta.parent = fs::absolute(m_options.parent).string();
+        m_meta.branchStep = s.firstIteration;
+    }
+    writeRunMeta(m_dir, m_meta);
+    // A run that does not continue in this folder starts a new settings history.
+    if (s.resumedFrom.empty() || fs::path(s.resumedFrom).parent_path() != fs::path(s.outDir))
+        fs::remove(configHistoryPath(m_dir));
+}
+
+// A change: into the history (unless replayed from it), a marker on the next CSV row (its
+// settings column), a TensorBoard text entry.
+void RunLog::settingsChanged(const SettingsChange& change, const TrainStart& now, bool record)
+{
+    if (!m_events)
+        return;
+    if (record)
+        appendConfigHistory(configHistoryPath(m_dir), change);
+    if (m_meta.scheduleIterations != now.scheduleIterations) { // the epochs changed: the plan the runs panel shows
+        m_meta.scheduleIterations = now.scheduleIterations;
+        writeRunMeta(m_dir, m_meta);
+    }
+    if (change.step < m_first) // in force before a resumed checkpoint: its rows and markers are kept
+        return;
+    if (!m_marker.empty())
+        m_marker += ' ';
+    m_marker += describeChange(change);
+    m_events->addText("settings", change.step + 1, "from step " + std::to_string(change.step + 1) + ": " + describeChange(change));
+    m_events->flush();
 }
 
 // The reference's CSV log (src/utils/logging.py CSVLogger), keeping the rows before `keepBelow`.
@@ -103,6 +142,9 @@ void RunLog::csvRow(const StepReport& r)
         std::snprintf(line, sizeof(line), "%.4f", r.sigregSignal);
         m_csv << line;
     }
+    m_csv << ",";
+    if (!m_marker.empty()) // quoted: a value such as optimization.ema=[0.99, 1.0] holds a comma
+        m_csv << '"' << std::exchange(m_marker, {}) << '"';
     m_csv << "\n" << std::flush;
 }
 
@@ -158,6 +200,13 @@ void RunLog::ended(TrainResult& result)
 {
     if (!m_events)
         return;
+    const char* status[] = {"finished", "max-steps", "stopped", "diverged"};
+    m_meta.status = status[static_cast<int>(result.status)];
+    try {
+        writeRunMeta(m_dir, m_meta);
+    } catch (const std::exception&) {
+        // the run's result stands; a status that cannot be written is read back from the files
+    }
     if (std::isfinite(result.finalKnn))
         m_events->addScalar("eval/knn_top1", result.iteration, result.finalKnn);
     m_events->flush();

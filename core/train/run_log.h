@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/runs/run_folder.h"
 #include "core/train/observer.h"
 
 #include <cstdint>
@@ -22,14 +23,18 @@ struct RunLogOptions {
     // Draws a grid x grid map of values as a PNG (the predictor's loss by position); optional, as
     // above (core/imageio's heatmapRenderer is one).
     std::function<std::string(const std::vector<double>&, int grid, int& height, int& width)> renderHeatmap;
+    // A branched run: the checkpoint it started from (recorded in run.json with its step).
+    std::string parent;
 };
 
 // The run's files, rank 0 only: params-ijepa.yaml (the config used), <tag>_r0.csv (the
 // reference's CSV columns plus lr, wd, momentum, img/s and the diagnostics: rankme, feat_std,
-// probe_knn; the loss split jepa_loss, sigreg_loss; the label-free sigreg_stat) and TensorBoard
+// probe_knn; the loss split jepa_loss, sigreg_loss; the label-free sigreg_stat; `settings`, the
+// changes that took effect at that step), config_history.jsonl (the run's changes) and TensorBoard
 // events under tb/ (scalars every logEvery steps; on diagnostic steps
 // the probe, RankMe, feature std, the spectrum as a histogram, the predictor's loss by position as
-// an image and by target block; mask grids; the final k-NN once). When a run resumes, CSV rows
+// an image and by target block; mask grids; the final k-NN once) and run.json (the data, iterations
+// per epoch, status, a branch's parent: core/runs/run_folder.h). When a run resumes, CSV rows
 // past its checkpoint (steps a crash lost) are dropped first.
 class RunLog final : public TrainObserver {
 public:
@@ -39,6 +44,7 @@ public:
     void started(const TrainStart& start) override;
     void stepDone(const Step& step) override;
     void ended(TrainResult& result) override;
+    void settingsChanged(const SettingsChange& change, const TrainStart& now, bool record) override;
 
 private:
     void openCsv(const std::string& path, std::int64_t keepBelow, std::int64_t ipe);
@@ -47,6 +53,10 @@ private:
     void signals(const StepReport& r);
 
     RunLogOptions m_options;
+    RunMeta m_meta;
+    std::string m_dir;
+    std::string m_marker; // settings changed since the last CSV row
+    std::int64_t m_first = 0;
     std::ofstream m_csv;
     std::unique_ptr<EventWriter> m_events;
 };

@@ -161,6 +161,74 @@ void checkFits(const Config& c, const std::string& device)
     }
 }
 
+// The run's schedules and length, which settings changes alter from their step on: the changes of
+// a history (replayed at their steps) and those asked for while paused (at the next step).
+class RunPlan {
+public:
+    RunPlan(TrainStart& s, const TrainerOptions& o)
+        : m_s(s), m_maxSteps(o.maxSteps), m_queue(o.steering.get()), m_schedules(s.config.optimization, s.iterationsPerEpoch)
+    {
+        for (const auto& c : o.replay)
+            m_due.push_back({c, true});
+        // Resuming in its own folder: the folder's history was in force (and stays recorded).
+        if (!s.resumedFrom.empty() && fs::path(s.resumedFrom).parent_path() == fs::path(s.outDir))
+            for (const auto& c : readConfigHistory(configHistoryPath(s.outDir)))
+                m_due.push_back({c, false});
+        std::stable_sort(m_due.begin(), m_due.end(), [](const auto& a, const auto& b) { return a.first.step < b.first.step; });
+        resize();
+    }
+    const Schedules& schedules() const { return m_schedules; }
+    std::int64_t end() const { return m_s.totalIterations; }
+
+    // Applies what is due before iteration `it` (the first iteration also takes what came before
+    // it: a resumed run's history up to its checkpoint), then what was asked for while paused.
+    void steer(std::int64_t it, bool first, TrainObserver& observer)
+    {
+        while (m_next < m_due.size() && (m_due[m_next].first.step == it || (first && m_due[m_next].first.step < it))) {
+            auto [change, record] = m_due[m_next++];
+            if (record)
+                change.step = it;
+            apply(change);
+            observer.settingsChanged(change, m_s, record);
+        }
+        if (!m_queue)
+            return;
+        if (auto asked = m_queue->take(); !asked.empty()) {
+            const SettingsChange change{it, std::move(asked)};
+            try {
+                apply(change);
+            } catch (const ConfigError& e) { // checked when asked, but against the run's own config now
+                observer.message(std::string("settings change refused: ") + e.what());
+                return;
+            }
+            observer.settingsChanged(change, m_s, true);
+        }
+    }
+
+private:
+    void apply(const SettingsChange& change)
+    {
+        Config next = m_s.config; // unchanged when the change is refused
+        applyChange(next, change);
+        m_s.config = std::move(next);
+        m_schedules = Schedules(m_s.config.optimization, m_s.iterationsPerEpoch);
+        resize();
+    }
+    void resize()
+    {
+        m_s.epochs = m_s.config.optimization.epochs;
+        m_s.scheduleIterations = static_cast<std::int64_t>(m_s.epochs) * m_s.iterationsPerEpoch;
+        m_s.totalIterations = m_maxSteps > 0 ? std::min(m_maxSteps, m_s.scheduleIterations) : m_s.scheduleIterations;
+    }
+
+    TrainStart& m_s;
+    std::int64_t m_maxSteps;
+    SteeringQueue* m_queue;
+    Schedules m_schedules;
+    std::vector<std::pair<SettingsChange, bool>> m_due; // (change, record it)
+    size_t m_next = 0;
+};
+
 } // namespace
 
 std::string latestCheckpointPath(const std::string& outDir, const Config& config)
@@ -182,6 +250,7 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     s.writer = !group || group->rank() == 0;
     s.worldSize = group ? group->worldSize() : 1;
     s.device = options.device;
+    s.data = options.data->description();
     checkFits(config, options.device);
     const auto lock = claimRunFolder(s, observer);
     s.resumedFrom = resumePath(options, config, s.outDir, s.writer);
@@ -196,11 +265,8 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     AdamW optimizer(model.paramGroups());
     DataLoader loader(options.data, loaderOptions(config, group), config.mask);
     const std::int64_t ipe = loader.batchesPerEpoch();
-    const Schedules schedules(config.optimization, ipe);
     s.iterationsPerEpoch = ipe;
-    s.epochs = config.optimization.epochs;
-    s.scheduleIterations = static_cast<std::int64_t>(s.epochs) * ipe;
-    s.totalIterations = options.maxSteps > 0 ? std::min(options.maxSteps, s.scheduleIterations) : s.scheduleIterations;
+    RunPlan plan(s, options);
     s.firstIteration = s.resumedFrom.empty() ? 0 : resumeFrom(s.resumedFrom, model, optimizer, ipe, config, observer);
     const auto trainable = group ? joinGroup(*group, model, ipe, observer) : std::vector<torch::Tensor>{};
     StepSettings settings;
@@ -213,7 +279,7 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     }
     observer.started(s);
 
-    const std::int64_t first = s.firstIteration, end = s.totalIterations;
+    const std::int64_t first = s.firstIteration;
     const bool autocast = device.is_cuda() && config.meta.use_bfloat16;
     TrainResult result;
     result.iteration = first;
@@ -221,7 +287,10 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     Clock::time_point timedStart;
     double emaStep = 0;
     bool stopAgreed = false; // data parallel: any rank asked to stop (agreed after each step)
-    for (std::int64_t it = first; it < end; ++it) {
+    for (std::int64_t it = first;; ++it) {
+        plan.steer(it, it == first, observer);
+        if (it >= plan.end())
+            break;
         if (group ? stopAgreed : stop.load()) {
             result.status = TrainStatus::Stopped;
             break;
@@ -241,9 +310,9 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
         StepStats stats;
         {
             compat::AutocastGuard guard(autocast);
-            settings.lr = schedules.learningRate(it + 1);
-            settings.weightDecay = schedules.weightDecay(it + 1);
-            settings.momentum = schedules.momentum(it);
+            settings.lr = plan.schedules().learningRate(it + 1);
+            settings.weightDecay = plan.schedules().weightDecay(it + 1);
+            settings.momentum = plan.schedules().momentum(it);
             settings.iteration = it;
             stats = trainStep(model, optimizer, images, masks, settings);
         }
@@ -263,11 +332,11 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
         emaStep = it == first ? stepSeconds : 0.9 * emaStep + 0.1 * stepSeconds;
         result.iteration = it + 1;
         result.loss = stats.loss;
-        StepReport r = report(it, s, stats, schedules, stepSeconds, emaStep, config.data.batch_size * s.worldSize, device);
+        StepReport r = report(it, s, stats, plan.schedules(), stepSeconds, emaStep, config.data.batch_size * s.worldSize, device);
         observer.stepDone(Step{r, batch, stats, model, optimizer});
     }
     loader.stop();
-    if (result.status == TrainStatus::Finished && end < s.scheduleIterations)
+    if (result.status == TrainStatus::Finished && plan.end() < s.scheduleIterations)
         result.status = TrainStatus::MaxSteps;
     if (result.iteration >= first + 3) {
         const double seconds = std::chrono::duration<double>(Clock::now() - timedStart).count();

@@ -3,6 +3,7 @@
 #include "core/config.h"
 #include "core/data/image_source.h"
 #include "core/train/observer.h"
+#include "core/train/steering.h"
 
 #include <atomic>
 #include <cstdint>
@@ -28,6 +29,11 @@ struct TrainerOptions {
     // epoch with its own masks; weights start from rank 0's, gradients are averaged; only rank 0
     // writes (TrainStart::writer). Stopping is agreed by all ranks after each step.
     std::shared_ptr<ProcessGroup> group;
+    // Settings changes applied at their steps (a run re-run from another run's history); a run that
+    // resumes in its own folder also replays that folder's config_history.jsonl.
+    std::vector<SettingsChange> replay;
+    // Changes asked for while the run is paused (the workbench); taken before the next step.
+    std::shared_ptr<SteeringQueue> steering;
 };
 
 // The I-JEPA pretraining loop: data loading with masks, the training step, schedules, stop and

@@ -66,7 +66,7 @@ train=("$bin" train --limit 64 data.batch_size=16 data.crop_size=32 mask.patch_s
        optimization.epochs=1 --image-every 2 --diagnostics-images 200 --probe-database 500 --final-knn false -q)
 "${train[@]}" --data fashion-mnist --out "$tmp/run" 2>"$tmp/train.log" || fail "train: $(cat "$tmp/train.log")"
 grep -q "finished at iteration 4" "$tmp/train.log" || fail "train summary: $(cat "$tmp/train.log")"
-[ "$(head -1 "$tmp/run/jepa_r0.csv")" = "epoch,itr,loss,mask-A,mask-B,time (ms),lr,wd,momentum,img/s,rankme,feat_std,probe_knn,jepa_loss,sigreg_loss,sigreg_stat" ] || fail "CSV header"
+[ "$(head -1 "$tmp/run/jepa_r0.csv")" = "epoch,itr,loss,mask-A,mask-B,time (ms),lr,wd,momentum,img/s,rankme,feat_std,probe_knn,jepa_loss,sigreg_loss,sigreg_stat,settings" ] || fail "CSV header"
 [ "$(wc -l < "$tmp/run/jepa_r0.csv")" -eq 5 ] || fail "CSV rows"
 events=$(python3 "$(dirname "$0")/../python/check_events.py" "$tmp"/run/tb/events.out.tfevents.*) || fail "event file"
 grep -q "images 3 histograms 1" <<<"$events" || fail "mask images (2), the predictor's loss map (1) and the spectrum in TensorBoard: $events"
@@ -79,6 +79,19 @@ c = torch.load(sys.argv[1], map_location="cpu")
 assert c["epoch"] == 1 and c["ijepa"]["iteration"] == 4, (c["epoch"], c["ijepa"])
 PY
 expect_error "pass --resume" "${train[@]}" --data fashion-mnist --out "$tmp/run"
+# --branch-from: a new run from that checkpoint with a changed setting, its parent recorded.
+"${train[@]}" --data fashion-mnist --branch-from "$tmp/run/jepa-latest.pth.tar" --out "$tmp/branch" \
+  optimization.epochs=2 optimization.lr=0.0005 2>"$tmp/branch.log" || fail "branch: $(cat "$tmp/branch.log")"
+python3 - "$tmp/branch" "$tmp/run/jepa-latest.pth.tar" <<'PY' || fail "branch run.json"
+import json, os, sys
+meta = json.load(open(os.path.join(sys.argv[1], "run.json")))
+assert meta["parent"] == os.path.abspath(sys.argv[2]) and meta["branch_step"] == 4, meta
+assert meta["status"] == "finished", meta
+rows = open(os.path.join(sys.argv[1], "jepa_r0.csv")).read().splitlines()[1:]
+assert [r.split(",")[:2] for r in rows] == [["2", "0"], ["2", "1"], ["2", "2"], ["2", "3"]], rows
+PY
+grep -Eq "^  lr: (0.0005|5(\.0+)?e-0?4)$" "$tmp/branch/params-ijepa.yaml" || fail "branch config: $(cat "$tmp/branch/params-ijepa.yaml")"
+expect_error "the parent run's folder" "${train[@]}" --data fashion-mnist --branch-from "$tmp/run/jepa-latest.pth.tar" --out "$tmp/run"
 expect_error "no such folder" "${train[@]}" --out "$tmp/r2" --data "$tmp/missing"
 mkdir -p "$tmp/empty"; echo "text" > "$tmp/empty/readme.txt"
 expect_error "no images" "${train[@]}" --out "$tmp/r2" --data "$tmp/empty"

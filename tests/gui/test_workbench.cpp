@@ -74,7 +74,24 @@ private Q_SLOTS:
         const qint64 atPause = window.stepsSeen();
         QTest::qWait(1500);
         QCOMPARE(window.stepsSeen(), atPause);
+        // Steer while paused: a new learning rate and more epochs from the next step on, previewed on
+        // the schedules, written into the run's history when the step takes it.
+        QSignalSpy steered(window.worker(), &TrainingWorker::settingsChanged);
+        SteerDialog* steer = window.openSteerDialog();
+        QVERIFY(steer);
+        steer->setValue(QStringLiteral("optimization.lr"), QStringLiteral("0.0005"));
+        steer->setValue(QStringLiteral("optimization.epochs"), QStringLiteral("60"));
+        QVERIFY(window.schedulePlot()->hasPreview());
+        QCOMPARE(steer->changes(), (QStringList{QStringLiteral("optimization.lr=0.0005"), QStringLiteral("optimization.epochs=60")}));
+        steer->setValue(QStringLiteral("optimization.epochs"), QStringLiteral("-1"));
+        QVERIFY(!steer->applyChanges()); // refused, naming the key; the dialog stays
+        steer->setValue(QStringLiteral("optimization.epochs"), QStringLiteral("60"));
+        QVERIFY(steer->applyChanges());
+        steer->accept();
         window.togglePause();
+        QTRY_VERIFY_WITH_TIMEOUT(steered.count() == 1, 60000);
+        QCOMPARE(window.schedulePlot()->totalSteps(), std::int64_t(60 * 16));
+        QVERIFY(!window.schedulePlot()->hasPreview());
         QTRY_VERIFY_WITH_TIMEOUT(window.stepsSeen() > atPause + 2, 60000);
 
         // The embedding browser on a snapshot of the weights while training runs.
@@ -104,6 +121,9 @@ private Q_SLOTS:
         QVERIFY2(result.iteration <= atStop + 1, "stop takes effect after the step in progress");
         QVERIFY(std::filesystem::exists(result.checkpoint));
         QVERIFY(!window.worker()->isRunning());
+        const auto history = readConfigHistory(configHistoryPath(std::filesystem::path(result.checkpoint).parent_path().string()));
+        QCOMPARE(history.size(), std::size_t(1));
+        QCOMPARE(QString::fromStdString(history[0].assignments[0]), QStringLiteral("optimization.lr=0.0005"));
 
         // Start again continues the stopped run; closing during training stops it with a checkpoint.
         window.startTraining();

@@ -1,0 +1,276 @@
+// Runs on disk: a run folder read back as the runs panel shows it (ijepa train's layout and the
+// reference's), its problems named without losing the rest, config differences, the lock state.
+#include "core/errors.h"
+#include "core/io/run_lock.h"
+#include "core/runs/run_folder.h"
+#include "core/train/run.h"
+#include "core/train/schedules.h"
+#include "tests/core/test_support.h"
+
+#include <filesystem>
+#include <fstream>
+
+using namespace ijepa;
+using ijepa::test::TempDir;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Quiet : TrainObserver {};
+
+// A tiny run of `steps` steps of 16 images into `dir`.
+TrainResult tinyRun(const std::string& dir, std::int64_t steps, const Config& c = test::smallModelConfig())
+{
+    RunSettings o;
+    o.trainer.config = c;
+    o.trainer.data = limitSource(openFashionMnist("train"), 64); // 4 steps an epoch
+    o.trainer.outDir = dir;
+    o.trainer.maxSteps = steps;
+    o.log.imageEvery = 0;
+    o.diagnostics.every = 0;
+    Quiet quiet;
+    std::atomic_bool stop{false};
+    return runTraining(o, quiet, stop);
+}
+
+} // namespace
+
+TEST(RunFolder, ReadsWhatTrainWrote)
+{
+    TempDir dir;
+    const auto result = tinyRun(dir.path.string(), 6);
+    ASSERT_EQ(result.iteration, 6);
+    const RunRecord r = readRunFolder(dir.path.string());
+    EXPECT_TRUE(r.problems.empty()) << r.problems.front();
+    ASSERT_TRUE(r.config.has_value());
+    EXPECT_EQ(r.config->data.batch_size, 16);
+    EXPECT_EQ(r.iterationsPerEpoch, 4);
+    EXPECT_EQ(r.stepsDone, 6);
+    EXPECT_EQ(r.stepsPlanned, 8); // 2 epochs of 4
+    EXPECT_EQ(r.state, RunState::Stopped); // max-steps, before the end of the schedule
+    ASSERT_EQ(r.points.size(), 6u);
+    for (size_t i = 0; i < r.points.size(); ++i) {
+        EXPECT_EQ(r.points[i].step, static_cast<std::int64_t>(i + 1));
+        EXPECT_NEAR(r.points[i].epoch, (i + 1) / 4.0, 1e-12);
+    }
+    EXPECT_NEAR(r.lastLoss, result.loss, 1e-5);
+    EXPECT_GT(r.wallSeconds, 0.0);
+    EXPECT_GT(r.points[5].wallSeconds, r.points[0].wallSeconds);
+    EXPECT_EQ(r.data.rfind("Fashion-MNIST train", 0), 0u) << r.data;
+    EXPECT_NE(r.model.find("64x2"), std::string::npos) << r.model;
+    ASSERT_FALSE(r.checkpoints.empty());
+    EXPECT_EQ(fs::path(r.checkpoints.front()).filename(), "jepa-latest.pth.tar");
+    EXPECT_FALSE(runFolderLocked(dir.path.string()));
+    {
+        RunLock lock(dir.path.string()); // a live writer
+        EXPECT_TRUE(runFolderLocked(dir.path.string()));
+        EXPECT_EQ(readRunFolder(dir.path.string()).state, RunState::Running);
+    }
+    EXPECT_FALSE(runFolderLocked(dir.path.string()));
+    TempDir whole; // the whole schedule: finished
+    tinyRun(whole.path.string(), 0);
+    const RunRecord f = readRunFolder(whole.path.string());
+    EXPECT_EQ(f.state, RunState::Finished);
+    EXPECT_EQ(f.stepsDone, 8);
+}
+
+TEST(RunFolder, NamesWhatIsBrokenAndKeepsTheRest)
+{
+    TempDir dir;
+    tinyRun(dir.path.string(), 3);
+    const auto d = dir.path.string();
+    { // a torn line in the middle, a half line at the end
+        std::ofstream csv(dir.file("jepa_r0.csv"), std::ios::app);
+        csv << "1,x,garbage\n2,1,0.3";
+    }
+    fs::remove(dir.file("jepa-latest.pth.tar"));
+    {
+        std::ofstream meta(dir.file("run.json"));
+        meta << R"({"version": 99, "data": "somewhere", "iterations_per_epoch": 4, "status": "stopped"})";
+    }
+    const RunRecord r = readRunFolder(d);
+    ASSERT_EQ(r.problems.size(), 3u);
+    EXPECT_NE(r.problems[0].find("newer"), std::string::npos) << r.problems[0];
+    EXPECT_NE(r.problems[1].find("line 5 is broken"), std::string::npos) << r.problems[1];
+    EXPECT_EQ(r.problems[2], "no checkpoint");
+    EXPECT_EQ(r.points.size(), 4u); // 3 good rows and the half line's step 2,1 (loss 0.3)
+    EXPECT_EQ(r.data, "somewhere");
+    EXPECT_EQ(r.state, RunState::Stopped);
+    std::ofstream(dir.file("run.json")) << "{ not json";
+    const RunRecord broken = readRunFolder(d);
+    EXPECT_NE(broken.problems[0].find("run.json: unreadable"), std::string::npos) << broken.problems[0];
+    EXPECT_EQ(broken.stepsDone, 5); // still read: ipe guessed from the CSV (itr 0..2 in epoch 1 -> 3)
+}
+
+TEST(RunFolder, ReadsTheReferenceLayout)
+{
+    TempDir dir;
+    fs::copy_file(test::sharedFixture("official-tiny/params-ijepa.yaml"), dir.file("params-ijepa.yaml"));
+    fs::copy_file(test::sharedFixture("official-tiny/checkpoint.pth.tar"), dir.file("jepa-latest.pth.tar"));
+    {
+        std::ofstream csv(dir.file("jepa_r0.csv"));
+        csv << "epoch,itr,loss,mask-A,mask-B,time (ms)\n";
+        for (int e = 1; e <= 2; ++e)
+            for (int i = 0; i < 5; ++i)
+                csv << e << "," << i << "," << 0.5 / (e * 5 + i) << ",40,12,250.0\n";
+    }
+    const RunRecord r = readRunFolder(dir.path.string());
+    EXPECT_TRUE(r.problems.empty()) << r.problems.front();
+    EXPECT_EQ(r.iterationsPerEpoch, 5);
+    EXPECT_EQ(r.stepsDone, 10);
+    EXPECT_NEAR(r.wallSeconds, 2.5, 1e-9);
+    EXPECT_EQ(r.config->meta.embed_dim, 64);
+    EXPECT_FALSE(std::isfinite(r.lastProbe));
+    const auto found = findRunFolders(dir.path.parent_path().string(), 1);
+    EXPECT_NE(std::find(found.begin(), found.end(), dir.path.string()), found.end());
+    EXPECT_TRUE(findRunFolders(dir.file("missing")).empty());
+}
+
+TEST(ConfigDiff, ExactlyTheKeysThatDiffer)
+{
+    Config a = test::smallModelConfig(), b = a;
+    EXPECT_TRUE(configDifferences(a, b).empty());
+    b.optimization.lr = 0.002;
+    b.mask.position_mode = "corrected";
+    b.optimization.ema = {0.99, 1.0};
+    const auto d = configDifferences(a, b);
+    ASSERT_EQ(d.size(), 3u);
+    EXPECT_EQ(d[0].key, "mask.position_mode");
+    EXPECT_EQ(d[0].a, "faithful");
+    EXPECT_EQ(d[0].b, "corrected");
+    EXPECT_EQ(d[1].key, "optimization.ema");
+    EXPECT_EQ(d[2].key, "optimization.lr");
+    EXPECT_EQ(d[2].b, "0.002");
+}
+
+TEST(RunFolder, ABranchRecordsItsParentAndStartsAtItsStep)
+{
+    TempDir parent, child;
+    tinyRun(parent.path.string(), 3);
+    const std::string checkpoint = parent.file("jepa-latest.pth.tar");
+    Config c = test::smallModelConfig();
+    c.optimization.lr = 0.0005; // the branch's change
+    RunSettings o;
+    o.trainer.config = c;
+    o.trainer.data = limitSource(openFashionMnist("train"), 64);
+    o.trainer.outDir = child.path.string();
+    o.trainer.resumeFrom = checkpoint;
+    o.trainer.maxSteps = 6;
+    o.log.imageEvery = 0;
+    o.log.parent = checkpoint;
+    o.diagnostics.every = 0;
+    Quiet quiet;
+    std::atomic_bool stop{false};
+    runTraining(o, quiet, stop);
+    const RunRecord r = readRunFolder(child.path.string());
+    EXPECT_EQ(r.parent, fs::absolute(checkpoint).string());
+    EXPECT_EQ(r.branchStep, 3);
+    ASSERT_EQ(r.points.size(), 3u); // steps 4..6: drawn from the parent's step on
+    EXPECT_EQ(r.points.front().step, 4);
+    EXPECT_EQ(r.stepsDone, 6);
+    const auto diff = configDifferences(*readRunFolder(parent.path.string()).config, *r.config);
+    ASSERT_EQ(diff.size(), 2u); // the lr, and logging.folder (each run's own)
+    EXPECT_EQ(diff[0].key, "logging.folder");
+    EXPECT_EQ(diff[1].key, "optimization.lr");
+    // Resuming the branch keeps its parent.
+    o.trainer.resumeFrom.clear();
+    o.trainer.resume = true;
+    o.trainer.maxSteps = 7;
+    runTraining(o, quiet, stop);
+    EXPECT_EQ(readRunFolder(child.path.string()).branchStep, 3);
+}
+
+namespace {
+
+// Asks for a change after a given step (as the workbench does while paused) and stops after another.
+struct Steerer : TrainObserver {
+    std::shared_ptr<SteeringQueue> queue;
+    std::int64_t changeAfter = -1, stopAfter = -1;
+    std::vector<std::string> change;
+    std::atomic_bool* stop = nullptr;
+    std::vector<StepReport> steps;
+    void stepDone(const Step& step) override
+    {
+        steps.push_back(step.report);
+        if (step.report.iteration == changeAfter)
+            queue->request(change);
+        if (step.report.iteration == stopAfter)
+            stop->store(true);
+    }
+};
+
+RunSettings steeredSettings(const std::string& dir)
+{
+    RunSettings o;
+    o.trainer.config = test::smallModelConfig(); // 2 epochs of 4 steps
+    o.trainer.data = limitSource(openFashionMnist("train"), 64);
+    o.trainer.outDir = dir;
+    o.trainer.threads = 2;
+    o.log.imageEvery = 0;
+    o.diagnostics.every = 0;
+    return o;
+}
+
+} // namespace
+
+TEST(Steering, AStoppedAndResumedSteeredRunEqualsItsHistoryReplayed)
+{
+    TempDir live, replayed;
+    const std::vector<std::string> change{"optimization.lr=0.003", "optimization.epochs=3", "optimization.ema=[0.99, 1.0]"};
+    { // steered after step 2, stopped after step 5, resumed to the (new) end: 3 epochs = 12 steps
+        RunSettings o = steeredSettings(live.path.string());
+        o.trainer.steering = std::make_shared<SteeringQueue>();
+        std::atomic_bool stop{false};
+        Steerer s;
+        s.queue = o.trainer.steering;
+        s.changeAfter = 2;
+        s.stopAfter = 5;
+        s.change = change;
+        s.stop = &stop;
+        const auto first = runTraining(o, s, stop);
+        EXPECT_EQ(first.iteration, 5);
+        EXPECT_NEAR(s.steps[1].lr, Schedules(test::smallModelConfig().optimization, 4).learningRate(2), 1e-12);
+        Config steered = test::smallModelConfig();
+        applyOverride(steered, "optimization.lr=0.003");
+        applyOverride(steered, "optimization.epochs=3");
+        EXPECT_NEAR(s.steps[2].lr, Schedules(steered.optimization, 4).learningRate(3), 1e-12); // from step 3 on
+        EXPECT_EQ(s.steps[2].totalIterations, 12);
+        RunSettings again = steeredSettings(live.path.string());
+        again.trainer.resume = true;
+        stop = false;
+        Steerer quiet;
+        EXPECT_EQ(runTraining(again, quiet, stop).iteration, 12);
+    }
+    const auto history = readConfigHistory(configHistoryPath(live.path.string()));
+    ASSERT_EQ(history.size(), 1u); // the resume replayed it without recording it again
+    EXPECT_EQ(history[0].step, 2);
+    EXPECT_EQ(history[0].assignments, change);
+    { // a fresh run given that history
+        RunSettings o = steeredSettings(replayed.path.string());
+        o.trainer.replay = history;
+        std::atomic_bool stop{false};
+        Steerer quiet;
+        EXPECT_EQ(runTraining(o, quiet, stop).iteration, 12);
+    }
+    const auto a = test::checkpointTensors(live.file("jepa-latest.pth.tar"));
+    const auto b = test::checkpointTensors(replayed.file("jepa-latest.pth.tar"));
+    ASSERT_EQ(a.size(), b.size());
+    for (const auto& [name, t] : a)
+        EXPECT_TRUE(torch::equal(t, b.at(name))) << name;
+    // The run's files say what changed and when: the CSV's settings column on step 3, the folder's
+    // history, and the panel's reading of the run.
+    const RunRecord r = readRunFolder(live.path.string());
+    EXPECT_EQ(r.stepsPlanned, 12);
+    EXPECT_EQ(r.state, RunState::Finished);
+    std::ifstream csv(live.file("jepa_r0.csv"));
+    std::string line;
+    std::getline(csv, line);
+    EXPECT_EQ(line.substr(line.rfind(',') + 1), "settings");
+    for (int i = 1; i <= 3; ++i)
+        std::getline(csv, line);
+    EXPECT_NE(line.find("\"optimization.lr=0.003; optimization.epochs=3; optimization.ema=[0.99, 1.0]\""), std::string::npos) << line;
+    EXPECT_THROW(SteeringQueue().request({"mask.patch_size=8"}), ConfigError);
+    EXPECT_THROW(SteeringQueue().request({"optimization.lr=fast"}), ConfigError);
+    EXPECT_THROW(SteeringQueue().request({"diagnostics.every=-3"}), ConfigError);
+}

@@ -1,0 +1,123 @@
+// The Runs panel on real runs: two short Fashion-MNIST runs with different learning rates, the
+// reference's layout, and a run still being written on another thread; overlay, diff, hparams.
+#include "widgets/curve_plot.h"
+#include "widgets/runs_panel.h"
+
+#include "core/train/run.h"
+
+#include <QSignalSpy>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+using namespace ijepa;
+using namespace ijepa::widgets;
+
+namespace {
+
+struct Slow : TrainObserver { // a run that takes a while, so that it is seen running
+    int ms = 0;
+    void stepDone(const Step&) override { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+};
+
+RunSettings tinyRun(const std::string& dir, double lr, std::int64_t steps)
+{
+    Config c;
+    c.data.batch_size = 16;
+    c.data.crop_size = 32;
+    c.mask.patch_size = 4;
+    c.mask.min_keep = 4;
+    c.meta.model_name = "vit_tiny";
+    c.meta.embed_dim = 64;
+    c.meta.depth = 2;
+    c.meta.num_heads = 2;
+    c.meta.pred_emb_dim = 32;
+    c.meta.pred_depth = 1;
+    c.optimization.epochs = 10;
+    c.optimization.warmup = 1;
+    c.optimization.lr = lr;
+    RunSettings o;
+    o.trainer.config = c;
+    o.trainer.data = limitSource(openFashionMnist("train"), 64);
+    o.trainer.outDir = dir;
+    o.trainer.maxSteps = steps;
+    o.log.imageEvery = 0;
+    o.diagnostics.every = 0;
+    return o;
+}
+
+} // namespace
+
+class TestRunsPanel : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void listsOverlaysDiffsAndFollowsALiveRun()
+    {
+        QTemporaryDir root;
+        const std::string base = root.path().toStdString();
+        Slow none; // (no delay needed here, but an observer of our own)
+        std::atomic_bool stop{false};
+        runTraining(tinyRun(base + "/a", 0.001, 6), none, stop);
+        runTraining(tinyRun(base + "/b", 0.002, 8), none, stop);
+        namespace fs = std::filesystem;
+        fs::create_directories(base + "/reference/logs");
+        fs::copy_file(IJEPA_SHARED_FIXTURES "/official-tiny/params-ijepa.yaml", base + "/reference/logs/params-ijepa.yaml");
+        std::ofstream(base + "/reference/logs/jepa_r0.csv") << "epoch,itr,loss,mask-A,mask-B,time (ms)\n1,0,0.5,40,12,200\n1,1,0.4,40,12,200\n";
+
+        RunsPanel panel;
+        panel.resize(1400, 900);
+        panel.show();
+        QSignalSpy scanned(&panel, &RunsPanel::scanned);
+        panel.addRoot(root.path());
+        QTRY_VERIFY_WITH_TIMEOUT(scanned.count() >= 1 && !panel.busy(), 30000);
+        QCOMPARE(panel.runs().size(), std::size_t(3));
+        QCOMPARE(panel.table()->rowCount(), 3);
+        const QString a = QString::fromStdString(base + "/a"), b = QString::fromStdString(base + "/b");
+        QCOMPARE(panel.run(a)->stepsDone, std::int64_t(6));
+        QCOMPARE(panel.run(b)->stepsDone, std::int64_t(8));
+        QVERIFY(panel.run(QString::fromStdString(base + "/reference/logs"))->problems.size() == 1); // no checkpoint
+
+        // Overlay: both runs on every plot, all their points.
+        panel.setChecked(a, true);
+        panel.setChecked(b, true);
+        QCOMPARE(panel.plot(0)->pointCount(0), 6);
+        QCOMPARE(panel.plot(0)->pointCount(1), 8);
+        QCOMPARE(panel.plot(3)->pointCount(1), 8); // learning rate
+        panel.setXAxis(RunsPanel::XAxis::Epoch);
+        QCOMPARE(panel.plot(0)->pointCount(1), 8);
+        // The diff: exactly the keys that differ.
+        const QStringList diff = panel.diffLines();
+        QCOMPARE(diff.size(), 2);
+        QVERIFY(diff[0].startsWith(QStringLiteral("logging.folder")));
+        QVERIFY(diff[1].startsWith(QStringLiteral("optimization.lr: 0.001 | 0.002")));
+        QCOMPARE(panel.hparamsTable()->rowCount(), 2);
+        const QString csv = root.filePath(QStringLiteral("hparams.csv"));
+        QVERIFY(panel.exportHparams(csv));
+        QFile file(csv);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(file.readAll());
+        QVERIFY(text.startsWith(QStringLiteral("run,logging.folder,optimization.lr,steps,last loss")));
+        QCOMPARE(text.count(QLatin1Char('\n')), 3);
+
+        // A run still being written shows as running and grows while the panel polls.
+        Slow slow;
+        slow.ms = 150;
+        std::thread live([&] { runTraining(tinyRun(base + "/live", 0.001, 40), slow, stop); });
+        const QString c = QString::fromStdString(base + "/live");
+        QTRY_VERIFY_WITH_TIMEOUT(panel.run(c) && panel.run(c)->state == RunState::Running && panel.run(c)->stepsDone > 0, 60000);
+        const auto seen = panel.run(c)->stepsDone;
+        panel.setChecked(c, true);
+        QTRY_VERIFY_WITH_TIMEOUT(panel.run(c)->stepsDone > seen + 3, 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(panel.plot(0)->pointCount(2) > static_cast<int>(seen) + 3, 30000);
+        live.join();
+        QTRY_VERIFY_WITH_TIMEOUT(panel.run(c)->state == RunState::Finished && panel.run(c)->stepsDone == 40, 30000);
+    }
+};
+
+QTEST_MAIN(TestRunsPanel)
+#include "test_runs_panel.moc"
