@@ -87,7 +87,7 @@ RunsPanel::RunsPanel(QWidget* parent)
     , m_runner(new LatestJobRunner(this))
 {
     const QString names[kPlots] = {tr("loss"), tr("online k-NN (%)"), tr("RankMe"), tr("learning rate"), tr("images / s")};
-    auto* plots = new QTabWidget(this);
+    auto* plots = m_plotTabs = new QTabWidget(this);
     for (int i = 0; i < kPlots; ++i) {
         m_plots[i] = new CurvePlot(names[i], this);
         plots->addTab(m_plots[i], names[i]);
@@ -127,6 +127,7 @@ RunsPanel::RunsPanel(QWidget* parent)
             fillComparison();
         }
     });
+    m_diff->setSortingEnabled(false);
     m_poll->setInterval(3000);
     connect(m_poll, &QTimer::timeout, this, &RunsPanel::rescan);
     m_poll->start();
@@ -135,7 +136,7 @@ RunsPanel::RunsPanel(QWidget* parent)
     for (QWidget* w : std::initializer_list<QWidget*>{add, refresh, branch, m_axisBox, exportCsv})
         controls->addWidget(w);
     controls->addWidget(m_status, 1);
-    auto* compare = new QTabWidget(this);
+    auto* compare = m_compareTabs = new QTabWidget(this);
     compare->addTab(m_diff, tr("Config diff"));
     compare->addTab(m_hparams, tr("Hparams"));
     auto* lower = new QSplitter(Qt::Horizontal, this);
@@ -160,6 +161,8 @@ void RunsPanel::addRoot(const QString& folder)
 }
 
 bool RunsPanel::busy() const { return m_runner->busy(); }
+void RunsPanel::showComparison(int page) { m_compareTabs->setCurrentIndex(page); }
+void RunsPanel::showPlot(int plot) { m_plotTabs->setCurrentIndex(plot); }
 
 void RunsPanel::rescan()
 {
@@ -328,8 +331,7 @@ void RunsPanel::fillComparison()
     for (const auto& folder : checkedRuns())
         if (const auto* r = run(folder); r && r->config)
             ticked.push_back(r);
-    m_diff->setSortingEnabled(false);
-    m_diff->setRowCount(0);
+    m_diff->setRowCount(0); // in schema order
     if (ticked.size() >= 2) {
         m_diff->setHorizontalHeaderLabels({tr("Key"), QString::fromStdString(ticked[0]->name), QString::fromStdString(ticked[1]->name)});
         for (const auto& d : configDifferences(*ticked[0]->config, *ticked[1]->config)) {
@@ -340,7 +342,6 @@ void RunsPanel::fillComparison()
             m_diff->setItem(row, 2, new Cell(QString::fromStdString(d.b)));
         }
     }
-    m_diff->setSortingEnabled(true);
     // Hparams: every key that differs between any two ticked runs, then the final metrics.
     std::vector<std::string> keys;
     for (size_t i = 1; i < ticked.size(); ++i)

@@ -10,6 +10,7 @@
 
 class QComboBox;
 class QLabel;
+class QTabWidget;
 class QTableWidget;
 class QTimer;
 
@@ -48,6 +49,8 @@ public:
     QTableWidget* table() const { return m_table; }
     QTableWidget* hparamsTable() const { return m_hparams; }
     bool exportHparams(const QString& path) const;
+    void showComparison(int page); // 0 config diff, 1 hparams
+    void showPlot(int plot);       // 0 loss, 1 probe, 2 RankMe, 3 lr, 4 img/s
 
 Q_SIGNALS:
     void scanned();
@@ -70,6 +73,8 @@ private:
     QTableWidget* m_diff;
     QTableWidget* m_hparams;
     QComboBox* m_axisBox;
+    QTabWidget* m_plotTabs;
+    QTabWidget* m_compareTabs;
     QLabel* m_status;
     CurvePlot* m_plots[kPlots];
     QTimer* m_poll;

@@ -54,6 +54,19 @@ bool saveInspectShots(MainWindow& window, const QString& dir)
         saveShot(inspect, dir, QString::fromLatin1(pages[page]));
     }
     inspect->showPage(0);
+    // The Runs tab with every run of the runs folder overlaid (the one training included).
+    auto* runs = window.runsPanel();
+    for (const auto& r : runs->runs())
+        runs->setChecked(QString::fromStdString(r.folder), true);
+    window.tabs()->setCurrentWidget(runs);
+    runs->showPlot(1);
+    runs->showComparison(0);
+    QApplication::processEvents();
+    saveShot(runs, dir, QStringLiteral("runs"));
+    runs->showPlot(0);
+    runs->showComparison(1);
+    QApplication::processEvents();
+    saveShot(runs, dir, QStringLiteral("runs-hparams"));
     return true;
 }
 

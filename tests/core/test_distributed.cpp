@@ -181,7 +181,9 @@ TEST(Distributed, TwoGlooRanksMatchOneProcess)
     std::cout << "with SIGReg 0.2: 2 ranks vs 1 process max |dw| " << worstSigreg << ", between ranks " << ranksSigreg
               << ", SIGReg moved the weights by " << apart << "\n";
     EXPECT_GT(apart, 1e-4) << "SIGReg changed nothing";
-    EXPECT_LT(worstSigreg, 1e-5) << "SIGReg: 2 ranks x 4 images vs 1 process x 8 images";
+    // Float32 GEMMs over 4 or 8 images round differently, and Adam scales each difference by its
+    // step: measured 2.2e-6 on an AVX-512 EPYC, 1.14e-5 on an AVX2-only EPYC (no AVX-512).
+    EXPECT_LT(worstSigreg, 3e-5) << "SIGReg: 2 ranks x 4 images vs 1 process x 8 images";
     EXPECT_LT(ranksSigreg, 1e-7);
     ASSERT_EQ(rank0.size(), single.size());
     double worst = 0, ranks = 0, moved = 0;

@@ -92,9 +92,9 @@ private Q_SLOTS:
         QCOMPARE(panel.plot(0)->pointCount(1), 8);
         // The diff: exactly the keys that differ.
         const QStringList diff = panel.diffLines();
-        QCOMPARE(diff.size(), 2);
-        QVERIFY(diff[0].startsWith(QStringLiteral("logging.folder")));
-        QVERIFY(diff[1].startsWith(QStringLiteral("optimization.lr: 0.001 | 0.002")));
+        QVERIFY2(diff.size() == 2, qPrintable(diff.join(QStringLiteral(" / "))));
+        QVERIFY2(diff[0].startsWith(QStringLiteral("logging.folder")), qPrintable(diff.join(QStringLiteral(" / "))));
+        QVERIFY2(diff[1].startsWith(QStringLiteral("optimization.lr: 0.001 | 0.002")), qPrintable(diff.join(QStringLiteral(" / "))));
         QCOMPARE(panel.hparamsTable()->rowCount(), 2);
         const QString csv = root.filePath(QStringLiteral("hparams.csv"));
         QVERIFY(panel.exportHparams(csv));

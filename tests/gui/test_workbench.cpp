@@ -90,7 +90,8 @@ private Q_SLOTS:
         steer->accept();
         window.togglePause();
         QTRY_VERIFY_WITH_TIMEOUT(steered.count() == 1, 60000);
-        QCOMPARE(window.schedulePlot()->totalSteps(), std::int64_t(60 * 16));
+        // The spy hears the worker's thread; the window's queued slot follows.
+        QTRY_COMPARE_WITH_TIMEOUT(window.schedulePlot()->totalSteps(), std::int64_t(60 * 16), 10000);
         QVERIFY(!window.schedulePlot()->hasPreview());
         QTRY_VERIFY_WITH_TIMEOUT(window.stepsSeen() > atPause + 2, 60000);
 
