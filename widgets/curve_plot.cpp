@@ -124,6 +124,28 @@ void CurvePlot::append(int series, double x, double y)
     }
 }
 
+void CurvePlot::appendMany(int series, const QVector<double>& xs, const QVector<double>& ys)
+{
+    if (series < 0 || series >= m_series.size())
+        return;
+    Series& s = m_series[series];
+    QVector<double> x, y, smooth;
+    for (int i = 0; i < xs.size() && i < ys.size(); ++i)
+        if (std::isfinite(xs[i]) && std::isfinite(ys[i])) {
+            x.push_back(xs[i]);
+            y.push_back(ys[i]);
+            if (s.smoothGraph) {
+                smoothAppend(s, ys[i]);
+                smooth.push_back(s.smooth.back());
+            }
+        }
+    s.x += x;
+    s.y += y;
+    s.raw->addData(x, y, /*alreadySorted=*/true);
+    if (s.smoothGraph)
+        s.smoothGraph->addData(x, smooth, true);
+}
+
 void CurvePlot::refresh()
 {
     if (!isVisible()) { // a plot on a hidden tab is redrawn when it is shown

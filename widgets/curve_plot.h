@@ -27,6 +27,8 @@ public:
     int addSeries(const QString& name, const QColor& color, bool smoothed = true);
     // Appends one point; non-finite values are skipped. Call refresh() after a batch of points.
     void append(int series, double x, double y);
+    // Appends many points at once (x increasing): one insertion into the plot's data.
+    void appendMany(int series, const QVector<double>& x, const QVector<double>& y);
     void refresh(); // queued replot, rescaled while following the data
     void clear();          // empties every series
     void removeAllSeries(); // no series left (the runs overlay rebuilds its own)

@@ -14,6 +14,7 @@
 #include <QPainter>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -229,13 +230,25 @@ void EmbeddingBrowser::setEmbeddings(EmbeddingSet set)
                           .arg(m_set.gridW)
                           .arg(m_set.origin));
     m_gallery->clear();
-    for (int i = 0; i < m_set.thumbnails.size(); ++i) {
-        auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(m_set.thumbnails[i])), QString(), m_gallery);
-        item->setToolTip(m_set.names.value(i));
-    }
+    fillGallery(0, ++m_generation);
     m_selected = -1;
     m_patch = -1;
     selectImage(0);
+}
+
+// Thumbnails go in 100 at a time, one batch per turn of the event loop: a thousand icons at once
+// would hold the UI thread for a noticeable moment.
+void EmbeddingBrowser::fillGallery(int from, int generation)
+{
+    if (generation != m_generation)
+        return; // a newer set replaced this one
+    const int to = std::min<int>(static_cast<int>(m_set.thumbnails.size()), from + 100);
+    for (int i = from; i < to; ++i) {
+        auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(m_set.thumbnails[i])), QString(), m_gallery);
+        item->setToolTip(m_set.names.value(i));
+    }
+    if (to < m_set.thumbnails.size())
+        QTimer::singleShot(0, this, [this, to, generation] { fillGallery(to, generation); });
 }
 
 void EmbeddingBrowser::selectImage(int index)

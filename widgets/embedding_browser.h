@@ -104,6 +104,7 @@ Q_SIGNALS:
     void imageSelected(int index);
 
 private:
+    void fillGallery(int from, int generation);
     void refreshNeighbours();
     QVector<QColor> overlayFor(int image) const;
     QImage tile(int image) const;
@@ -118,6 +119,7 @@ private:
     int m_k = 8;
     double m_heatLow = 0; // the selected image's lowest patch similarity: dark in every heat map
     Mode m_mode = Mode::Images;
+    int m_generation = 0; // of the set being shown (the gallery fills in batches)
 
     QLabel* m_header;
     QComboBox* m_modeBox;

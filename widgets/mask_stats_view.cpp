@@ -294,7 +294,7 @@ void MaskStatsView::plotHistograms()
         add(m_targetPlot, asDouble(st.targetBlock), 1, tr("target block") + tag, colours[0], dashed);
         add(m_aspectPlot, st.targetAspect, 0.05, tr("h / w") + tag, colours[0], dashed);
     }
-    m_contextPlot->xAxis->setLabel(tr("context patches (the block: %1 before the targets are cut out)")
+    m_contextPlot->xAxis->setLabel(tr("context patches (block before targets: %1)")
                                        .arg(m_stats.empty() ? 0.0 : m_stats[0].mean(m_stats[0].contextBlock), 0, 'f', 1));
     for (auto* plot : {m_contextPlot, m_targetPlot, m_aspectPlot}) {
         plot->rescaleAxes();

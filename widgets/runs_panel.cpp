@@ -62,6 +62,14 @@ QColor runColour(int i)
     return colours[i % 10];
 }
 
+// The keys that differ, less logging.folder (each run's own folder, not a setting).
+std::vector<ConfigDifference> settingDifferences(const Config& a, const Config& b)
+{
+    auto d = configDifferences(a, b);
+    std::erase_if(d, [](const ConfigDifference& x) { return x.key == "logging.folder"; });
+    return d;
+}
+
 QTableWidget* makeTable(QWidget* parent, const QStringList& headers)
 {
     auto* t = new QTableWidget(0, static_cast<int>(headers.size()), parent);
@@ -128,6 +136,7 @@ RunsPanel::RunsPanel(QWidget* parent)
         }
     });
     m_diff->setSortingEnabled(false);
+    m_table->sortByColumn(Name, Qt::AscendingOrder);
     m_poll->setInterval(3000);
     connect(m_poll, &QTimer::timeout, this, &RunsPanel::rescan);
     m_poll->start();
@@ -142,8 +151,8 @@ RunsPanel::RunsPanel(QWidget* parent)
     auto* lower = new QSplitter(Qt::Horizontal, this);
     lower->addWidget(plots);
     lower->addWidget(compare);
-    lower->setStretchFactor(0, 3);
-    lower->setStretchFactor(1, 2);
+    lower->setStretchFactor(0, 1);
+    lower->setStretchFactor(1, 1);
     auto* split = new QSplitter(Qt::Vertical, this);
     split->addWidget(m_table);
     split->addWidget(lower);
@@ -257,13 +266,16 @@ void RunsPanel::appendPoints(const RunRecord& r, int first)
 {
     const QString folder = QString::fromStdString(r.folder);
     const auto ids = m_series.value(folder);
+    QVector<double> x, values[kPlots];
     for (int i = first; i < static_cast<int>(r.points.size()); ++i) {
         const RunPoint& p = r.points[static_cast<size_t>(i)];
-        const double x = m_axis == XAxis::Step ? static_cast<double>(p.step) : m_axis == XAxis::Epoch ? p.epoch : p.wallSeconds;
-        const double values[kPlots] = {p.loss, p.probe * 100, p.rankMe, p.lr, p.imagesPerSecond};
-        for (int k = 0; k < kPlots && k < ids.size(); ++k)
-            m_plots[k]->append(ids[k], x, values[k]);
+        x << (m_axis == XAxis::Step ? static_cast<double>(p.step) : m_axis == XAxis::Epoch ? p.epoch : p.wallSeconds);
+        const double v[kPlots] = {p.loss, p.probe * 100, p.rankMe, p.lr, p.imagesPerSecond};
+        for (int k = 0; k < kPlots; ++k)
+            values[k] << v[k];
     }
+    for (int k = 0; k < kPlots && k < ids.size(); ++k)
+        m_plots[k]->appendMany(ids[k], x, values[k]);
     m_drawn[folder] = static_cast<int>(r.points.size());
 }
 
@@ -295,9 +307,15 @@ void RunsPanel::redrawOverlay()
 void RunsPanel::setChecked(const QString& folder, bool on)
 {
     m_checked[folder] = on;
-    fillTable();
-    redrawOverlay();
-    fillComparison();
+    if (m_redrawQueued)
+        return;
+    m_redrawQueued = true; // ticking ten runs at once redraws once
+    QTimer::singleShot(0, this, [this] {
+        m_redrawQueued = false;
+        fillTable();
+        redrawOverlay();
+        fillComparison();
+    });
 }
 
 QStringList RunsPanel::checkedRuns() const
@@ -334,7 +352,7 @@ void RunsPanel::fillComparison()
     m_diff->setRowCount(0); // in schema order
     if (ticked.size() >= 2) {
         m_diff->setHorizontalHeaderLabels({tr("Key"), QString::fromStdString(ticked[0]->name), QString::fromStdString(ticked[1]->name)});
-        for (const auto& d : configDifferences(*ticked[0]->config, *ticked[1]->config)) {
+        for (const auto& d : settingDifferences(*ticked[0]->config, *ticked[1]->config)) {
             const int row = m_diff->rowCount();
             m_diff->insertRow(row);
             m_diff->setItem(row, 0, new Cell(QString::fromStdString(d.key)));
@@ -345,7 +363,7 @@ void RunsPanel::fillComparison()
     // Hparams: every key that differs between any two ticked runs, then the final metrics.
     std::vector<std::string> keys;
     for (size_t i = 1; i < ticked.size(); ++i)
-        for (const auto& d : configDifferences(*ticked[0]->config, *ticked[i]->config))
+        for (const auto& d : settingDifferences(*ticked[0]->config, *ticked[i]->config))
             if (std::find(keys.begin(), keys.end(), d.key) == keys.end())
                 keys.push_back(d.key);
     QStringList headers{tr("run")};

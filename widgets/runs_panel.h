@@ -69,6 +69,7 @@ private:
     QMap<QString, QVector<int>> m_series;    // folder -> series id per plot
     QMap<QString, int> m_drawn;              // folder -> points already drawn
     XAxis m_axis = XAxis::Step;
+    bool m_redrawQueued = false;
     QTableWidget* m_table;
     QTableWidget* m_diff;
     QTableWidget* m_hparams;

@@ -155,16 +155,16 @@ void runUiBench(MainWindow& window, double seconds)
         }
     });
     // Every view takes its turn on screen (2 s each), so each one's redraws are measured; the
-    // Seeing-inside views update meanwhile: new weights every 20 s (embeddings, attention maps,
+    // Seeing-inside views update meanwhile: new weights every 30 s (embeddings, attention maps,
     // predictor view), a new mask sample, query patch and block every 2 s, the mask statistics
-    // recomputed for the other comparison.
+    // recomputed for the other comparison every 20 s.
     auto turn = std::make_shared<int>(0);
     QObject::connect(cycle, &QTimer::timeout, &window, [&window, turn] {
         window.tabs()->setCurrentIndex((window.tabs()->currentIndex() + 1) % window.tabs()->count());
         auto* inspect = window.embeddingsTab();
         const int t = ++*turn;
         inspect->showPage(t % 3);
-        if (t % 10 == 1 && !window.embeddingsBusy() && window.worker()->isRunning())
+        if (t % 15 == 1 && !window.embeddingsBusy() && window.worker()->isRunning())
             window.useCurrentWeights();
         if (window.browser()->embeddings().features.defined()) {
             inspect->predictorView()->sampleMasks(t);
@@ -173,7 +173,8 @@ void runUiBench(MainWindow& window, double seconds)
             inspect->attentionView()->setLayer(t % std::max<int>(1, window.configEditor()->config().encoderSize().depth));
             window.browser()->selectImage(t % static_cast<int>(set.features.size(0)));
         }
-        window.maskStats()->setComparison(1 + t % 2);
+        if (t % 10 == 5)
+            window.maskStats()->setComparison(1 + t / 10 % 2);
         if (t == 1) // every run found under the runs folder overlaid (the bench script puts ten there)
             for (const auto& r : window.runsPanel()->runs())
                 window.runsPanel()->setChecked(QString::fromStdString(r.folder), true);
