@@ -7,6 +7,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QTabWidget>
+#include <QScopeGuard>
 #include <QTimer>
 
 #include <algorithm>
@@ -132,6 +133,9 @@ void runUiBench(MainWindow& window, double seconds)
         if (st->last >= 0) {
             st->delays.push_back(std::max(0.0, (now - st->last) / 1e6 - 5.0));
             st->minuteMax = std::max(st->minuteMax, st->delays.back());
+            if (st->delays.back() > 50.0) // name where it happened, to find what held the UI thread
+                std::printf("ui-bench: stall %.1f ms on tab %s at %.1f s\n", st->delays.back(),
+                            qPrintable(window.tabs()->tabText(window.tabs()->currentIndex())), now / 1e9);
         }
         st->last = now;
         if (now / 60e9 >= st->minute + 1) {
@@ -160,18 +164,36 @@ void runUiBench(MainWindow& window, double seconds)
     // recomputed for the other comparison every 20 s.
     auto turn = std::make_shared<int>(0);
     QObject::connect(cycle, &QTimer::timeout, &window, [&window, turn] {
+        QElapsedTimer took;
+        took.start();
         window.tabs()->setCurrentIndex((window.tabs()->currentIndex() + 1) % window.tabs()->count());
+        const double tabMs = took.nsecsElapsed() / 1e6;
         auto* inspect = window.embeddingsTab();
         const int t = ++*turn;
+        const auto report = qScopeGuard([&] {
+            if (took.nsecsElapsed() / 1e6 > 50.0)
+                std::printf("ui-bench: turn %d took %.1f ms (showing tab %s: %.1f ms)\n", t, took.nsecsElapsed() / 1e6,
+                            qPrintable(window.tabs()->tabText(window.tabs()->currentIndex())), tabMs);
+        });
         inspect->showPage(t % 3);
         if (t % 15 == 1 && !window.embeddingsBusy() && window.worker()->isRunning())
             window.useCurrentWeights();
         if (window.browser()->embeddings().features.defined()) {
+            QElapsedTimer part;
+            part.start();
+            double ms[4];
             inspect->predictorView()->sampleMasks(t);
+            ms[0] = part.nsecsElapsed() / 1e6;
             const auto& set = window.browser()->embeddings();
             inspect->attentionView()->setQuery((t * 7) % (set.gridH * set.gridW));
+            ms[1] = part.nsecsElapsed() / 1e6;
             inspect->attentionView()->setLayer(t % std::max<int>(1, window.configEditor()->config().encoderSize().depth));
+            ms[2] = part.nsecsElapsed() / 1e6;
             window.browser()->selectImage(t % static_cast<int>(set.features.size(0)));
+            ms[3] = part.nsecsElapsed() / 1e6;
+            if (ms[3] > 50)
+                std::printf("ui-bench: turn %d: sample masks %.1f, query %.1f, layer %.1f, select image %.1f ms (cumulative)\n",
+                            t, ms[0], ms[1], ms[2], ms[3]);
         }
         if (t % 10 == 5)
             window.maskStats()->setComparison(1 + t / 10 % 2);

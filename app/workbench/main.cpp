@@ -4,11 +4,16 @@
 #include "app/workbench/main_window.h"
 
 
+#include <ATen/Parallel.h>
+
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QPainter>
 
 #include <cstdio>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <string>
 #include <type_traits>
 
@@ -44,6 +49,14 @@ QIcon appIcon()
 int main(int argc, char* argv[])
 {
     QApplication app(argc, argv);
+    // LibTorch work on the UI thread (the browser's nearest neighbours, small views) stays on this
+    // thread: an OpenMP team of its own would fight the training threads for the cores, and its
+    // spinning barriers held the UI for up to 1.4 s in the UI bench. ATen reads the thread's OpenMP
+    // setting (initialised on first use), so this leaves the training and job threads as they are.
+    at::get_num_threads();
+#ifdef _OPENMP
+    omp_set_num_threads(1);
+#endif
     QApplication::setApplicationName(QStringLiteral("ijepa-workbench"));
     QApplication::setApplicationVersion(QStringLiteral(IJEPA_VERSION));
     QApplication::setWindowIcon(appIcon());
