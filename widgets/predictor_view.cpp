@@ -106,10 +106,7 @@ void PredictorView::sampleMasks(std::int64_t iteration)
 void PredictorView::setMasks(std::vector<std::int64_t> context, std::vector<std::vector<std::int64_t>> targets)
 {
     m_targets = std::move(targets);
-    std::erase_if(context, [this](std::int64_t p) {
-        return std::any_of(m_targets.begin(), m_targets.end(),
-                           [p](const auto& t) { return std::find(t.begin(), t.end(), p) != t.end(); });
-    });
+    removeTargetPatches(context, m_targets);
     m_context = std::move(context);
     showInput();
     rerun();

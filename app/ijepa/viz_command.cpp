@@ -153,9 +153,7 @@ void chooseMasks(const VizOptions& o, const Config& config, std::vector<std::int
     }
     if (!o.contextBlock.empty())
         context = blockPatches(o.contextBlock, grid, "--context");
-    std::erase_if(context, [&](std::int64_t p) {
-        return std::any_of(targets.begin(), targets.end(), [p](const auto& t) { return std::find(t.begin(), t.end(), p) != t.end(); });
-    });
+    removeTargetPatches(context, targets);
     if (context.empty())
         throw ConfigError("--context: every context patch lies in a target block");
 }

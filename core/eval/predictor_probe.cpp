@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+
 namespace ijepa {
 namespace {
 
@@ -44,6 +46,13 @@ torch::Tensor normedTokens(const torch::Tensor& tokens)
 }
 
 } // namespace
+
+void removeTargetPatches(std::vector<std::int64_t>& context, const std::vector<std::vector<std::int64_t>>& targets)
+{
+    std::erase_if(context, [&](std::int64_t p) {
+        return std::any_of(targets.begin(), targets.end(), [p](const auto& t) { return std::find(t.begin(), t.end(), p) != t.end(); });
+    });
+}
 
 PatchBank patchBankFromTokens(const torch::Tensor& patchTokens)
 {

@@ -39,6 +39,10 @@ struct PredictorProbe {
     double meanCosine = 0;
 };
 
+// Removes from `context` every patch that lies in a target block (as the multi-block sampler's
+// context never holds a target patch), for contexts drawn or chosen by hand.
+void removeTargetPatches(std::vector<std::int64_t>& context, const std::vector<std::vector<std::int64_t>>& targets);
+
 // image [3, H, W] normalised; context and each target block non-empty, indices < grid^2. Runs the
 // context encoder on the context patches, the predictor once per block, the target encoder on the
 // whole image. Retrieval skips the bank patches of image `excludeImage` (the query image itself

@@ -1,4 +1,5 @@
 #include "core/runs/run_folder.h"
+#include "core/runs/run_resume.h"
 
 #include "core/errors.h"
 
@@ -90,7 +91,7 @@ void readCsv(const fs::path& path, RunRecord& r)
     }
     if (bad > 1)
         r.problems.back() += " (and " + std::to_string(bad - 1) + " more)";
-    if (r.iterationsPerEpoch <= 0) // the last itr of the first finished epoch, else the largest seen
+    if (r.iterationsPerEpoch <= 0) // no run.json: the largest itr + 1 (the steps of an epoch once one has ended)
         for (size_t i = 0; i < at.size(); ++i)
             r.iterationsPerEpoch = std::max<std::int64_t>(r.iterationsPerEpoch, at[i].second + 1);
     const std::int64_t ipe = std::max<std::int64_t>(1, r.iterationsPerEpoch);
@@ -204,6 +205,16 @@ RunRecord readRunFolder(const std::string& dir)
         r.problems.push_back("no checkpoint");
     r.state = stateFrom(r, meta, runFolderLocked(dir));
     return r;
+}
+
+bool continuesInFolder(const std::string& resumedFrom, const std::string& outDir)
+{
+    if (resumedFrom.empty())
+        return false;
+    std::error_code a, b;
+    const auto from = fs::weakly_canonical(fs::absolute(resumedFrom).parent_path(), a);
+    const auto to = fs::weakly_canonical(fs::absolute(outDir), b);
+    return a || b ? fs::path(resumedFrom).parent_path() == fs::path(outDir) : from == to;
 }
 
 std::vector<std::string> findRunFolders(const std::string& root, int depth)

@@ -3,6 +3,7 @@
 #include "core/data/data_loader.h"
 #include "core/errors.h"
 #include "core/io/event_writer.h"
+#include "core/runs/run_resume.h"
 
 #include <cmath>
 #include <cstdio>
@@ -46,7 +47,7 @@ void RunLog::started(const TrainStart& s)
     }
     writeRunMeta(m_dir, m_meta);
     // A run that does not continue in this folder starts a new settings history.
-    if (s.resumedFrom.empty() || fs::path(s.resumedFrom).parent_path() != fs::path(s.outDir))
+    if (!continuesInFolder(s.resumedFrom, s.outDir))
         fs::remove(configHistoryPath(m_dir));
 }
 

@@ -7,6 +7,7 @@
 #include "core/io/checkpoint.h"
 #include "core/io/run_lock.h"
 #include "core/model/ijepa_model.h"
+#include "core/runs/run_resume.h"
 #include "core/train/schedules.h"
 #include "core/train/train_step.h"
 
@@ -171,7 +172,7 @@ public:
         for (const auto& c : o.replay)
             m_due.push_back({c, true});
         // Resuming in its own folder: the folder's history was in force (and stays recorded).
-        if (!s.resumedFrom.empty() && fs::path(s.resumedFrom).parent_path() == fs::path(s.outDir))
+        if (continuesInFolder(s.resumedFrom, s.outDir))
             for (const auto& c : readConfigHistory(configHistoryPath(s.outDir)))
                 m_due.push_back({c, false});
         std::stable_sort(m_due.begin(), m_due.end(), [](const auto& a, const auto& b) { return a.first.step < b.first.step; });
