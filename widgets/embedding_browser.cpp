@@ -109,35 +109,45 @@ int PatchCanvas::patchAt(const QPoint& pos) const
     return std::clamp(row, 0, m_gridH - 1) * m_gridW + std::clamp(col, 0, m_gridW - 1);
 }
 
-void PatchCanvas::draw(QPainter& p, const QRect& r) const
+// An image with one colour per patch laid over it and, optionally, one patch outlined.
+static void drawPatchImage(QPainter& p, const QRect& r, const QImage& image, int gridH, int gridW,
+                           const QVector<QColor>& overlay, int marked)
 {
-    if (m_image.isNull())
+    if (image.isNull())
         return;
-    p.drawImage(r, m_image);
-    if (m_gridH <= 0 || m_gridW <= 0)
+    p.drawImage(r, image);
+    if (gridH <= 0 || gridW <= 0)
         return;
-    const double ph = r.height() / static_cast<double>(m_gridH), pw = r.width() / static_cast<double>(m_gridW);
-    for (int i = 0; i < m_overlay.size(); ++i)
-        p.fillRect(QRectF(r.left() + (i % m_gridW) * pw, r.top() + (i / m_gridW) * ph, pw, ph), m_overlay[i]);
-    if (m_marked >= 0) {
+    const double ph = r.height() / static_cast<double>(gridH), pw = r.width() / static_cast<double>(gridW);
+    for (int i = 0; i < overlay.size(); ++i)
+        p.fillRect(QRectF(r.left() + (i % gridW) * pw, r.top() + (i / gridW) * ph, pw, ph), overlay[i]);
+    if (marked >= 0) {
         p.setPen(QPen(Qt::white, 2));
-        p.drawRect(QRectF(r.left() + (m_marked % m_gridW) * pw, r.top() + (m_marked / m_gridW) * ph, pw, ph));
+        p.drawRect(QRectF(r.left() + (marked % gridW) * pw, r.top() + (marked / gridW) * ph, pw, ph));
     }
 }
 
-QImage PatchCanvas::rendered(int size) const
+// A `size`-pixel square rendering, drawn on a QImage (no widget: building one per tile held the UI
+// thread for 60-450 ms per eight neighbours under training load).
+static QImage renderPatchImage(int size, const QImage& image, int gridH, int gridW, const QVector<QColor>& overlay,
+                               int marked = -1)
 {
     QImage out(size, size, QImage::Format_RGB32);
     out.fill(Qt::black);
     QPainter p(&out);
-    draw(p, QRect(0, 0, size, size));
+    drawPatchImage(p, QRect(0, 0, size, size), image, gridH, gridW, overlay, marked);
     return out;
+}
+
+QImage PatchCanvas::rendered(int size) const
+{
+    return renderPatchImage(size, m_image, m_gridH, m_gridW, m_overlay, m_marked);
 }
 
 void PatchCanvas::paintEvent(QPaintEvent*)
 {
     QPainter p(this);
-    draw(p, imageRect());
+    drawPatchImage(p, imageRect(), m_image, m_gridH, m_gridW, m_overlay, m_marked);
 }
 
 void PatchCanvas::mousePressEvent(QMouseEvent* event)
@@ -338,10 +348,7 @@ QVector<QColor> EmbeddingBrowser::overlayFor(int image) const
 
 QImage EmbeddingBrowser::tile(int image) const
 {
-    PatchCanvas painter;
-    painter.setImage(m_set.thumbnails.value(image), m_set.gridH, m_set.gridW);
-    painter.setOverlay(overlayFor(image));
-    return painter.rendered(96);
+    return renderPatchImage(96, m_set.thumbnails.value(image), m_set.gridH, m_set.gridW, overlayFor(image));
 }
 
 void EmbeddingBrowser::refreshNeighbours()

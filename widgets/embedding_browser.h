@@ -64,7 +64,6 @@ protected:
     void mouseReleaseEvent(QMouseEvent* event) override;
 
 private:
-    void draw(QPainter& p, const QRect& r) const;
     QRect imageRect() const;
     QImage m_image;
     int m_gridH = 0, m_gridW = 0;

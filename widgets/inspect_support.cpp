@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
@@ -11,6 +12,14 @@
 #include <cstring>
 
 namespace ijepa::widgets {
+
+QThreadPool* jobPool()
+{
+    static QThreadPool pool; // its destructor, at exit, waits for the jobs still running
+    static const bool sized = (pool.setMaxThreadCount(std::max(2, QThread::idealThreadCount())), true);
+    (void)sized;
+    return &pool;
+}
 
 QColor heatColour(double v, int alpha)
 {
@@ -86,7 +95,7 @@ void LatestJobRunner::run(Job job)
 void LatestJobRunner::start(Job job)
 {
     m_running = true;
-    m_watcher.setFuture(QtConcurrent::run(std::move(job)));
+    m_watcher.setFuture(QtConcurrent::run(jobPool(), std::move(job)));
 }
 
 } // namespace ijepa::widgets

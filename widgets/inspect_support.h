@@ -11,6 +11,8 @@
 #include <functional>
 #include <optional>
 
+class QThreadPool;
+
 namespace ijepa::widgets {
 
 // A perceptually ordered blue -> yellow -> red ramp for values in [0, 1], semi-transparent for
@@ -24,7 +26,12 @@ torch::Tensor normalizedView(const QImage& view);
 // [H, W, 3] uint8 RGB of a QImage.
 torch::Tensor hwcFromImage(const QImage& image);
 
-// Runs one job at a time off the UI thread. A job runs on a pool thread and returns what to do
+// The pool for the workbench's long jobs (embeddings, views, mask statistics, run folders). Never
+// QThreadPool::globalInstance(): Qt's raster painter splits large fills across that pool and waits
+// for them on the painting thread, so a long job there held the UI thread for seconds.
+QThreadPool* jobPool();
+
+// Runs one job at a time off the UI thread. A job runs on a jobPool() thread and returns what to do
 // with its result on the UI thread. A request while one runs replaces the one waiting (latest
 // wins), so a dragged slider or a drawn block never queues stale work.
 class LatestJobRunner : public QObject {

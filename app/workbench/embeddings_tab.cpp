@@ -1,5 +1,7 @@
 #include "app/workbench/embeddings_tab.h"
 
+#include "widgets/inspect_support.h"
+
 #include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -108,7 +110,7 @@ void EmbeddingsTab::embed(VisionTransformer encoder, std::shared_ptr<ImageSource
         }, Qt::QueuedConnection);
     };
     const int crop = config.data.crop_size, patch = config.mask.patch_size;
-    watcher->setFuture(QtConcurrent::run([encoder, source, count, crop, patch, progress]() {
+    watcher->setFuture(QtConcurrent::run(widgets::jobPool(), [encoder, source, count, crop, patch, progress]() {
         EmbeddingJob job;
         try {
             job.set = widgets::computeEmbeddingSet(encoder, source, crop, patch, count, progress);
