@@ -11,6 +11,12 @@
 #include <cmath>
 #include <cstring>
 
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 namespace ijepa::widgets {
 
 QThreadPool* jobPool()
@@ -19,6 +25,14 @@ QThreadPool* jobPool()
     static const bool sized = (pool.setMaxThreadCount(std::max(2, QThread::idealThreadCount())), true);
     (void)sized;
     return &pool;
+}
+
+void lowerThreadPriority()
+{
+#ifdef __linux__
+    // Linux keeps a nice value per thread; raising it needs no privilege.
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+#endif
 }
 
 QColor heatColour(double v, int alpha)
@@ -95,7 +109,10 @@ void LatestJobRunner::run(Job job)
 void LatestJobRunner::start(Job job)
 {
     m_running = true;
-    m_watcher.setFuture(QtConcurrent::run(jobPool(), std::move(job)));
+    m_watcher.setFuture(QtConcurrent::run(jobPool(), [job = std::move(job)] {
+        lowerThreadPriority();
+        return job();
+    }));
 }
 
 } // namespace ijepa::widgets

@@ -209,13 +209,17 @@ void RunsPanel::display(std::vector<RunRecord> runs)
     if (rebuild) {
         redrawOverlay();
     } else {
+        bool grown = false; // finished runs do not change: redraw only when a ticked run grew
         for (const auto& r : m_runs) {
             const QString folder = QString::fromStdString(r.folder);
-            if (m_series.contains(folder))
+            if (m_series.contains(folder) && m_drawn.value(folder) < static_cast<int>(r.points.size())) {
                 appendPoints(r, m_drawn.value(folder));
+                grown = true;
+            }
         }
-        for (auto* p : m_plots)
-            p->refresh();
+        if (grown)
+            for (auto* p : m_plots)
+                p->refresh();
     }
     fillComparison();
     m_status->setText(tr("%1 runs in %2").arg(m_runs.size()).arg(m_roots.join(QStringLiteral(", "))));

@@ -206,29 +206,33 @@ void runUiBench(MainWindow& window, double seconds)
     cycle->start(2000);
 }
 
-// Replot time of a loss curve with `points` points (raw + smoothed), as the window redraws it.
-int runPlotBench(int points)
+// Replot time of `series` loss curves of `points` points each (raw + smoothed, one legend entry
+// each, as the Loss tab and the runs overlay draw them).
+int runPlotBench(int points, int series)
 {
     ijepa::widgets::CurvePlot plot(QStringLiteral("loss"));
-    const int s = plot.addSeries(QStringLiteral("loss"), Qt::blue);
+    std::vector<int> ids;
+    for (int k = 0; k < series; ++k)
+        ids.push_back(plot.addSeries(QStringLiteral("run %1").arg(k + 1), QColor::fromHsv(k * 360 / series, 200, 200)));
     plot.resize(1000, 500);
     plot.show();
-    for (int i = 1; i <= points; ++i)
-        plot.append(s, i, 1.0 / std::sqrt(static_cast<double>(i)) + 0.02 * std::sin(0.01 * i));
+    for (int k = 0; k < series; ++k)
+        for (int i = 1; i <= points; ++i)
+            plot.append(ids[k], i, (1.0 + 0.1 * k) / std::sqrt(static_cast<double>(i)) + 0.02 * std::sin(0.01 * i));
     plot.refresh();
     QApplication::processEvents();
     std::vector<double> ms;
     QElapsedTimer timer;
     for (int i = 0; i < 20; ++i) {
-        plot.append(s, points + i + 1, 0.01); // new data arrives, the view follows it
+        plot.append(ids[0], points + i + 1, 0.01); // new data arrives, the view follows it
         plot.fit();
         timer.start();
         plot.plot()->replot(QCustomPlot::rpImmediateRefresh);
         ms.push_back(timer.nsecsElapsed() / 1e6);
     }
     std::sort(ms.begin(), ms.end());
-    std::printf("plot-bench: %d points (raw + smoothed), replot: median %.1f ms, max %.1f ms over 20 redraws\n", points,
-                ms[ms.size() / 2], ms.back());
+    std::printf("plot-bench: %d curve%s of %d points (raw + smoothed), replot: median %.1f ms, max %.1f ms over 20 redraws\n",
+                series, series > 1 ? "s" : "", points, ms[ms.size() / 2], ms.back());
     return 0;
 }
 

@@ -15,6 +15,6 @@ void runScreenshots(MainWindow& window, const QString& dir, qint64 steps);
 // stall), every tab shown in turn for 2 s, prints it and quits.
 void runUiBench(MainWindow& window, double seconds);
 // Times redraws of a loss curve with `points` points; returns the exit code.
-int runPlotBench(int points);
+int runPlotBench(int points, int series = 1);
 
 } // namespace ijepa::workbench

@@ -111,6 +111,7 @@ void EmbeddingsTab::embed(VisionTransformer encoder, std::shared_ptr<ImageSource
     };
     const int crop = config.data.crop_size, patch = config.mask.patch_size;
     watcher->setFuture(QtConcurrent::run(widgets::jobPool(), [encoder, source, count, crop, patch, progress]() {
+        widgets::lowerThreadPriority();
         EmbeddingJob job;
         try {
             job.set = widgets::computeEmbeddingSet(encoder, source, crop, patch, count, progress);

@@ -96,11 +96,14 @@ int main(int argc, char* argv[])
     const QCommandLineOption shots("screenshots", "train, save screenshots of the window and each view to DIR, quit", "DIR");
     const QCommandLineOption shotSteps("screenshot-steps", "steps to train before the screenshots", "N", "40");
     const QCommandLineOption benchUi("bench-ui", "train for S seconds, print the largest UI event-loop delay, quit", "S");
-    const QCommandLineOption benchPlot("bench-plot", "time redraws of a loss curve with N points, quit", "N");
+    const QCommandLineOption benchPlot("bench-plot", "time redraws of a loss curve with N points (NxS: S curves of N points, as the runs overlay draws them), quit",
+                                       "N[xS]");
     parser.addOptions({data, config, out, limit, maxSteps, threads, device, checkpointEvery, diagnosticsEvery, set, start, checkpoint, shots, shotSteps, benchUi, benchPlot});
     parser.process(app);
-    if (parser.isSet(benchPlot))
-        return runPlotBench(parser.value(benchPlot).toInt());
+    if (parser.isSet(benchPlot)) {
+        const QStringList parts = parser.value(benchPlot).split(QLatin1Char('x'));
+        return runPlotBench(parts.value(0).toInt(), std::max(1, parts.value(1, QStringLiteral("1")).toInt()));
+    }
 
     WorkbenchOptions options;
     options.data = parser.value(data);

@@ -3,6 +3,7 @@
 #include "core/data/data_loader.h"
 #include "core/errors.h"
 #include "core/model/ijepa_model.h"
+#include "widgets/inspect_support.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -189,6 +190,9 @@ bool TrainingWorker::waitAfterWriteError(const std::string& message)
 
 void TrainingWorker::run(RunSettings settings)
 {
+    // Below the UI thread (this thread's OpenMP team and the loader's threads inherit it): with every
+    // core training, the window still answers at once.
+    widgets::lowerThreadPriority();
     settings.checkpoints.onWriteError = [this](const std::string& message) { return waitAfterWriteError(message); };
     Observer observer(*this, settings.trainer.config);
     try {
