@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cerrno>
 #include <cstring>
 
 #ifdef __linux__
@@ -31,7 +32,11 @@ void lowerThreadPriority()
 {
 #ifdef __linux__
     // Linux keeps a nice value per thread; raising it needs no privilege.
-    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+    const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+    errno = 0;
+    const int now = getpriority(PRIO_PROCESS, tid);
+    if (errno == 0 && now < 10)
+        setpriority(PRIO_PROCESS, tid, 10);
 #endif
 }
 

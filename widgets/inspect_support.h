@@ -30,7 +30,7 @@ torch::Tensor hwcFromImage(const QImage& image);
 // QThreadPool::globalInstance(): Qt's raster painter splits large fills across that pool and waits
 // for them on the painting thread, so a long job there held the UI thread for seconds.
 QThreadPool* jobPool();
-// Lowers the calling thread's scheduling priority (nice 10; threads it starts later inherit it), so
+// Lowers the calling thread's scheduling priority (to nice 10 at least; threads it starts later inherit it), so
 // that on a machine whose cores training fills, the UI thread runs first when it has work. For
 // the training thread and jobPool() jobs; a no-op where threads have no nice value of their own.
 void lowerThreadPriority();

@@ -12,7 +12,15 @@
 #include "core/eval/predictor_probe.h"
 
 #include <QSignalSpy>
+#include <QThreadPool>
 #include <QtTest/QtTest>
+
+#include <atomic>
+#include <future>
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 using namespace ijepa;
 using namespace ijepa::widgets;
@@ -119,6 +127,41 @@ private Q_SLOTS:
                 QCOMPARE(predictor.probe().blocks[b].predictedHits[i].index, direct.blocks[b].predictedHits[i].index);
                 QVERIFY(direct.blocks[b].targetHits[i].index / 64 != 5);
             }
+    }
+
+    // Jobs run on the workbench's own pool at a lower priority, never on Qt's global pool: the
+    // raster painter waits on the UI thread for fills it hands to that pool (the UI bench's
+    // seconds-long stalls), and the latest request wins.
+    void jobsRunOffTheGlobalPoolBelowTheUiThread()
+    {
+        LatestJobRunner runner;
+        std::atomic<int> ran{0}, delivered{0};
+        std::atomic<bool> onGlobal{true}, onOwn{false};
+        std::atomic<int> nice{-100};
+        std::promise<void> release;
+        auto gate = release.get_future().share();
+        runner.run([&, gate]() -> LatestJobRunner::Done {
+            gate.wait(); // holds the runner busy while two more requests arrive
+            ++ran;
+            return [&] { ++delivered; };
+        });
+        for (int i = 0; i < 2; ++i)
+            runner.run([&]() -> LatestJobRunner::Done {
+                onGlobal = QThreadPool::globalInstance()->contains(QThread::currentThread());
+                onOwn = jobPool()->contains(QThread::currentThread());
+                errno = 0;
+                nice = getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
+                ++ran;
+                return [&] { delivered += 10; };
+            });
+        QVERIFY(runner.busy());
+        release.set_value();
+        QTRY_VERIFY_WITH_TIMEOUT(!runner.busy(), 10000);
+        QCOMPARE(ran.load(), 2); // the first, then only the latest of the two waiting
+        QCOMPARE(delivered.load(), 10); // the first result was superseded by the newer request
+        QVERIFY(!onGlobal.load());
+        QVERIFY(onOwn.load());
+        QCOMPARE(nice.load(), std::max(10, getpriority(PRIO_PROCESS, 0))); // the UI thread's own is left as it was
     }
 };
 
