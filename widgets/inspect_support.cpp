@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include <QCoreApplication>
+#include <QPointer>
 #include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -22,10 +24,14 @@ namespace ijepa::widgets {
 
 QThreadPool* jobPool()
 {
-    static QThreadPool pool; // its destructor, at exit, waits for the jobs still running
-    static const bool sized = (pool.setMaxThreadCount(std::max(2, QThread::idealThreadCount())), true);
-    (void)sized;
-    return &pool;
+    // Owned by the application, as Qt's global pool is: it is destroyed, waiting for the jobs still
+    // running, while the application is torn down, before the libraries' own statics are.
+    static QPointer<QThreadPool> pool;
+    if (!pool) {
+        pool = new QThreadPool(QCoreApplication::instance());
+        pool->setMaxThreadCount(std::max(2, QThread::idealThreadCount()));
+    }
+    return pool;
 }
 
 void lowerThreadPriority()

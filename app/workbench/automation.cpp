@@ -17,8 +17,36 @@
 #include <utility>
 #include <vector>
 
+#include <unistd.h>
+
 namespace ijepa::workbench {
 namespace {
+
+// Where the UI thread's time went, in ms since boot (Linux; zeros elsewhere): running, and waiting
+// for a core (/proc/thread-self/schedstat), and the time the hypervisor gave no core to this
+// machine (steal, /proc/stat, summed over cores). A stall that is none of these was a wait on a
+// lock or on I/O.
+struct CpuClock {
+    double run = 0, queued = 0, steal = 0;
+};
+
+CpuClock cpuClock()
+{
+    CpuClock c;
+    if (std::FILE* f = std::fopen("/proc/thread-self/schedstat", "r")) {
+        unsigned long long run = 0, queued = 0;
+        if (std::fscanf(f, "%llu %llu", &run, &queued) == 2)
+            c.run = run / 1e6, c.queued = queued / 1e6;
+        std::fclose(f);
+    }
+    if (std::FILE* f = std::fopen("/proc/stat", "r")) {
+        unsigned long long v[8] = {};
+        if (std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8)
+            c.steal = v[7] * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+        std::fclose(f);
+    }
+    return c;
+}
 
 void saveShot(QWidget* w, const QString& dir, const QString& name)
 {
@@ -117,6 +145,7 @@ void runUiBench(MainWindow& window, double seconds)
         QElapsedTimer clock;
         std::vector<double> delays;
         qint64 last = -1, startSteps = -1;
+        CpuClock lastCpu;
         int minute = 0;
         double minuteMax = 0.0, lastMinuteMax = 0.0;
     };
@@ -133,11 +162,16 @@ void runUiBench(MainWindow& window, double seconds)
         if (st->last >= 0) {
             st->delays.push_back(std::max(0.0, (now - st->last) / 1e6 - 5.0));
             st->minuteMax = std::max(st->minuteMax, st->delays.back());
-            if (st->delays.back() > 50.0) // name where it happened, to find what held the UI thread
-                std::printf("ui-bench: stall %.1f ms on tab %s at %.1f s\n", st->delays.back(),
-                            qPrintable(window.tabs()->tabText(window.tabs()->currentIndex())), now / 1e9);
+            if (st->delays.back() > 50.0) { // name where it happened, to find what held the UI thread
+                const CpuClock cpu = cpuClock();
+                std::printf("ui-bench: stall %.1f ms on tab %s at %.1f s (the UI thread ran %.1f ms, waited for a core "
+                            "%.1f ms; steal %.0f ms)\n",
+                            st->delays.back(), qPrintable(window.tabs()->tabText(window.tabs()->currentIndex())), now / 1e9,
+                            cpu.run - st->lastCpu.run, cpu.queued - st->lastCpu.queued, cpu.steal - st->lastCpu.steal);
+            }
         }
         st->last = now;
+        st->lastCpu = cpuClock();
         if (now / 60e9 >= st->minute + 1) {
             std::printf("ui-bench: minute %d: max delay %.1f ms, %lld steps so far\n", ++st->minute, st->minuteMax,
                         static_cast<long long>(window.stepsSeen()));
