@@ -4,7 +4,8 @@
 # showing each tab in turn, with the attention and predictor views and the mask statistics updating
 # and ten earlier runs overlaid in the Runs tab.
 # Goal: the largest delay stays under 50 ms. First, the redraw time of a loss curve with 100,000
-# and 1,000,000 points. Usage: bench/ui_responsiveness.sh [SECONDS] (default 60)
+# and 1,000,000 points and of ten
+# overlaid runs. Usage: bench/ui_responsiveness.sh [SECONDS] (default 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -20,6 +21,7 @@ if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
 fi
 "$bin" --bench-plot 100000
 "$bin" --bench-plot 1000000
+"$bin" --bench-plot 2000x10 # the runs overlay: ten runs of 2,000 points
 # Ten earlier runs in the runs folder, overlaid in the Runs tab while one trains: a real run of a
 # tiny model (2,000 steps, so thousands of points a curve) and nine copies of it.
 "${bin%/workbench/ijepa-workbench}/ijepa" train --data fashion-mnist --out "$runs/past-01" --max-steps "${BENCH_RUN_STEPS:-2000}" \

@@ -162,6 +162,14 @@ void CurvePlot::refresh()
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
+void CurvePlot::setRawVisible(bool on)
+{
+    for (auto& s : m_series)
+        if (s.smoothGraph)
+            s.raw->setVisible(on);
+    refresh();
+}
+
 void CurvePlot::removeAllSeries()
 {
     m_plot->clearGraphs();

@@ -33,6 +33,9 @@ public:
     void clear();          // empties every series
     void removeAllSeries(); // no series left (the runs overlay rebuilds its own)
     void setXLabel(const QString& label);
+    // Shows or hides the faint raw lines under the smoothed ones (the runs overlay leaves them out
+    // when many runs are drawn: ten noisy lines hide each other and double the replot time).
+    void setRawVisible(bool on);
 
     void setSmoothing(double weight); // 0 (raw) .. 0.999
     double smoothing() const { return m_smoothing; }

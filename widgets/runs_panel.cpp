@@ -304,8 +304,10 @@ void RunsPanel::redrawOverlay()
         m_series[folder] = ids;
         appendPoints(r, 0);
     }
-    for (auto* p : m_plots)
+    for (auto* p : m_plots) {
+        p->setRawVisible(colour <= kRawLinesUpTo);
         p->fit();
+    }
 }
 
 void RunsPanel::setChecked(const QString& folder, bool on)

@@ -32,6 +32,8 @@ class RunsPanel : public QWidget {
 public:
     enum class XAxis { Step, Epoch, WallTime };
     static constexpr int kPlots = 5;
+    // Up to this many overlaid runs the plots show each run's faint raw line under its smoothed one.
+    static constexpr int kRawLinesUpTo = 4;
 
     explicit RunsPanel(QWidget* parent = nullptr);
     void addRoot(const QString& folder);

@@ -2,6 +2,7 @@
 // reference's layout, and a run still being written on another thread; overlay, diff, hparams.
 #include "widgets/curve_plot.h"
 #include "widgets/runs_panel.h"
+#include "widgets/qcustomplot_include.h"
 
 #include "core/train/run.h"
 
@@ -89,6 +90,8 @@ private Q_SLOTS:
         QCOMPARE(panel.plot(0)->pointCount(0), 6);
         QCOMPARE(panel.plot(0)->pointCount(1), 8);
         QCOMPARE(panel.plot(3)->pointCount(1), 8); // learning rate
+        QCOMPARE(panel.plot(0)->plot()->graphCount(), 4); // raw and smoothed per run: two runs show their raw lines
+        QVERIFY(panel.plot(0)->plot()->graph(0)->visible() && panel.plot(0)->plot()->graph(2)->visible());
         panel.setXAxis(RunsPanel::XAxis::Epoch);
         QCOMPARE(panel.plot(0)->pointCount(1), 8);
         // The diff: exactly the keys that differ.
