@@ -4,8 +4,7 @@
 # showing each tab in turn, with the attention and predictor views and the mask statistics updating
 # and ten earlier runs overlaid in the Runs tab.
 # Goal: the largest delay stays under 50 ms. First, the redraw time of a loss curve with 100,000
-# and 1,000,000 points and of ten
-# overlaid runs. Usage: bench/ui_responsiveness.sh [SECONDS] (default 60)
+# and 1,000,000 points and of ten overlaid runs. Usage: bench/ui_responsiveness.sh [SECONDS] (default 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}

@@ -90,11 +90,17 @@ bool saveInspectShots(MainWindow& window, const QString& dir)
     window.tabs()->setCurrentWidget(runs);
     runs->showPlot(1);
     runs->showComparison(0);
-    QApplication::processEvents();
+    const auto settle = [] { // the overlay's redraw and the plot's replot are queued: let them run
+        QElapsedTimer t;
+        t.start();
+        while (t.elapsed() < 300)
+            QApplication::processEvents(QEventLoop::AllEvents, 50);
+    };
+    settle();
     saveShot(runs, dir, QStringLiteral("runs"));
     runs->showPlot(0);
     runs->showComparison(1);
-    QApplication::processEvents();
+    settle();
     saveShot(runs, dir, QStringLiteral("runs-hparams"));
     return true;
 }
