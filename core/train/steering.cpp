@@ -21,7 +21,8 @@ const std::vector<std::string>& steerableKeys()
     static const std::vector<std::string> keys{"optimization.lr",           "optimization.start_lr",
                                                "optimization.final_lr",     "optimization.weight_decay",
                                                "optimization.final_weight_decay", "optimization.ema",
-                                               "optimization.epochs",       kDiagnosticsKey};
+                                               "optimization.epochs",       "loss.sigreg_weight",
+                                               kDiagnosticsKey};
     return keys;
 }
 
@@ -33,9 +34,12 @@ void checkSteerable(const std::vector<std::string>& assignments)
         if (a.find('=') == std::string::npos)
             throw ConfigError("'" + a + "': expected section.key=value");
         const auto& keys = steerableKeys();
-        if (std::find(keys.begin(), keys.end(), key) == keys.end())
-            throw ConfigError("key '" + key + "' cannot change in a running run (these can: optimization.lr, start_lr, "
-                              "final_lr, weight_decay, final_weight_decay, ema, epochs; diagnostics.every)");
+        if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+            std::string can;
+            for (const auto& k : keys)
+                can += (can.empty() ? "" : ", ") + k;
+            throw ConfigError("key '" + key + "' cannot change in a running run (these can: " + can + ")");
+        }
         if (key == kDiagnosticsKey) {
             try {
                 if (std::stoll(a.substr(a.find('=') + 1)) < 0)

@@ -290,6 +290,7 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     bool stopAgreed = false; // data parallel: any rank asked to stop (agreed after each step)
     for (std::int64_t it = first;; ++it) {
         plan.steer(it, it == first, observer);
+        settings.loss.sigreg_weight = config.loss.sigreg_weight; // steerable (the projector, if any, exists from the start)
         if (it >= plan.end())
             break;
         if (group ? stopAgreed : stop.load()) {

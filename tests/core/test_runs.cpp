@@ -7,6 +7,7 @@
 #include "core/train/schedules.h"
 #include "tests/core/test_support.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -273,4 +274,32 @@ TEST(Steering, AStoppedAndResumedSteeredRunEqualsItsHistoryReplayed)
     EXPECT_THROW(SteeringQueue().request({"mask.patch_size=8"}), ConfigError);
     EXPECT_THROW(SteeringQueue().request({"optimization.lr=fast"}), ConfigError);
     EXPECT_THROW(SteeringQueue().request({"diagnostics.every=-3"}), ConfigError);
+}
+
+// SIGReg's weight steers like a schedule: off up to the change, in the loss from the next step on.
+TEST(Steering, TheSigregWeightTakesEffectFromTheNextStep)
+{
+    TempDir dir;
+    RunSettings o = steeredSettings(dir.path.string());
+    o.trainer.maxSteps = 5;
+    o.trainer.steering = std::make_shared<SteeringQueue>();
+    std::atomic_bool stop{false};
+    Steerer s;
+    s.queue = o.trainer.steering;
+    s.changeAfter = 2;
+    s.change = {"loss.sigreg_weight=0.25"};
+    runTraining(o, s, stop);
+    ASSERT_EQ(s.steps.size(), 5u);
+    for (size_t i = 0; i < 2; ++i) { // the reference's loss: SIGReg off
+        EXPECT_EQ(s.steps[i].sigregWeight, 0.0);
+        EXPECT_TRUE(std::isnan(s.steps[i].sigregLoss));
+        EXPECT_EQ(s.steps[i].loss, s.steps[i].jepaLoss);
+    }
+    for (size_t i = 2; i < 5; ++i) { // (1 - w) * JEPA + w * SIGReg, within float rounding
+        EXPECT_EQ(s.steps[i].sigregWeight, 0.25);
+        ASSERT_TRUE(std::isfinite(s.steps[i].sigregLoss));
+        EXPECT_NEAR(s.steps[i].loss, 0.75 * s.steps[i].jepaLoss + 0.25 * s.steps[i].sigregLoss, 1e-5 * s.steps[i].loss);
+    }
+    EXPECT_THROW(SteeringQueue().request({"loss.sigreg_weight=1.5"}), ConfigError); // out of [0, 1)
+    EXPECT_THROW(SteeringQueue().request({"loss.sigreg_on=projector"}), ConfigError); // the head exists from the start or never
 }
