@@ -31,7 +31,7 @@ CurvePlot::CurvePlot(const QString& yLabel, QWidget* parent)
     m_plot->setNoAntialiasingOnDrag(true);
     m_plot->setNotAntialiasedElements(QCP::aePlottables); // antialiased 100k-point lines cost ~10x more
     m_plot->installEventFilter(this);
-    m_plot->setPlottingHint(QCP::phFastPolylines, true); // one drawPolyline per graph: 10x faster replots
+    m_plot->setPlottingHint(QCP::phFastPolylines, true); // plain line segments, not a stroked polyline: 10x faster replots
     m_plot->setMinimumHeight(160);
     connect(m_plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent* e) {
         m_readout->setText(readoutAt(m_plot->xAxis->pixelToCoord(e->position().x())));

@@ -7,7 +7,6 @@
 #include <QCoreApplication>
 #include <QPointer>
 #include <QThreadPool>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
 #include <cmath>
@@ -120,10 +119,7 @@ void LatestJobRunner::run(Job job)
 void LatestJobRunner::start(Job job)
 {
     m_running = true;
-    m_watcher.setFuture(QtConcurrent::run(jobPool(), [job = std::move(job)] {
-        lowerThreadPriority();
-        return job();
-    }));
+    m_watcher.setFuture(runJob(std::move(job)));
 }
 
 } // namespace ijepa::widgets

@@ -5,6 +5,7 @@
 #include <QColor>
 #include <QImage>
 #include <QFutureWatcher>
+#include <QtConcurrent/QtConcurrentRun>
 #include <QObject>
 #include <QVector>
 
@@ -30,12 +31,21 @@ torch::Tensor hwcFromImage(const QImage& image);
 // QThreadPool::globalInstance(): Qt's raster painter splits large fills across that pool and waits
 // for them on the painting thread, so a long job there held the UI thread for seconds.
 QThreadPool* jobPool();
-// Lowers the calling thread's scheduling priority (to nice 10 at least; threads it starts later inherit it), so
-// that on a machine whose cores training fills, the UI thread runs first when it has work. For
-// the training thread and jobPool() jobs; a no-op where threads have no nice value of their own.
+// Lowers the calling thread's scheduling priority (to nice 10 at least; threads it starts later
+// inherit it), so that on a machine whose cores training fills, the UI thread runs first when it
+// has work. For the training thread and runJob(); a no-op where threads have no nice value of their own.
 void lowerThreadPriority();
+// Runs `job` on a jobPool() thread below the UI thread's priority: every long job of the workbench.
+template <typename Job>
+auto runJob(Job job)
+{
+    return QtConcurrent::run(jobPool(), [job = std::move(job)]() mutable {
+        lowerThreadPriority();
+        return job();
+    });
+}
 
-// Runs one job at a time off the UI thread. A job runs on a jobPool() thread and returns what to do
+// Runs one job at a time off the UI thread. A job runs through runJob() and returns what to do
 // with its result on the UI thread. A request while one runs replaces the one waiting (latest
 // wins), so a dragged slider or a drawn block never queues stale work.
 class LatestJobRunner : public QObject {

@@ -11,7 +11,6 @@
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 namespace ijepa::workbench {
 namespace {
@@ -110,8 +109,7 @@ void EmbeddingsTab::embed(VisionTransformer encoder, std::shared_ptr<ImageSource
         }, Qt::QueuedConnection);
     };
     const int crop = config.data.crop_size, patch = config.mask.patch_size;
-    watcher->setFuture(QtConcurrent::run(widgets::jobPool(), [encoder, source, count, crop, patch, progress]() {
-        widgets::lowerThreadPriority();
+    watcher->setFuture(widgets::runJob([encoder, source, count, crop, patch, progress]() {
         EmbeddingJob job;
         try {
             job.set = widgets::computeEmbeddingSet(encoder, source, crop, patch, count, progress);

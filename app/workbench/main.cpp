@@ -50,9 +50,10 @@ int main(int argc, char* argv[])
 {
     QApplication app(argc, argv);
     // LibTorch work on the UI thread (the browser's nearest neighbours, small views) stays on this
-    // thread: an OpenMP team of its own would fight the training threads for the cores, and its
-    // spinning barriers held the UI for up to 1.4 s in the UI bench. ATen reads the thread's OpenMP
-    // setting (initialised on first use), so this leaves the training and job threads as they are.
+    // thread: an OpenMP team of its own would only compete with the training threads for the cores.
+    // (The UI bench's long stalls turned out to be Qt's thread pool, see widgets::jobPool().) ATen
+    // reads the thread's OpenMP setting (initialised on first use), so this leaves the training and
+    // job threads as they are.
     at::get_num_threads();
 #ifdef _OPENMP
     omp_set_num_threads(1);
