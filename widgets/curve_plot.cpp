@@ -92,13 +92,31 @@ int CurvePlot::addSeries(const QString& name, const QColor& color, bool smoothed
         s.smoothGraph->setAdaptiveSampling(true);
     }
     s.raw->setPen(QPen(faint, 1));
-    if (smoothed) // the legend names the smoothed line; the faint raw line goes with it
-        s.raw->removeFromLegend();
+    s.raw->removeFromLegend(); // the legend lists series once they have points (updateLegend)
+    if (s.smoothGraph)
+        s.smoothGraph->removeFromLegend();
     if (!smoothed) // sparse series (e.g. diagnostics every N steps): mark each point
         s.raw->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 5));
     m_series.push_back(s);
-    m_plot->legend->setVisible(m_series.size() > 1);
     return static_cast<int>(m_series.size()) - 1;
+}
+
+void CurvePlot::updateLegend()
+{
+    // The legend names the series that have points, in the order they were added (a series that
+    // may never get any, such as the SIGReg part of a run without it, stays out of it); the
+    // smoothed line stands for its faint raw line. No legend for a single series.
+    QVector<QCPGraph*> named;
+    for (const Series& s : m_series)
+        if (!s.x.isEmpty())
+            named.push_back(s.smoothGraph ? s.smoothGraph : s.raw);
+    if (named == m_legendGraphs)
+        return;
+    m_plot->legend->clearItems();
+    for (QCPGraph* g : named)
+        g->addToLegend();
+    m_legendGraphs = named;
+    m_plot->legend->setVisible(named.size() > 1);
 }
 
 void CurvePlot::smoothAppend(Series& s, double y)
@@ -154,6 +172,7 @@ void CurvePlot::refresh()
         return;
     }
     m_dirty = false;
+    updateLegend();
     if (m_follow) {
         m_plot->rescaleAxes();
         if (m_log && m_plot->yAxis->range().lower <= 0)
@@ -174,6 +193,7 @@ void CurvePlot::removeAllSeries()
 {
     m_plot->clearGraphs();
     m_series.clear();
+    m_legendGraphs.clear();
     m_plot->legend->setVisible(false);
     m_follow = true;
     refresh();
@@ -306,6 +326,7 @@ bool CurvePlot::saveCsv(const QString& path) const
 
 bool CurvePlot::savePng(const QString& path, int width, int height)
 {
+    updateLegend();
     if (m_follow)
         m_plot->rescaleAxes();
     return m_plot->savePng(path, width, height);

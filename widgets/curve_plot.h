@@ -64,6 +64,7 @@ private:
     };
     void smoothAppend(Series& s, double y);
     void resmooth();
+    void updateLegend();
     bool eventFilter(QObject* watched, QEvent* event) override;
     void showEvent(QShowEvent* event) override;
 
@@ -72,6 +73,7 @@ private:
     QSlider* m_slider;
     QCheckBox* m_logBox;
     QVector<Series> m_series;
+    QVector<QCPGraph*> m_legendGraphs; // what the legend lists now
     double m_smoothing = 0.6;
     bool m_log = false;
     bool m_follow = true;

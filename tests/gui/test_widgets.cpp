@@ -6,6 +6,8 @@
 #include "widgets/mask_view.h"
 #include "widgets/schedule_plot.h"
 
+#include "widgets/qcustomplot_include.h"
+
 #include "core/data/augment.h"
 #include "core/data/data_loader.h"
 #include "core/eval/embeddings.h"
@@ -85,6 +87,34 @@ private Q_SLOTS:
         QCOMPARE(lines.size(), 120001);
         QCOMPARE(lines[0], QByteArray("series,step,value,smoothed"));
         QVERIFY(lines[1].startsWith("loss,1,1.0"));
+    }
+
+    void curveLegendNamesOnlySeriesWithPoints()
+    {
+        CurvePlot plot(QStringLiteral("loss"));
+        const int loss = plot.addSeries(QStringLiteral("loss"), Qt::blue);
+        const int jepa = plot.addSeries(QStringLiteral("JEPA"), Qt::red);
+        const int sigreg = plot.addSeries(QStringLiteral("SIGReg"), Qt::green);
+        plot.resize(400, 300);
+        plot.show();
+        const auto legendNames = [&] {
+            QStringList names;
+            for (int i = 0; i < plot.plot()->legend->itemCount(); ++i)
+                if (auto* item = qobject_cast<QCPPlottableLegendItem*>(plot.plot()->legend->item(i)))
+                    names << item->plottable()->name();
+            return names;
+        };
+        plot.append(loss, 1, 0.4);
+        plot.refresh();
+        QCOMPARE(legendNames(), QStringList{QStringLiteral("loss")});
+        QVERIFY(!plot.plot()->legend->visible()); // one series: no legend
+        plot.append(sigreg, 2, 0.1); // e.g. SIGReg switched on mid-run
+        plot.append(jepa, 2, 0.3);
+        plot.refresh();
+        QCOMPARE(legendNames(), (QStringList{QStringLiteral("loss"), QStringLiteral("JEPA"), QStringLiteral("SIGReg")}));
+        QVERIFY(plot.plot()->legend->visible());
+        plot.clear();
+        QVERIFY(legendNames().isEmpty());
     }
 
     void schedulePlotMatchesCoreSchedules()
