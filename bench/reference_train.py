@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Trains the reference code (facebookresearch/ijepa) on Fashion-MNIST for a budget, for the quality
+benchmark's reference row (bench/quality.sh with QUALITY_REFERENCE).
+
+Usage: /usr/bin/python3 bench/reference_train.py REFERENCE_CHECKOUT CONFIG.yaml OUT
+           (--steps N | --minutes M) [--seed S] [--threads T] [--bf16] [key=value ...]
+The reference's own model, initialisation, optimiser and schedules (src.helper), masks
+(src.masks.multiblock) and transforms (src.transforms: RandomResizedCrop, ToTensor, Normalize), and
+src/train.py's step: target forward + layer_norm + apply_masks, context forward, predictor,
+smooth-L1, backward, AdamW, the EMA loop. What differs: Fashion-MNIST (grey images as RGB) instead
+of an ImageFolder, no DDP wrapper (one process), the seed from --seed (the reference fixes 0), a
+budget in steps or wall-clock minutes (counted from the start, as `timeout` counts ours), and
+meta.embed_dim/depth/num_heads honoured (our extension of the schema). --bf16 puts the forward
+passes under torch.autocast("cpu", bfloat16); without it the step is fp32, as src/train.py on a CPU.
+Writes OUT/params-ijepa.yaml, OUT/jepa_r0.csv and OUT/jepa-latest.pth.tar (the reference's keys),
+and prints a last line: `reference: N steps in S s, final loss L`.
+"""
+import argparse, copy, csv, functools, gzip, os, random, sys, time
+import numpy as np
+import torch
+import torch.nn.functional as F
+import yaml
+from PIL import Image
+
+START = time.monotonic()
+ap = argparse.ArgumentParser()
+ap.add_argument("ref"); ap.add_argument("config"); ap.add_argument("out")
+budget = ap.add_mutually_exclusive_group(required=True)
+budget.add_argument("--steps", type=int); budget.add_argument("--minutes", type=float)
+ap.add_argument("--seed", type=int, default=0); ap.add_argument("--threads", type=int, default=0)
+ap.add_argument("--bf16", action="store_true"); ap.add_argument("overrides", nargs="*")
+ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+a = ap.parse_intermixed_args()
+sys.path.insert(0, a.ref)
+import logging
+logging.disable(logging.INFO)  # the reference logs its whole model
+import src.models.vision_transformer as vit
+from src.helper import init_model, init_opt
+from src.masks.multiblock import MaskCollator
+from src.masks.utils import apply_masks
+from src.transforms import make_transforms
+from src.utils.tensors import repeat_interleave_batch
+
+cfg = yaml.safe_load(open(a.config))
+for kv in a.overrides:
+    key, _, value = kv.partition("=")
+    section, _, name = key.partition(".")
+    if section not in ("data", "mask", "meta", "optimization") or not name:
+        sys.exit(f"reference_train: the reference has no key '{key}'")
+    cfg[section][name] = yaml.safe_load(value)
+d, m, mk, o = cfg["data"], cfg["meta"], cfg["mask"], cfg["optimization"]
+m["seed"] = a.seed
+os.makedirs(a.out, exist_ok=True)
+yaml.safe_dump(cfg, open(os.path.join(a.out, "params-ijepa.yaml"), "w"))
+if a.threads > 0:
+    torch.set_num_threads(a.threads)
+random.seed(a.seed); np.random.seed(a.seed); torch.manual_seed(a.seed)
+
+
+def read_idx(path):
+    with gzip.open(path) as f:
+        raw = f.read()
+    return np.frombuffer(raw, np.uint8, offset=16).reshape(-1, 28, 28)
+
+
+class FashionMnist(torch.utils.data.Dataset):
+    def __init__(self, transform):
+        self.images, self.transform = read_idx(os.path.join(a.data, "train-images-idx3-ubyte.gz")), transform
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        return self.transform(Image.fromarray(self.images[i]).convert("RGB")), 0
+
+
+if "depth" in m:  # our schema's explicit size: registered under a name init_model can look up
+    vit.workbench_vit = functools.partial(vit.VisionTransformer, embed_dim=m["embed_dim"], depth=m["depth"],
+                                          num_heads=m["num_heads"], mlp_ratio=4, qkv_bias=True,
+                                          norm_layer=functools.partial(torch.nn.LayerNorm, eps=1e-6))
+encoder, predictor = init_model(device=torch.device("cpu"), patch_size=mk["patch_size"], crop_size=d["crop_size"],
+                                pred_depth=m["pred_depth"], pred_emb_dim=m["pred_emb_dim"],
+                                model_name="workbench_vit" if "depth" in m else m["model_name"])
+target = copy.deepcopy(encoder)
+for p in target.parameters():
+    p.requires_grad = False
+collator = MaskCollator(input_size=d["crop_size"], patch_size=mk["patch_size"], pred_mask_scale=mk["pred_mask_scale"],
+                        enc_mask_scale=mk["enc_mask_scale"], aspect_ratio=mk["aspect_ratio"], nenc=mk["num_enc_masks"],
+                        npred=mk["num_pred_masks"], allow_overlap=mk["allow_overlap"], min_keep=mk["min_keep"])
+dataset = FashionMnist(make_transforms(crop_size=d["crop_size"], crop_scale=d["crop_scale"]))
+sampler = torch.utils.data.distributed.DistributedSampler(dataset, num_replicas=1, rank=0, shuffle=True, seed=a.seed)
+loader = torch.utils.data.DataLoader(dataset, batch_size=d["batch_size"], sampler=sampler, collate_fn=collator,
+                                     num_workers=d["num_workers"], drop_last=True, persistent_workers=d["num_workers"] > 0)
+ipe = len(loader)
+optimizer, _, scheduler, wd_scheduler = init_opt(
+    encoder=encoder, predictor=predictor, wd=float(o["weight_decay"]), final_wd=float(o["final_weight_decay"]),
+    start_lr=o["start_lr"], ref_lr=o["lr"], final_lr=o["final_lr"], iterations_per_epoch=ipe, warmup=o["warmup"],
+    num_epochs=o["epochs"], ipe_scale=o["ipe_scale"], use_bfloat16=False)
+total = int(ipe * o["epochs"] * o["ipe_scale"])
+momentum = (o["ema"][0] + i * (o["ema"][1] - o["ema"][0]) / total for i in range(total + 1))
+autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16)
+
+
+def step(imgs, masks_enc, masks_pred):
+    scheduler.step(); wd_scheduler.step()
+    with autocast:
+        with torch.no_grad():
+            h = target(imgs)
+            h = F.layer_norm(h, (h.size(-1),))
+            h = repeat_interleave_batch(apply_masks(h, masks_pred), len(h), repeat=len(masks_enc))
+        z = predictor(encoder(imgs, masks_enc), masks_enc, masks_pred)
+        loss = F.smooth_l1_loss(z, h)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    with torch.no_grad():
+        mom = next(momentum)
+        for q, k in zip(encoder.parameters(), target.parameters()):
+            k.data.mul_(mom).add_((1.0 - mom) * q.detach().data)
+    return float(loss)
+
+
+def save(epoch, loss):
+    state = {"encoder": encoder.state_dict(), "predictor": predictor.state_dict(),
+             "target_encoder": target.state_dict(), "opt": optimizer.state_dict(), "scaler": None,
+             "epoch": epoch, "loss": loss, "batch_size": d["batch_size"], "world_size": 1, "lr": o["lr"]}
+    path = os.path.join(a.out, "jepa-latest.pth.tar")
+    torch.save(state, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
+def out_of_budget(steps):
+    if a.steps is not None:
+        return steps >= a.steps
+    return time.monotonic() - START >= a.minutes * 60
+
+
+steps, loss, epoch = 0, float("nan"), 0
+with open(os.path.join(a.out, "jepa_r0.csv"), "w", newline="") as f:
+    log = csv.writer(f)
+    log.writerow(["epoch", "itr", "loss", "mask-A", "mask-B", "time (ms)"])
+    while epoch < o["epochs"] and not out_of_budget(steps):
+        sampler.set_epoch(epoch)
+        for itr, (udata, masks_enc, masks_pred) in enumerate(loader):
+            t0 = time.monotonic()
+            loss = step(udata[0], masks_enc, masks_pred)
+            steps += 1
+            log.writerow([epoch + 1, itr, f"{loss:.5f}", len(masks_enc[0][0]), len(masks_pred[0][0]),
+                          int((time.monotonic() - t0) * 1000)])
+            if out_of_budget(steps):
+                break
+        epoch += 1
+        save(epoch, loss)
+print(f"reference: {steps} steps in {time.monotonic() - START:.0f} s, final loss {loss:.5f}"
+      f"{' (bf16 autocast)' if a.bf16 else ' (fp32)'}", flush=True)
