@@ -9,9 +9,10 @@ The reference's own model, initialisation, optimiser and schedules (src.helper),
 src/train.py's step: target forward + layer_norm + apply_masks, context forward, predictor,
 smooth-L1, backward, AdamW, the EMA loop. What differs: Fashion-MNIST (grey images as RGB) instead
 of an ImageFolder, no DDP wrapper (one process), the seed from --seed (the reference fixes 0), a
-budget in steps or wall-clock minutes (counted from the start, as `timeout` counts ours), and
-meta.embed_dim/depth/num_heads honoured (our extension of the schema). --bf16 puts the forward
-passes under torch.autocast("cpu", bfloat16); without it the step is fp32, as src/train.py on a CPU.
+budget in steps or wall-clock minutes (counted from the start, as `timeout` counts ours), and our
+extensions of the schema: meta.embed_dim/depth/num_heads honoured, a `loss` section (SIGReg) left
+out. --bf16 puts the forward passes under torch.autocast("cpu", bfloat16); without it the step is
+fp32, as src/train.py on a CPU.
 Writes OUT/params-ijepa.yaml, OUT/jepa_r0.csv and OUT/jepa-latest.pth.tar (the reference's keys),
 and prints a last line: `reference: N steps in S s, final loss L`.
 """
@@ -42,6 +43,8 @@ from src.transforms import make_transforms
 from src.utils.tensors import repeat_interleave_batch
 
 cfg = yaml.safe_load(open(a.config))
+if cfg.pop("loss", None):  # our extension (SIGReg): the reference trains with its own loss
+    print("reference_train: the config's loss section is ours; the reference trains without it", flush=True)
 for kv in a.overrides:
     key, _, value = kv.partition("=")
     section, _, name = key.partition(".")
