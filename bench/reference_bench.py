@@ -10,7 +10,6 @@ with its param groups, per-parameter EMA loop.
 """
 import argparse, sys, time
 import torch
-import torch.nn.functional as F
 import yaml
 
 ap = argparse.ArgumentParser()
@@ -21,9 +20,9 @@ a = ap.parse_args()
 sys.path.insert(0, a.ref)
 from src.helper import init_model, init_opt
 from src.masks.multiblock import MaskCollator
-from src.masks.utils import apply_masks
-from src.utils.tensors import repeat_interleave_batch
-import contextlib, copy, logging
+import contextlib, copy, logging, os
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference_step import reference_step
 logging.disable(logging.INFO)
 
 if a.threads > 0:
@@ -54,20 +53,9 @@ for i in range(total):
     if i == a.warmup:
         t0 = time.perf_counter()
     masks_enc, masks_pred = masks[i]
-    with torch.autocast("cuda", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext():
-        with torch.no_grad():
-            h = tgt(imgs); h = F.layer_norm(h, (h.size(-1),))
-            h = repeat_interleave_batch(apply_masks(h, masks_pred), len(h), repeat=len(masks_enc))
-        z = pred(enc(imgs, masks_enc), masks_enc, masks_pred)
-        loss = F.smooth_l1_loss(z, h)
-    if bf16:
-        scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
-    else:
-        loss.backward(); opt.step()
-    opt.zero_grad()
-    with torch.no_grad():
-        for q, k in zip(enc.parameters(), tgt.parameters()):
-            k.data.mul_(0.996).add_((1. - 0.996) * q.detach().data)
+    loss = reference_step(enc, pred, tgt, opt, imgs, masks_enc, masks_pred, 0.996,
+                          torch.autocast("cuda", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext(),
+                          scaler if bf16 else None)
     if dev.type == "cuda":
         torch.cuda.synchronize()
     print(f"\r  step {i + 1}/{total}", end="", file=sys.stderr, flush=True)

@@ -19,7 +19,6 @@ and prints a last line: `reference: N steps in S s, final loss L`.
 import argparse, copy, csv, functools, gzip, os, random, sys, time
 import numpy as np
 import torch
-import torch.nn.functional as F
 import yaml
 from PIL import Image
 
@@ -38,9 +37,9 @@ logging.disable(logging.INFO)  # the reference logs its whole model
 import src.models.vision_transformer as vit
 from src.helper import init_model, init_opt
 from src.masks.multiblock import MaskCollator
-from src.masks.utils import apply_masks
 from src.transforms import make_transforms
-from src.utils.tensors import repeat_interleave_batch
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference_step import reference_step
 
 cfg = yaml.safe_load(open(a.config))
 if cfg.pop("loss", None):  # our extension (SIGReg): the reference trains with its own loss
@@ -106,21 +105,8 @@ autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16)
 
 def step(imgs, masks_enc, masks_pred):
     scheduler.step(); wd_scheduler.step()
-    with autocast:
-        with torch.no_grad():
-            h = target(imgs)
-            h = F.layer_norm(h, (h.size(-1),))
-            h = repeat_interleave_batch(apply_masks(h, masks_pred), len(h), repeat=len(masks_enc))
-        z = predictor(encoder(imgs, masks_enc), masks_enc, masks_pred)
-        loss = F.smooth_l1_loss(z, h)
-    loss.backward()
-    optimizer.step()
-    optimizer.zero_grad()
-    with torch.no_grad():
-        mom = next(momentum)
-        for q, k in zip(encoder.parameters(), target.parameters()):
-            k.data.mul_(mom).add_((1.0 - mom) * q.detach().data)
-    return float(loss)
+    return float(reference_step(encoder, predictor, target, optimizer, imgs, masks_enc, masks_pred, next(momentum),
+                                autocast))
 
 
 def save(epoch, loss):
