@@ -49,6 +49,10 @@ for kv in a.overrides:
     section, _, name = key.partition(".")
     if section not in ("data", "mask", "meta", "optimization") or not name:
         sys.exit(f"reference_train: the reference has no key '{key}'")
+    # Our mask extensions: the reference's behaviour is their default, anything else it cannot do.
+    ours = {"mask.sampler": "multiblock", "mask.position_mode": "faithful", "mask.truncation": "prefix"}
+    if key in ours and yaml.safe_load(value) != ours[key]:
+        sys.exit(f"reference_train: '{key}' is ours; the reference only does {ours[key]}")
     cfg[section][name] = yaml.safe_load(value)
 d, m, mk, o = cfg["data"], cfg["meta"], cfg["mask"], cfg["optimization"]
 m["seed"] = a.seed

@@ -42,6 +42,7 @@ void forEachField(Config& c, Fn&& fn)
     fn("mask", "position_mode", c.mask.position_mode);
     fn("mask", "pred_mask_scale", c.mask.pred_mask_scale);
     fn("mask", "sampler", c.mask.sampler);
+    fn("mask", "truncation", c.mask.truncation);
     fn("meta", "copy_data", c.meta.copy_data);
     fn("meta", "depth", c.meta.depth);
     fn("meta", "embed_dim", c.meta.embed_dim);

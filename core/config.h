@@ -41,6 +41,7 @@ struct MaskConfig {
     std::array<double, 2> pred_mask_scale{0.15, 0.2}; // target block area range
     std::string sampler = "multiblock";              // extension: multiblock|random|block|rasterized
     std::string position_mode = "faithful";          // extension: faithful|corrected (see core/masks/multiblock_masks.h)
+    std::string truncation = "prefix";               // extension: prefix|random (see core/masks/multiblock_masks.h)
 };
 
 struct MetaConfig {

@@ -43,6 +43,8 @@ QString configKeyHelp(const QString& key)
         {"mask.position_mode", "faithful: positions as the reference (never the last row/column); corrected: all"},
         {"mask.pred_mask_scale", "Target block area range [min, max], fraction of the patches"},
         {"mask.sampler", "multiblock (the paper), block, random or rasterized (the paper's ablations)"},
+        {"mask.truncation", "prefix: masks cut to the batch's shortest keep their first patches (the reference; a cut "
+                            "context loses its bottom rows); random: a random subset of that size"},
         {"meta.copy_data", "Reference key, unused"},
         {"meta.depth", "Custom encoder depth (overrides the preset; ~ for the preset's)"},
         {"meta.embed_dim", "Custom encoder width (overrides the preset; ~ for the preset's)"},
@@ -126,13 +128,16 @@ QWidget* ConfigEditor::addField(const ConfigEntry& entry)
         auto* box = new QCheckBox;
         connect(box, &QCheckBox::toggled, this, [this] { rebuildFromFields(); });
         field = box;
-    } else if (key == "meta.model_name" || key == "mask.sampler" || key == "mask.position_mode") {
+    } else if (key == "meta.model_name" || key == "mask.sampler" || key == "mask.position_mode" ||
+               key == "mask.truncation") {
         auto* combo = new QComboBox;
         combo->setEditable(key == "meta.model_name");
         if (key == "meta.model_name")
             combo->addItems({"vit_tiny", "vit_small", "vit_base", "vit_large", "vit_huge", "vit_giant"});
         else if (key == "mask.sampler")
             combo->addItems({"multiblock", "block", "random", "rasterized"});
+        else if (key == "mask.truncation")
+            combo->addItems({"prefix", "random"});
         else
             combo->addItems({"faithful", "corrected"});
         connect(combo, &QComboBox::currentTextChanged, this, [this] { rebuildFromFields(); });

@@ -35,6 +35,9 @@ Config comparisonConfig(const Config& base, int i, QString* name)
     } else if (i >= 2 && i < 6) {
         c.mask.sampler = kSamplers[i - 2];
         *name = QStringLiteral("sampler %1").arg(kSamplers[i - 2]);
+    } else if (i == 6) {
+        c.mask.truncation = base.mask.truncation == "prefix" ? "random" : "prefix";
+        *name = QStringLiteral("truncation %1").arg(QString::fromStdString(c.mask.truncation));
     }
     return c;
 }
@@ -174,7 +177,7 @@ MaskStatsView::MaskStatsView(QWidget* parent)
 QStringList MaskStatsView::comparisons() const
 {
     return {tr("nothing"), tr("the other position mode"), tr("sampler multiblock"), tr("sampler block"),
-            tr("sampler random"), tr("sampler rasterized")};
+            tr("sampler random"), tr("sampler rasterized"), tr("the other truncation")};
 }
 
 void MaskStatsView::setConfig(const Config& config)

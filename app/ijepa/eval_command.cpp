@@ -39,6 +39,7 @@ struct FeatureOptions {
     int threads = 0;
     bool quiet = false;
     int crop = 0; // for --pixels without a config: 0 means data.crop_size of the config
+    int layers = 1;
 };
 
 void addFeatureOptions(CLI::App& cmd, FeatureOptions& o)
@@ -48,6 +49,9 @@ void addFeatureOptions(CLI::App& cmd, FeatureOptions& o)
     cmd.add_flag("--context", o.context, "the context encoder instead of the target encoder");
     cmd.add_flag("--pixels", o.pixels, "baseline: raw pixels of the evaluation view");
     cmd.add_flag("--random-init", o.randomInit, "baseline: a randomly initialised encoder of the config's size");
+    cmd.add_option("--layers", o.layers, "features: the mean of the last N blocks' normed tokens (1: the output)")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
     cmd.add_option("--threads", o.threads, "CPU threads (0: LibTorch default)");
     cmd.add_flag("--quiet,-q", o.quiet, "no progress output");
 }
@@ -67,8 +71,9 @@ Featurizer makeFeaturizer(const FeatureOptions& o, bool keepPatches = false)
         throw ConfigError("choose exactly one of --checkpoint, --pixels, --random-init");
     Config config = o.config.path.empty() ? Config{} : o.config.load();
     if (o.pixels) {
-        if (keepPatches)
-            throw ConfigError("--patches needs an encoder: --checkpoint or --random-init");
+        if (keepPatches || o.layers > 1)
+            throw ConfigError(std::string(keepPatches ? "--patches" : "--layers") +
+                              " needs an encoder: --checkpoint or --random-init");
         const int crop = o.config.path.empty() ? 32 : config.data.crop_size;
         return {[crop, q = o.quiet](const ImageSource& s, const std::string& name) {
                     return pixelEmbeddings(s, crop, progressBar("pixels " + name, q));
@@ -89,9 +94,14 @@ Featurizer makeFeaturizer(const FeatureOptions& o, bool keepPatches = false)
         config = loaded.config;
         what = std::string(o.context ? "context" : "target") + " encoder of " + o.checkpoint;
     }
+    if (o.layers > static_cast<int>(encoder->blocks->size()))
+        throw ConfigError("--layers " + std::to_string(o.layers) + ": the encoder has only " +
+                          std::to_string(encoder->blocks->size()) + " blocks");
+    if (o.layers > 1)
+        what += ", mean of the last " + std::to_string(o.layers) + " layers";
     const int crop = config.data.crop_size;
-    return {[encoder, crop, keepPatches, q = o.quiet](const ImageSource& s, const std::string& name) mutable {
-                return embedImages(encoder, s, crop, keepPatches, 256, progressBar("embed " + name, q));
+    return {[encoder, crop, keepPatches, q = o.quiet, layers = o.layers](const ImageSource& s, const std::string& name) mutable {
+                return embedImages(encoder, s, crop, keepPatches, 256, progressBar("embed " + name, q), layers);
             },
             what};
 }

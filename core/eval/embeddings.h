@@ -28,9 +28,10 @@ using EmbedProgress = std::function<void(std::int64_t done, std::int64_t total)>
 torch::Tensor evalTransform(const torch::Tensor& imageHwc, int crop);
 
 // Runs `encoder` (no masks) over every image; features are the mean over patch tokens (the
-// paper's protocol for frozen evaluation), patch tokens kept when `keepPatches`.
+// paper's protocol for frozen evaluation), patch tokens kept when `keepPatches`. layers > 1: the
+// tokens are the mean of the last `layers` blocks' outputs, each through the final norm.
 Embeddings embedImages(VisionTransformer& encoder, const ImageSource& source, int crop, bool keepPatches = false,
-                       int batchSize = 256, const EmbedProgress& progress = {});
+                       int batchSize = 256, const EmbedProgress& progress = {}, int layers = 1);
 
 // The evaluation views of every readable image of a source, decoded once: [N, 3, crop, crop]
 // float and [N] labels (for a probe set that is embedded again and again).

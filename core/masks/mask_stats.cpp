@@ -9,31 +9,24 @@
 namespace ijepa {
 namespace {
 
-// Adds one image's masks, truncated to `keep` indices each, to a per-cell union.
-void markCells(const std::vector<std::vector<std::int64_t>>& masks, size_t keep, std::vector<uint8_t>& cells)
+// Marks the cells of image b's masks ([num_masks, B, K] indices) in `cells`.
+void markCells(const torch::Tensor& masks, int64_t b, std::vector<uint8_t>& cells)
 {
-    for (const auto& m : masks)
-        for (size_t k = 0; k < std::min(keep, m.size()); ++k)
-            cells[static_cast<size_t>(m[k])] = 1;
+    const auto acc = masks.accessor<int64_t, 3>();
+    for (int64_t m = 0; m < masks.size(0); ++m)
+        for (int64_t k = 0; k < masks.size(2); ++k)
+            cells[static_cast<size_t>(acc[m][b][k])] = 1;
 }
 
-size_t batchMinimum(const std::vector<std::vector<std::vector<std::int64_t>>>& perImage)
-{
-    size_t keep = SIZE_MAX;
-    for (const auto& masks : perImage)
-        for (const auto& m : masks)
-            keep = std::min(keep, m.size());
-    return keep;
-}
-
-void addBatch(const MaskDraw& draw, MaskStats& s, double& contextTotal, double& targetTotal)
+// One batch as drawn and as truncated (which cells the step really sees).
+void addBatch(const MaskDraw& draw, const MaskBatch& kept, MaskStats& s, double& contextTotal, double& targetTotal)
 {
     const size_t cells = s.context.size();
-    const size_t keepEnc = batchMinimum(draw.enc), keepPred = batchMinimum(draw.pred);
+    const size_t keepEnc = static_cast<size_t>(kept.enc.size(2)), keepPred = static_cast<size_t>(kept.pred.size(2));
     for (size_t b = 0; b < draw.enc.size(); ++b) {
         std::vector<uint8_t> ctx(cells, 0), tgt(cells, 0);
-        markCells(draw.enc[b], keepEnc, ctx);
-        markCells(draw.pred[b], keepPred, tgt);
+        markCells(kept.enc, static_cast<int64_t>(b), ctx);
+        markCells(kept.pred, static_cast<int64_t>(b), tgt);
         for (size_t c = 0; c < cells; ++c) {
             s.context[c] += ctx[c];
             s.target[c] += tgt[c];
@@ -75,7 +68,8 @@ MaskStats computeMaskStats(const Config& config, int batches, std::int64_t start
     s.excluded.assign(cells, 0.0);
     double contextTotal = 0, targetTotal = 0;
     for (int i = 0; i < batches; ++i) {
-        addBatch(sampler.drawAt(startIteration + i, config.data.batch_size), s, contextTotal, targetTotal);
+        const MaskDraw draw = sampler.drawAt(startIteration + i, config.data.batch_size);
+        addBatch(draw, sampler.truncate(draw, startIteration + i), s, contextTotal, targetTotal);
         if (progress && !progress(i + 1, batches))
             break;
     }

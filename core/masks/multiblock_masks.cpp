@@ -38,7 +38,10 @@ int smallestBlockArea(int gridH, int gridW, std::array<double, 2> scale, std::ar
     return best;
 }
 
-torch::Tensor stackTruncated(const std::vector<std::vector<std::vector<std::int64_t>>>& perImage, int numMasks)
+// Every mask cut to the batch minimum length: its first indices, or with `rng` a random subset of
+// them (kept in raster order).
+torch::Tensor stackTruncated(const std::vector<std::vector<std::vector<std::int64_t>>>& perImage, int numMasks,
+                             std::mt19937_64* rng)
 {
     const int64_t batch = static_cast<int64_t>(perImage.size());
     size_t keep = SIZE_MAX;
@@ -48,9 +51,15 @@ torch::Tensor stackTruncated(const std::vector<std::vector<std::vector<std::int6
     auto out = torch::empty({numMasks, batch, static_cast<int64_t>(keep)}, torch::kLong);
     auto acc = out.accessor<int64_t, 3>();
     for (int64_t b = 0; b < batch; ++b)
-        for (int m = 0; m < numMasks; ++m)
+        for (int m = 0; m < numMasks; ++m) {
+            auto kept = perImage[static_cast<size_t>(b)][static_cast<size_t>(m)];
+            if (rng && kept.size() > keep) {
+                std::shuffle(kept.begin(), kept.end(), *rng);
+                std::sort(kept.begin(), kept.begin() + static_cast<std::ptrdiff_t>(keep));
+            }
             for (size_t k = 0; k < keep; ++k)
-                acc[m][b][static_cast<int64_t>(k)] = perImage[b][m][k];
+                acc[m][b][static_cast<int64_t>(k)] = kept[k];
+        }
     return out;
 }
 
@@ -191,10 +200,17 @@ MaskDraw MaskSampler::drawAt(std::int64_t iteration, int batchSize) const
 
 MaskBatch MaskSampler::sampleAt(std::int64_t iteration, int batchSize) const
 {
-    const MaskDraw draw = drawAt(iteration, batchSize);
+    return truncate(drawAt(iteration, batchSize), iteration);
+}
+
+MaskBatch MaskSampler::truncate(const MaskDraw& draw, std::int64_t iteration) const
+{
+    // A stream of its own, so that the prefix mode draws exactly what it always drew.
+    Rng rng(m_seed * 0xD1B54A32D192ED03ULL + static_cast<std::uint64_t>(iteration) * 0x94D049BB133111EBULL + 2);
+    Rng* random = m_config.truncation == "random" ? &rng : nullptr;
     MaskBatch batch;
-    batch.enc = stackTruncated(draw.enc, static_cast<int>(draw.enc.front().size()));
-    batch.pred = stackTruncated(draw.pred, static_cast<int>(draw.pred.front().size()));
+    batch.enc = stackTruncated(draw.enc, static_cast<int>(draw.enc.front().size()), random);
+    batch.pred = stackTruncated(draw.pred, static_cast<int>(draw.pred.front().size()), random);
     return batch;
 }
 
@@ -206,6 +222,8 @@ void validateMaskSettings(const MaskConfig& c, int grid)
                           "' (use multiblock, block, random or rasterized)");
     if (c.position_mode != "faithful" && c.position_mode != "corrected")
         throw ConfigError("key 'mask.position_mode': must be 'faithful' or 'corrected', got '" + c.position_mode + "'");
+    if (c.truncation != "prefix" && c.truncation != "random")
+        throw ConfigError("key 'mask.truncation': must be 'prefix' or 'random', got '" + c.truncation + "'");
     if (grid < 2)
         throw ConfigError("key 'mask.patch_size': the patch grid must be at least 2x2");
     if (c.sampler == "rasterized")

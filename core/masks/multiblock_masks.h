@@ -40,18 +40,23 @@ struct MaskDraw {
 //    three are the targets (num_pred_masks is ignored).
 // Position modes: "faithful" (the default, as the reference: a block never touches the last row or
 // column because positions are drawn from [0, H - h)); "corrected" draws from [0, H - h].
+// Truncation ("prefix", the default, as the reference): every mask of a batch is cut to the batch's
+// shortest, keeping its first indices in raster order, so a cut context loses its bottom rows;
+// "random" keeps a random subset of that size instead (still in raster order).
 // Each batch depends only on (seed, iteration), so resuming needs only the iteration counter.
 class MaskSampler {
 public:
     MaskSampler(const MaskConfig& config, int gridH, int gridW, std::uint64_t seed = 0);
 
     // Returns the masks for one batch and advances the iteration counter; every row has the same
-    // length (truncated to the batch minimum, keeping the first indices in raster order).
+    // length (truncated to the batch minimum as mask.truncation says).
     MaskBatch sample(int batchSize);
     // The masks `sample` returns at a given iteration, without touching the counter; thread-safe.
     MaskBatch sampleAt(std::int64_t iteration, int batchSize) const;
     // The same batch before truncation to the batch minimum (sampleAt truncates this).
     MaskDraw drawAt(std::int64_t iteration, int batchSize) const;
+    // The masks of drawAt(iteration, ...) truncated to the batch minimum: sampleAt's result.
+    MaskBatch truncate(const MaskDraw& draw, std::int64_t iteration) const;
 
     std::int64_t iteration() const { return m_iteration; }
     void setIteration(std::int64_t iteration) { m_iteration = iteration; }

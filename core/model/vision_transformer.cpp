@@ -7,6 +7,8 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 namespace ijepa {
 namespace {
@@ -145,6 +147,21 @@ torch::Tensor VisionTransformerImpl::forward(const torch::Tensor& images, const 
     for (const auto& block : *blocks)
         x = block->as<Block>()->forward(x);
     return norm(x);
+}
+
+torch::Tensor VisionTransformerImpl::forwardLastLayers(const torch::Tensor& images, int layers)
+{
+    const int depth = static_cast<int>(blocks->size());
+    if (layers < 1 || layers > depth)
+        throw std::invalid_argument("layers must be 1.." + std::to_string(depth) + ", got " + std::to_string(layers));
+    auto x = patch_embed(images) + pos_embed;
+    torch::Tensor sum;
+    for (int i = 0; i < depth; ++i) {
+        x = blocks[static_cast<size_t>(i)]->as<Block>()->forward(x);
+        if (i >= depth - layers)
+            sum = sum.defined() ? sum + norm(x) : norm(x);
+    }
+    return layers == 1 ? sum : sum / layers;
 }
 
 void VisionTransformerImpl::resetParameters()

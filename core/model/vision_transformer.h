@@ -83,6 +83,9 @@ struct VisionTransformerImpl : torch::nn::Module {
     // Encodes images [B, 3, H, W]; with masks (each [B, K] patch indices) only those tokens enter
     // the blocks and the result is [len(masks) * B, K, D], else [B, N, D].
     torch::Tensor forward(const torch::Tensor& images, const std::vector<torch::Tensor>& masks = {});
+    // The tokens of the last `layers` blocks, each through the final norm, averaged: [B, N, D]
+    // (frozen-feature evaluation from several layers; layers = 1 is forward(images)).
+    torch::Tensor forwardLastLayers(const torch::Tensor& images, int layers);
     // Reference initialisation: trunc-normal 0.02 for Linear and Conv weights, zero biases,
     // LayerNorm weight 1 and bias 0.
     void resetParameters();

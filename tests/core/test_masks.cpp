@@ -155,6 +155,48 @@ TEST(MultiblockMasks, SameSeedAndIterationGiveSameBatch)
     EXPECT_FALSE(torch::equal(x.pred, z.pred) && torch::equal(x.enc, z.enc));
 }
 
+// Prefix truncation keeps the top of a cut context; random truncation keeps a subset of the same
+// size spread like the drawn context. Mean row of the kept context patches on the 8x8 grid of the
+// shipped config over 20 batches of 128: prefix well above (smaller row) the drawn mean, random
+// within 0.1 rows of it.
+TEST(MultiblockMasks, RandomTruncationKeepsAnUnbiasedSubsetOfTheDrawnMask)
+{
+    MaskConfig c = referenceMasks(4);
+    MaskSampler prefix(c, 8, 8, 3);
+    c.truncation = "random";
+    MaskSampler random(c, 8, 8, 3);
+    double drawnRows = 0, prefixRows = 0, randomRows = 0, drawnCount = 0, keptCount = 0;
+    for (int it = 0; it < 20; ++it) {
+        const MaskDraw draw = random.drawAt(it, 128);
+        const MaskBatch p = prefix.sampleAt(it, 128), r = random.sampleAt(it, 128);
+        checkBatch(r, 8, 128, 1, 4, false, 4);
+        ASSERT_EQ(r.enc.sizes(), p.enc.sizes());
+        ASSERT_EQ(r.pred.sizes(), p.pred.sizes());
+        EXPECT_TRUE(torch::equal(r.enc, random.sampleAt(it, 128).enc)) << "deterministic per iteration";
+        for (int b = 0; b < 128; ++b) {
+            const auto& drawn = draw.enc[static_cast<size_t>(b)][0];
+            const std::set<int64_t> drawnSet(drawn.begin(), drawn.end());
+            for (const auto i : drawn)
+                drawnRows += static_cast<double>(i / 8);
+            drawnCount += static_cast<double>(drawn.size());
+            for (int64_t k = 0; k < r.enc.size(2); ++k) {
+                const auto ri = r.enc[0][b][k].item<int64_t>();
+                EXPECT_EQ(drawnSet.count(ri), 1u) << "a kept patch was drawn";
+                randomRows += static_cast<double>(ri / 8);
+                prefixRows += static_cast<double>(p.enc[0][b][k].item<int64_t>() / 8);
+            }
+            keptCount += static_cast<double>(r.enc.size(2));
+        }
+    }
+    drawnRows /= drawnCount;
+    prefixRows /= keptCount;
+    randomRows /= keptCount;
+    EXPECT_NEAR(randomRows, drawnRows, 0.1);
+    EXPECT_LT(prefixRows, drawnRows - 0.5) << "prefix truncation keeps the top rows";
+    c.truncation = "middle";
+    EXPECT_THROW(validateMaskSettings(c, 8), ConfigError);
+}
+
 TEST(MultiblockMasks, RasterizedUsesQuadrants)
 {
     MaskConfig c = referenceMasks(4);

@@ -93,6 +93,28 @@ TEST(Model, ShapesWithMasks)
     EXPECT_LT(h.mean(-1).abs().max().item<double>(), 1e-5);
 }
 
+TEST(Model, LastLayersFeaturesAreTheMeanOfTheNormedBlockOutputs)
+{
+    torch::manual_seed(0);
+    Config c = tinyConfig();
+    IJepaModel model(c);
+    auto& vit = model.targetEncoder;
+    torch::NoGradGuard noGrad;
+    const auto images = torch::randn({2, 3, 64, 64});
+    EXPECT_TRUE(torch::equal(vit->forwardLastLayers(images, 1), vit->forward(images)));
+    // Written out: the tokens after each block, the last two through the final norm, averaged.
+    auto x = vit->patch_embed(images) + vit->pos_embed;
+    std::vector<torch::Tensor> outs;
+    for (const auto& block : *vit->blocks)
+        outs.push_back(x = block->as<Block>()->forward(x));
+    const auto n = outs.size();
+    const auto expected = (vit->norm(outs[n - 2]) + vit->norm(outs[n - 1])) / 2;
+    EXPECT_LT((vit->forwardLastLayers(images, 2) - expected).abs().max().item<double>(), 1e-6);
+    EXPECT_GT((expected - vit->forward(images)).abs().max().item<double>(), 1e-2); // a different feature
+    EXPECT_THROW(vit->forwardLastLayers(images, static_cast<int>(n) + 1), std::invalid_argument);
+    EXPECT_THROW(vit->forwardLastLayers(images, 0), std::invalid_argument);
+}
+
 TEST(Model, EmaUpdateIsTheConvexCombination)
 {
     IJepaModel model(tinyConfig());
