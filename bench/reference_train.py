@@ -44,15 +44,15 @@ from reference_step import reference_step
 cfg = yaml.safe_load(open(a.config))
 if cfg.pop("loss", None):  # our extension (SIGReg): the reference trains with its own loss
     print("reference_train: the config's loss section is ours; the reference trains without it", flush=True)
+# Our mask extensions: the reference's behaviour is their default, anything else it cannot do.
+OURS = {"mask.sampler": "multiblock", "mask.position_mode": "faithful", "mask.truncation": "prefix"}
 for kv in a.overrides:
     key, _, value = kv.partition("=")
     section, _, name = key.partition(".")
     if section not in ("data", "mask", "meta", "optimization") or not name:
         sys.exit(f"reference_train: the reference has no key '{key}'")
-    # Our mask extensions: the reference's behaviour is their default, anything else it cannot do.
-    ours = {"mask.sampler": "multiblock", "mask.position_mode": "faithful", "mask.truncation": "prefix"}
-    if key in ours and yaml.safe_load(value) != ours[key]:
-        sys.exit(f"reference_train: '{key}' is ours; the reference only does {ours[key]}")
+    if key in OURS and yaml.safe_load(value) != OURS[key]:
+        sys.exit(f"reference_train: '{key}' is ours; the reference only does {OURS[key]}")
     cfg[section][name] = yaml.safe_load(value)
 d, m, mk, o = cfg["data"], cfg["meta"], cfg["mask"], cfg["optimization"]
 m["seed"] = a.seed

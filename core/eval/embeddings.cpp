@@ -44,24 +44,23 @@ Embeddings embedBatches(const ImageSource& source, int crop, int batchSize, cons
     return out;
 }
 
-// encoder(images) [B, N, D] (the mean of the last `layers` blocks' normed tokens); on CPU the batch is split into one slice per intra-op thread, each
-// run on its own thread (as the training step: many small ops scale better one sequence per core).
+// The encoder's tokens [B, N, D] (the mean of the last `layers` blocks' normed tokens; 1: the
+// output, as forward); on CPU the batch is split into one slice per intra-op thread, each run on its
+// own thread (as the training step: many small ops scale better one sequence per core).
 torch::Tensor forwardSplit(VisionTransformer& encoder, const torch::Tensor& images, int layers = 1)
 {
-    const auto forward = [&](const torch::Tensor& x) {
-        return layers == 1 ? encoder->forward(x) : encoder->forwardLastLayers(x, layers);
-    };
     const int64_t b = images.size(0);
     const int64_t slices = images.device().is_cpu() && sharesOpenMpWithTorch()
                                ? std::min<int64_t>(at::get_num_threads(), b)
                                : 1;
     if (slices <= 1)
-        return forward(images);
+        return encoder->forwardLastLayers(images, layers);
     std::vector<torch::Tensor> out(static_cast<size_t>(slices));
     parallelForOnOwnThreads(0, slices, 1, [&](int64_t first, int64_t last) {
         torch::NoGradGuard noGrad; // grad mode is per thread
         for (int64_t s = first; s < last; ++s)
-            out[static_cast<size_t>(s)] = forward(images.slice(0, b * s / slices, b * (s + 1) / slices));
+            out[static_cast<size_t>(s)] =
+                encoder->forwardLastLayers(images.slice(0, b * s / slices, b * (s + 1) / slices), layers);
     });
     return torch::cat(out);
 }

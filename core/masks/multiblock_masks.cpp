@@ -52,11 +52,14 @@ torch::Tensor stackTruncated(const std::vector<std::vector<std::vector<std::int6
     auto acc = out.accessor<int64_t, 3>();
     for (int64_t b = 0; b < batch; ++b)
         for (int m = 0; m < numMasks; ++m) {
-            auto kept = perImage[static_cast<size_t>(b)][static_cast<size_t>(m)];
-            if (rng && kept.size() > keep) {
-                std::shuffle(kept.begin(), kept.end(), *rng);
-                std::sort(kept.begin(), kept.begin() + static_cast<std::ptrdiff_t>(keep));
+            const auto& drawn = perImage[static_cast<size_t>(b)][static_cast<size_t>(m)];
+            std::vector<std::int64_t> subset; // only when a random subset is kept
+            if (rng && drawn.size() > keep) {
+                subset = drawn;
+                std::shuffle(subset.begin(), subset.end(), *rng);
+                std::sort(subset.begin(), subset.begin() + static_cast<std::ptrdiff_t>(keep));
             }
+            const auto& kept = subset.empty() ? drawn : subset;
             for (size_t k = 0; k < keep; ++k)
                 acc[m][b][static_cast<int64_t>(k)] = kept[k];
         }
