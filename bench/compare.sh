@@ -1,23 +1,38 @@
 #!/usr/bin/env bash
 # Runs `ijepa bench` and the reference step (bench/reference_bench.py) on the same machine, same
-# config and thread count, interleaved, and prints the throughput ratio (ours / reference): of the
-# medians, and per round (each round runs both back to back, so it shares the machine's state).
+# config and thread count, interleaved, and prints the throughput ratios (ours / reference): of the
+# medians, and per round (each round runs all back to back, so they share the machine's state). On
+# CPU the reference runs twice per round: in fp32, and under torch.autocast("cpu", bfloat16) (what a
+# Python user turns on); our path (fp32 or bf16, precision.h) is the one `ijepa bench` names.
 # Usage: bench/compare.sh REFERENCE_CHECKOUT [CONFIG] [THREADS] [STEPS] [ROUNDS] [DEVICE]
 # On a GPU: bench/compare.sh REF configs/bench_vit_base_224.yaml 0 20 3 cuda (bf16, as the issue asks).
-# IJEPA (default build/release/app/ijepa) and PYTHON (default /usr/bin/python3) pick the programs.
+# IJEPA (default build/release/app/ijepa) and PYTHON (default /usr/bin/python3) pick the programs;
+# COMPARE_KEYS: key=value overrides for ours (e.g. meta.use_bfloat16=false for our fp32 path).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ref=$1; config=${2:-configs/bench_vit_tiny_32.yaml}; threads=${3:-2}; steps=${4:-10}; rounds=${5:-2}; device=${6:-cpu}
-ours=(); theirs=()
+ips() { tee /dev/stderr | sed -n 's/.* \([0-9.]*\) img\/s.*/\1/p'; }
+reference() {
+  "${PYTHON:-/usr/bin/python3}" bench/reference_bench.py "$ref" "$config" --threads "$threads" --steps "$steps" --warmup 2 \
+    --device "$device" "$@" 2>/dev/null | ips
+}
+ours=(); fp32=(); bf16=()
 for r in $(seq "$rounds"); do
-  o=$("${IJEPA:-build/release/app/ijepa}" bench --config "$config" --threads "$threads" --steps "$steps" --warmup 2 --device "$device" 2>/dev/null | tee /dev/stderr | sed -n 's/.* \([0-9.]*\) img\/s.*/\1/p')
-  t=$("${PYTHON:-/usr/bin/python3}" bench/reference_bench.py "$ref" "$config" --threads "$threads" --steps "$steps" --warmup 2 --device "$device" 2>/dev/null | tee /dev/stderr | sed -n 's/.* \([0-9.]*\) img\/s.*/\1/p')
-  ours+=("$o"); theirs+=("$t")
+  # shellcheck disable=SC2086 # COMPARE_KEYS is a list of overrides
+  ours+=("$("${IJEPA:-build/release/app/ijepa}" bench --config "$config" ${COMPARE_KEYS:-} --threads "$threads" --steps "$steps" \
+    --warmup 2 --device "$device" 2>/dev/null | ips)")
+  fp32+=("$(reference)")
+  [ "$device" != cpu ] || bf16+=("$(reference --bf16)")
 done
-python3 - "${ours[*]}" "${theirs[*]}" <<'PY'
+python3 - "${ours[*]}" "${fp32[*]}" "${bf16[*]:-}" <<'PY'
 import sys, statistics as s
-o = [float(x) for x in sys.argv[1].split()]; t = [float(x) for x in sys.argv[2].split()]
-r = [a / b for a, b in zip(o, t)]
-print(f"ijepa {s.median(o):.1f} img/s, reference {s.median(t):.1f} img/s (medians of {len(o)}): ratio {s.median(o)/s.median(t):.2f}x; "
-      f"per round {' '.join(f'{x:.2f}' for x in r)}, median {s.median(r):.2f}x, worst {min(r):.2f}x")
+o = [float(x) for x in sys.argv[1].split()]
+for name, arg in (("reference", sys.argv[2]), ("reference under CPU bf16 autocast", sys.argv[3])):
+    t = [float(x) for x in arg.split()]
+    if not t:
+        continue
+    r = [a / b for a, b in zip(o, t)]
+    print(f"ijepa {s.median(o):.1f} img/s, {name} {s.median(t):.1f} img/s (medians of {len(o)}): ratio "
+          f"{s.median(o)/s.median(t):.2f}x; per round {' '.join(f'{x:.2f}' for x in r)}, median {s.median(r):.2f}x, "
+          f"worst {min(r):.2f}x")
 PY

@@ -14,9 +14,10 @@
 #   QUALITY_DB: k-NN database size, the first N training images (default 20000); queries: the
 #   10,000 test images. QUALITY_OUT: keep the runs there (default: a temp folder).
 #   QUALITY_DATA: another data spec for our runs (the reference row trains on Fashion-MNIST only).
+#   QUALITY_FIRST_SEED: seeds FIRST..FIRST+SEEDS-1 instead of 0..SEEDS-1 (more seeds of a row later).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -ge 3 ] || { sed -n 2,17p "$0"; exit 2; }
+[ $# -ge 3 ] || { sed -n 2,18p "$0"; exit 2; }
 config=$1 budget=$2 seeds=$3
 shift 3
 ijepa=build/release/app/ijepa
@@ -68,7 +69,8 @@ row() {
   local label=$1 trainer=$2
   shift 2
   local knn=() linear=() steps=() walls=() rankme=() seed
-  for ((seed = 0; seed < seeds; ++seed)); do
+  local first=${QUALITY_FIRST_SEED:-0}
+  for ((seed = first; seed < first + seeds; ++seed)); do
     local run start=$SECONDS trained n jepa stat ck cfg
     run="$out/$(printf '%s' "$label" | tr -c 'A-Za-z0-9._=-' '_')-s$seed"
     rm -rf "$run"

@@ -2,9 +2,11 @@
 """Times the reference I-JEPA training step (facebookresearch/ijepa, src/train.py) on synthetic images.
 
 Usage: /usr/bin/python3 bench/reference_bench.py REFERENCE_CHECKOUT CONFIG.yaml [--steps N] [--warmup W]
-       [--threads T] [--device cpu|cuda]
+       [--threads T] [--device cpu|cuda] [--bf16]
 Same protocol as `ijepa bench`: masks pre-sampled, warm-up excluded; fp32, or on CUDA with
-meta.use_bfloat16 bf16 autocast and the reference's GradScaler. The step is the reference's
+meta.use_bfloat16 bf16 autocast and the reference's GradScaler; on CPU, --bf16 puts the forward
+passes under torch.autocast("cpu", dtype=torch.bfloat16) (what a Python user turns on; the reference
+itself uses autocast on CUDA only). The step is the reference's
 train_step without DDP: target forward + layer_norm, context forward, smooth-L1, backward, AdamW
 with its param groups, per-parameter EMA loop.
 """
@@ -16,6 +18,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("ref"); ap.add_argument("config")
 ap.add_argument("--steps", type=int, default=10); ap.add_argument("--warmup", type=int, default=2)
 ap.add_argument("--threads", type=int, default=0); ap.add_argument("--device", default="cpu")
+ap.add_argument("--bf16", action="store_true")
 a = ap.parse_args()
 sys.path.insert(0, a.ref)
 from src.helper import init_model, init_opt
@@ -32,6 +35,7 @@ d, m, mk = c["data"], c["meta"], c["mask"]
 torch.manual_seed(0)
 dev = torch.device(a.device)
 bf16 = dev.type == "cuda" and bool(m.get("use_bfloat16", False))  # as src/train.py
+cpu_bf16 = dev.type == "cpu" and a.bf16
 enc, pred = init_model(device=dev, patch_size=mk["patch_size"], model_name=m["model_name"], crop_size=d["crop_size"],
                        pred_depth=m["pred_depth"], pred_emb_dim=m["pred_emb_dim"])
 tgt = copy.deepcopy(enc)
@@ -47,14 +51,14 @@ total = a.warmup + a.steps
 masks = [[[t.to(dev) for t in ms] for ms in col([torch.zeros(1)] * B)[1:]] for _ in range(total)]
 imgs = torch.randn(B, 3, d["crop_size"], d["crop_size"], device=dev)
 print(f"reference: {m['model_name']}, crop {d['crop_size']}, patch {mk['patch_size']}, predictor "
-      f"{m['pred_emb_dim']}/{m['pred_depth']}, batch {B}, {torch.get_num_threads()} threads, {dev}{', bf16 autocast' if bf16 else ''}, "
+      f"{m['pred_emb_dim']}/{m['pred_depth']}, batch {B}, {torch.get_num_threads()} threads, {dev}{', bf16 autocast' if bf16 or cpu_bf16 else ', fp32'}, "
       f"torch {torch.__version__}")
 for i in range(total):
     if i == a.warmup:
         t0 = time.perf_counter()
     masks_enc, masks_pred = masks[i]
     loss = reference_step(enc, pred, tgt, opt, imgs, masks_enc, masks_pred, 0.996,
-                          torch.autocast("cuda", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext(),
+                          torch.autocast(dev.type, dtype=torch.bfloat16) if bf16 or cpu_bf16 else contextlib.nullcontext(),
                           scaler if bf16 else None)
     if dev.type == "cuda":
         torch.cuda.synchronize()

@@ -33,42 +33,79 @@ inline at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::
     return at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0,
                                             /*is_causal=*/false, /*scale=*/scale);
 #else
-    auto attn = at::matmul(q, k.transpose(-2, -1)).mul_(scale).softmax(-1);
+    // The softmax in fp32 also when q, k, v are bf16 (a no-op cast for fp32).
+    auto attn = at::matmul(q, k.transpose(-2, -1)).to(at::kFloat).mul_(scale).softmax(-1).to(q.scalar_type());
     return at::matmul(attn, v);
 #endif
 }
 
-// bf16 autocast on CUDA for the lifetime of the guard (no-op when disabled).
+// Whether autocast is on for `device` (CPU or CUDA) on the calling thread.
+inline bool autocastEnabled(c10::DeviceType d)
+{
+#if IJEPA_TORCH_AT_LEAST(2, 4)
+    return at::autocast::is_autocast_enabled(d);
+#else
+    return d == c10::DeviceType::CPU ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
+#endif
+}
+
+// bf16 autocast on `device` (CPU or CUDA) for the lifetime of the guard, on the calling thread
+// (autocast is per-thread state): no-op when disabled. Restores the state it found; the outermost
+// guard of a thread drops the cached bf16 copies of the weights (they change with each step).
 class AutocastGuard {
 public:
-    explicit AutocastGuard(bool enabled) : m_enabled(enabled)
+    AutocastGuard(c10::DeviceType device, bool enabled) : m_device(device), m_enabled(enabled)
     {
         if (!m_enabled)
             return;
-#if IJEPA_TORCH_AT_LEAST(2, 4)
-        at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-        at::autocast::set_autocast_enabled(at::kCUDA, true);
-#else
-        at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-        at::autocast::set_enabled(true);
-#endif
+        m_wasEnabled = autocastEnabled(device);
+        m_previousType = dtype(device);
+        setDtype(device, at::kBFloat16);
+        setEnabled(device, true);
+        at::autocast::increment_nesting();
     }
     ~AutocastGuard()
     {
         if (!m_enabled)
             return;
-#if IJEPA_TORCH_AT_LEAST(2, 4)
-        at::autocast::set_autocast_enabled(at::kCUDA, false);
-#else
-        at::autocast::set_enabled(false);
-#endif
-        at::autocast::clear_cache();
+        if (at::autocast::decrement_nesting() == 0)
+            at::autocast::clear_cache();
+        setEnabled(m_device, m_wasEnabled);
+        setDtype(m_device, m_previousType);
     }
     AutocastGuard(const AutocastGuard&) = delete;
     AutocastGuard& operator=(const AutocastGuard&) = delete;
 
 private:
+    static void setEnabled(c10::DeviceType d, bool on)
+    {
+#if IJEPA_TORCH_AT_LEAST(2, 4)
+        at::autocast::set_autocast_enabled(d, on);
+#else
+        d == c10::DeviceType::CPU ? at::autocast::set_cpu_enabled(on) : at::autocast::set_enabled(on);
+#endif
+    }
+    static at::ScalarType dtype(c10::DeviceType d)
+    {
+#if IJEPA_TORCH_AT_LEAST(2, 4)
+        return at::autocast::get_autocast_dtype(d);
+#else
+        return d == c10::DeviceType::CPU ? at::autocast::get_autocast_cpu_dtype() : at::autocast::get_autocast_gpu_dtype();
+#endif
+    }
+    static void setDtype(c10::DeviceType d, at::ScalarType t)
+    {
+#if IJEPA_TORCH_AT_LEAST(2, 4)
+        at::autocast::set_autocast_dtype(d, t);
+#else
+        d == c10::DeviceType::CPU ? at::autocast::set_autocast_cpu_dtype(t) : at::autocast::set_autocast_gpu_dtype(t);
+#endif
+    }
+
+    c10::DeviceType m_device;
     bool m_enabled;
+    bool m_wasEnabled = false;
+    at::ScalarType m_previousType = at::kBFloat16;
 };
 
 inline const char* torchVersion() { return TORCH_VERSION; }

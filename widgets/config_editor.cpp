@@ -55,7 +55,7 @@ QString configKeyHelp(const QString& key)
         {"meta.pred_emb_dim", "Predictor width"},
         {"meta.read_checkpoint", "Checkpoint to resume from (~ for <tag>-latest)"},
         {"meta.seed", "Seed for weights, data order, crops and masks"},
-        {"meta.use_bfloat16", "bf16 autocast on CUDA"},
+        {"meta.use_bfloat16", "bf16 autocast on CUDA, and on CPUs with avx512_bf16 or amx_bf16"},
         {"optimization.ema", "EMA momentum of the target encoder, [start, end], linear over the run"},
         {"optimization.epochs", "Training epochs"},
         {"optimization.final_lr", "Learning rate at the end of the cosine"},

@@ -1,8 +1,8 @@
 #include "app/ijepa/commands.h"
-#include "core/compat.h"
 #include "core/model/ijepa_model.h"
-#include "core/train/train_step.h"
+#include "core/train/precision.h"
 #include "core/train/schedules.h"
+#include "core/train/train_step.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -40,23 +40,25 @@ void runBench(const BenchOptions& o)
     }
     auto images = torch::randn({config.data.batch_size, 3, config.data.crop_size, config.data.crop_size},
                                torch::TensorOptions().device(device));
-    const bool autocast = device.is_cuda() && config.meta.use_bfloat16; // as the trainer
+    const Precision precision = choosePrecision(device, config.meta.use_bfloat16); // as the trainer
+    StepSettings settings;
+    settings.lr = 1e-4;
+    settings.weightDecay = 0.04;
+    settings.momentum = 0.996;
+    settings.bf16 = precision.bf16;
     const auto size = config.encoderSize();
     std::cout << "bench: " << config.meta.model_name << " (" << size.embed_dim << "/" << size.depth << "/" << size.num_heads
               << "), crop " << config.data.crop_size << ", patch " << config.mask.patch_size << ", predictor "
               << config.meta.pred_emb_dim << "/" << config.meta.pred_depth << ", batch " << config.data.batch_size
               << ", " << at::get_num_threads() << " threads (batch in " << trainStepSlices(images) << " slices), " << device
-              << (autocast ? ", bf16 autocast" : "") << "\n";
+              << ", " << precision.description << "\n";
     using Clock = std::chrono::steady_clock;
     Clock::time_point start;
     double loss = 0;
     for (int i = 0; i < total; ++i) {
         if (i == o.warmup)
             start = Clock::now();
-        {
-            compat::AutocastGuard guard(autocast);
-            loss = trainStep(model, optimizer, images, masks[i], 1e-4, 0.04, 0.996).loss;
-        }
+        loss = trainStep(model, optimizer, images, masks[i], settings).loss;
         if (device.is_cuda())
             torch::cuda::synchronize();
         std::cerr << "\r  step " << i + 1 << "/" << total << (i < o.warmup ? " (warm-up)" : "          ") << std::flush;

@@ -87,7 +87,8 @@ public:
         m_epochs = s.epochs;
         if (!m_quiet)
             std::cerr << "train: iterations " << s.firstIteration << " -> " << s.totalIterations << " ("
-                      << s.iterationsPerEpoch << " per epoch, " << s.epochs << " epochs); Ctrl-C stops with a checkpoint\n";
+                      << s.iterationsPerEpoch << " per epoch, " << s.epochs << " epochs); Ctrl-C stops with a checkpoint\n"
+                      << "train: " << s.precision << "\n";
         const LossConfig& loss = s.config.loss;
         if (!m_quiet && loss.sigreg_weight > 0)
             std::cerr << "train: loss = (1 - w) * JEPA + w * SIGReg, w = " << loss.sigreg_weight << " (SIGReg on "

@@ -60,6 +60,7 @@ struct TrainStart {
     std::string outDir;                   // the run folder
     std::string data;                     // what the run trains on (the image source's description)
     std::string device = "cpu";
+    std::string precision;                // the matrix products' number format and why (precision.h)
     bool writer = true;                   // this process writes logs and checkpoints (rank 0)
     int worldSize = 1;                    // data-parallel ranks
 };

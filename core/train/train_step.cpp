@@ -1,5 +1,6 @@
 #include "core/train/train_step.h"
 
+#include "core/compat.h"
 #include "core/parallel.h"
 #include "core/train/sigreg.h"
 
@@ -55,8 +56,9 @@ struct SliceForward {
 };
 
 SliceForward forwardSlice(IJepaModel& model, const torch::Tensor& images, const MaskBatch& masks, int64_t from,
-                          int64_t to, const LossConfig* sigreg)
+                          int64_t to, const LossConfig* sigreg, bool bf16)
 {
+    const compat::AutocastGuard autocast(images.device().type(), bf16); // on this slice's thread
     const MaskBatch part{masks.enc.slice(1, from, to), masks.pred.slice(1, from, to)};
     const auto x = images.slice(0, from, to);
     auto h = model.targets(x, part);
@@ -65,7 +67,7 @@ SliceForward forwardSlice(IJepaModel& model, const torch::Tensor& images, const 
     auto z = model.predictor->forward(context, enc, maskList(part.pred));
     SliceForward f;
     f.tokens = tokenLoss(z, h, part, model.encoder->options.numPatches());
-    f.jepa = torch::smooth_l1_loss(z, h, at::Reduction::Mean, /*beta=*/1.0) *
+    f.jepa = torch::smooth_l1_loss(z.to(torch::kFloat32), h.to(torch::kFloat32), at::Reduction::Mean, /*beta=*/1.0) *
              (static_cast<double>(to - from) / static_cast<double>(images.size(0)));
     if (sigreg)
         f.features = sigregFeatures(context, *sigreg);
@@ -192,7 +194,7 @@ StepStats trainStep(IJepaModel& model, AdamW& optimizer, const torch::Tensor& im
     std::vector<SliceForward> slices(chunks);
     const auto forward = [&](int64_t c) {
         slices[c] = forwardSlice(model, images, masks, batch * c / chunks, batch * (c + 1) / chunks,
-                                 sigregOn ? &settings.loss : nullptr);
+                                 sigregOn ? &settings.loss : nullptr, settings.bf16);
     };
     if (chunks == 1)
         forward(0);

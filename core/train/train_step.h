@@ -42,6 +42,10 @@ struct StepSettings {
     // Data parallel: sums a tensor over the ranks in place (SIGReg's ECF sums); `worldSize` ranks.
     std::function<void(torch::Tensor&)> allReduceSum;
     int worldSize = 1;
+    // bf16 autocast in the forward passes (precision.h): the matrix products in bf16; the losses,
+    // norms (on the fp32 residual stream), softmax, SIGReg, gradients of the fp32 weights, AdamW and
+    // the EMA in fp32.
+    bool bf16 = false;
 };
 
 // One I-JEPA iteration: smooth-L1 loss of predictions against targets (plus SIGReg on the context

@@ -8,6 +8,7 @@
 #include "core/io/run_lock.h"
 #include "core/model/ijepa_model.h"
 #include "core/runs/run_resume.h"
+#include "core/train/precision.h"
 #include "core/train/schedules.h"
 #include "core/train/train_step.h"
 
@@ -274,6 +275,9 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     settings.loss = config.loss;
     settings.seed = config.meta.seed;
     settings.worldSize = s.worldSize;
+    const Precision precision = choosePrecision(device, config.meta.use_bfloat16);
+    settings.bf16 = precision.bf16;
+    s.precision = precision.description;
     if (group) {
         settings.afterBackward = [&] { group->averageGradients(trainable); };
         settings.allReduceSum = [&](torch::Tensor& t) { group->allreduceSum(t); };
@@ -281,7 +285,6 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     observer.started(s);
 
     const std::int64_t first = s.firstIteration;
-    const bool autocast = device.is_cuda() && config.meta.use_bfloat16;
     TrainResult result;
     result.iteration = first;
     loader.start(first);
@@ -309,15 +312,11 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
             images = images.pin_memory().to(device, /*non_blocking=*/true);
             masks = {masks.enc.to(device, /*non_blocking=*/true), masks.pred.to(device, /*non_blocking=*/true)};
         }
-        StepStats stats;
-        {
-            compat::AutocastGuard guard(autocast);
-            settings.lr = plan.schedules().learningRate(it + 1);
-            settings.weightDecay = plan.schedules().weightDecay(it + 1);
-            settings.momentum = plan.schedules().momentum(it);
-            settings.iteration = it;
-            stats = trainStep(model, optimizer, images, masks, settings);
-        }
+        settings.lr = plan.schedules().learningRate(it + 1);
+        settings.weightDecay = plan.schedules().weightDecay(it + 1);
+        settings.momentum = plan.schedules().momentum(it);
+        settings.iteration = it;
+        StepStats stats = trainStep(model, optimizer, images, masks, settings);
         if (group) { // the logged loss is the mean over ranks; stop if any rank was asked to
             auto agreed = torch::tensor({stats.loss, stats.jepaLoss, stop.load() ? 1.0 : 0.0}, torch::kFloat64);
             group->allreduceSum(agreed);

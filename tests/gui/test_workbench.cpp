@@ -55,6 +55,7 @@ private Q_SLOTS:
         QVERIFY(window.statusText().contains(QStringLiteral("step ")));
         QVERIFY(window.statusText().contains(QStringLiteral("img/s")));
         QVERIFY(window.statusText().contains(QStringLiteral("ETA")));
+        QVERIFY(window.statusText().contains(QStringLiteral("cpu, fp32")) || window.statusText().contains(QStringLiteral("cpu, bf16")));
         QVERIFY(window.schedulePlot()->cursor() >= 5);
 
         // The learning signals arrive at the diagnostic steps: probe points next to the loss, a

@@ -1,0 +1,147 @@
+// The bf16 training step (core/train/precision.h) against the fp32 step on the reference's parity
+// fixture, the autocast guard, and how the number format is chosen.
+#include "core/compat.h"
+#include "core/config.h"
+#include "core/model/ijepa_model.h"
+#include "core/parallel.h"
+#include "core/train/precision.h"
+#include "core/train/train_step.h"
+#include "tests/core/test_support.h"
+
+#include <fstream>
+#include <thread>
+
+using namespace ijepa;
+using namespace ijepa::test;
+
+namespace {
+
+// One step from the fixture's checkpoint and optimiser state (the reference's lr, wd, momentum)
+// on `threads` threads: its loss and the change of every trainable and target weight.
+struct FixtureStep {
+    double loss = 0;
+    torch::Tensor update, targetUpdate; // flattened, fp64
+};
+
+FixtureStep stepFromFixture(bool bf16, int threads)
+{
+    const Config config = loadConfig(sharedFixture("official-tiny/params-ijepa.yaml"));
+    IJepaModel model{config};
+    AdamW opt(model.paramGroups());
+    loadCheckpoint(sharedFixture("official-tiny/checkpoint.pth.tar"), model, &opt);
+    const auto ref = readDict(sharedFixture("official-tiny/reference.pt"));
+    const auto after = readDict(testFixture("train_step.pt"));
+    StepSettings s;
+    s.lr = tensorAt(after, "lr").item<double>();
+    s.weightDecay = tensorAt(after, "wd").item<double>();
+    s.momentum = tensorAt(after, "momentum").item<double>();
+    s.bf16 = bf16;
+    const auto flat = [](const std::vector<torch::Tensor>& ps) {
+        std::vector<torch::Tensor> parts;
+        for (const auto& p : ps)
+            parts.push_back(p.detach().to(torch::kDouble).flatten());
+        return torch::cat(parts);
+    };
+    const auto trained = [&] {
+        auto p = model.encoder->parameters();
+        const auto q = model.predictor->parameters();
+        p.insert(p.end(), q.begin(), q.end());
+        return p;
+    };
+    const auto before = flat(trained()), targetBefore = flat(model.targetEncoder->parameters());
+    const int saved = at::get_num_threads();
+    at::set_num_threads(threads);
+    const auto images = tensorAt(ref, "input");
+    EXPECT_EQ(trainStepSlices(images), sharesOpenMpWithTorch() ? std::min<int64_t>(threads, images.size(0)) : 1);
+    const auto stats = trainStep(model, opt, images, {tensorAt(ref, "masks_enc"), tensorAt(ref, "masks_pred")}, s);
+    at::set_num_threads(saved);
+    return {stats.loss, flat(trained()) - before, flat(model.targetEncoder->parameters()) - targetBefore};
+}
+
+double relativeDistance(const torch::Tensor& a, const torch::Tensor& b)
+{
+    return ((a - b).norm() / b.norm()).item<double>();
+}
+
+} // namespace
+
+// bf16 keeps 8 significant bits (relative rounding 2^-9 = 0.2%) in the inputs of every matrix
+// product, accumulating in fp32. Through six blocks and the predictor that moves the loss by about
+// 0.1% (measured: see the note in the README's speed section); 1% is ten times that and still far
+// below any change a step makes to the loss. AdamW divides each gradient by its running RMS, so the
+// update's error is the gradient's relative error, measured at about 1%: 5% bounds it. The EMA
+// moves the target by (1 - m) times the same difference, so it gets the same bound.
+constexpr double kLossRelTol = 1e-2;
+constexpr double kUpdateRelTol = 5e-2;
+
+TEST(Bf16Step, AgreesWithTheFp32StepOnTheReferenceFixture)
+{
+    const auto fp32 = stepFromFixture(false, 2);
+    const auto bf16 = stepFromFixture(true, 2); // two slices on their own threads, each under autocast
+    EXPECT_NEAR(bf16.loss, fp32.loss, kLossRelTol * fp32.loss);
+    EXPECT_GT(std::abs(bf16.loss - fp32.loss), 1e-6) << "the bf16 step computed in fp32";
+    EXPECT_LT(relativeDistance(bf16.update, fp32.update), kUpdateRelTol);
+    EXPECT_LT(relativeDistance(bf16.targetUpdate, fp32.targetUpdate), kUpdateRelTol);
+    std::cout << "bf16 against fp32: loss " << bf16.loss << " / " << fp32.loss << ", update relative distance "
+              << relativeDistance(bf16.update, fp32.update) << ", target "
+              << relativeDistance(bf16.targetUpdate, fp32.targetUpdate) << "\n";
+}
+
+TEST(Bf16Step, SplitBatchAgreesWithTheWholeBatch)
+{
+    const auto whole = stepFromFixture(true, 1), split = stepFromFixture(true, 2);
+    EXPECT_NEAR(split.loss, whole.loss, kLossRelTol * whole.loss);
+    EXPECT_LT(relativeDistance(split.update, whole.update), kUpdateRelTol);
+}
+
+TEST(AutocastGuard, NestsRestoresAndStaysOnItsThread)
+{
+    const auto on = [] { return compat::autocastEnabled(c10::DeviceType::CPU); };
+    ASSERT_FALSE(on());
+    {
+        const compat::AutocastGuard outer(c10::DeviceType::CPU, true);
+        EXPECT_TRUE(on());
+        EXPECT_EQ(at::matmul(torch::ones({2, 2}), torch::ones({2, 2})).scalar_type(), torch::kBFloat16);
+        bool otherThread = true;
+        std::thread([&] { otherThread = on(); }).join();
+        EXPECT_FALSE(otherThread);
+        {
+            const compat::AutocastGuard inner(c10::DeviceType::CPU, true);
+            const compat::AutocastGuard off(c10::DeviceType::CPU, false); // disabled: changes nothing
+            EXPECT_TRUE(on());
+        }
+        EXPECT_TRUE(on());
+    }
+    EXPECT_FALSE(on());
+    EXPECT_EQ(at::matmul(torch::ones({2, 2}), torch::ones({2, 2})).scalar_type(), torch::kFloat);
+}
+
+// The CPUID bits against the kernel's own reading of them.
+TEST(Precision, CpuInstructionsMatchProcCpuinfo)
+{
+    std::ifstream in("/proc/cpuinfo");
+    std::string line, flags;
+    while (std::getline(in, line))
+        if (line.rfind("flags", 0) == 0) {
+            flags = line.substr(line.find(':') + 1) + " ";
+            break;
+        }
+    if (flags.empty())
+        GTEST_SKIP() << "no flags line in /proc/cpuinfo";
+    std::vector<std::string> expected;
+    for (const char* name : {"amx_bf16", "avx512_bf16"})
+        if (flags.find(std::string(" ") + name + " ") != std::string::npos)
+            expected.emplace_back(name);
+    EXPECT_EQ(cpuBf16Instructions(), expected);
+}
+
+TEST(Precision, Bf16OnlyWhereAskedAndFast)
+{
+    const auto off = choosePrecision(torch::kCPU, false);
+    EXPECT_FALSE(off.bf16);
+    EXPECT_NE(off.description.find("meta.use_bfloat16 is false"), std::string::npos);
+    const auto cpu = choosePrecision(torch::kCPU, true);
+    EXPECT_EQ(cpu.bf16, !cpuBf16Instructions().empty());
+    EXPECT_EQ(cpu.description.rfind(cpu.bf16 ? "bf16" : "fp32", 0), 0u) << cpu.description;
+    EXPECT_TRUE(choosePrecision(torch::Device("cuda"), true).bf16);
+}
