@@ -65,14 +65,15 @@ double relativeDistance(const torch::Tensor& a, const torch::Tensor& b)
 
 } // namespace
 
-// bf16 keeps 8 significant bits (relative rounding 2^-9 = 0.2%) in the inputs of every matrix
-// product, accumulating in fp32. Through six blocks and the predictor that moves the loss by about
-// 0.1% (measured: see the note in the README's speed section); 1% is ten times that and still far
-// below any change a step makes to the loss. AdamW divides each gradient by its running RMS, so the
-// update's error is the gradient's relative error, measured at about 1%: 5% bounds it. The EMA
-// moves the target by (1 - m) times the same difference, so it gets the same bound.
-constexpr double kLossRelTol = 1e-2;
-constexpr double kUpdateRelTol = 5e-2;
+// bf16 keeps 8 significant bits (relative rounding 2^-9 = 0.2%) of every matrix product's inputs,
+// accumulating in fp32. On this fixture (measured on an AVX2 CPU, where LibTorch emulates the bf16
+// products with the same rounding) the loss moves by 4e-5 relative, the step's update by 0.55% and
+// the EMA's by 0.24%, both as the norm of the difference over the norm of the fp32 update (AdamW
+// divides each gradient by its running RMS, so the update carries the gradient's relative error).
+// The bounds leave room for a CPU whose bf16 kernels add in another order: 1e-3 on the loss (25x),
+// 2% on the updates (about 4x).
+constexpr double kLossRelTol = 1e-3;
+constexpr double kUpdateRelTol = 2e-2;
 
 TEST(Bf16Step, AgreesWithTheFp32StepOnTheReferenceFixture)
 {
