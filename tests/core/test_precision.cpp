@@ -42,20 +42,14 @@ FixtureStep stepFromFixture(bool bf16, int threads)
             parts.push_back(p.detach().to(torch::kDouble).flatten());
         return torch::cat(parts);
     };
-    const auto trained = [&] {
-        auto p = model.encoder->parameters();
-        const auto q = model.predictor->parameters();
-        p.insert(p.end(), q.begin(), q.end());
-        return p;
-    };
-    const auto before = flat(trained()), targetBefore = flat(model.targetEncoder->parameters());
+    const auto before = flat(model.trainableParameters()), targetBefore = flat(model.targetEncoder->parameters());
     const int saved = at::get_num_threads();
     at::set_num_threads(threads);
     const auto images = tensorAt(ref, "input");
     EXPECT_EQ(trainStepSlices(images), sharesOpenMpWithTorch() ? std::min<int64_t>(threads, images.size(0)) : 1);
     const auto stats = trainStep(model, opt, images, {tensorAt(ref, "masks_enc"), tensorAt(ref, "masks_pred")}, s);
     at::set_num_threads(saved);
-    return {stats.loss, flat(trained()) - before, flat(model.targetEncoder->parameters()) - targetBefore};
+    return {stats.loss, flat(model.trainableParameters()) - before, flat(model.targetEncoder->parameters()) - targetBefore};
 }
 
 double relativeDistance(const torch::Tensor& a, const torch::Tensor& b)
