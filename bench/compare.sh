@@ -8,6 +8,8 @@
 # On a GPU: bench/compare.sh REF configs/bench_vit_base_224.yaml 0 20 3 cuda (bf16, as the issue asks).
 # IJEPA (default build/release/app/ijepa) and PYTHON (default /usr/bin/python3) pick the programs;
 # COMPARE_KEYS: key=value overrides for ours (e.g. meta.use_bfloat16=false for our fp32 path).
+# COMPARE_BF16: 1 runs the reference's autocast round, 0 skips it; by default it runs on a CPU with
+# avx512_bf16 or amx_bf16 only (elsewhere PyTorch emulates bf16, ~50x slower than fp32).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ref=$1; config=${2:-configs/bench_vit_tiny_32.yaml}; threads=${3:-2}; steps=${4:-10}; rounds=${5:-2}; device=${6:-cpu}
@@ -16,13 +18,15 @@ reference() {
   "${PYTHON:-/usr/bin/python3}" bench/reference_bench.py "$ref" "$config" --threads "$threads" --steps "$steps" --warmup 2 \
     --device "$device" "$@" 2>/dev/null | ips
 }
+bf16_round=${COMPARE_BF16:-$(grep -q -w -E 'avx512_bf16|amx_bf16' /proc/cpuinfo && echo 1 || echo 0)}
+[ "$device" = cpu ] || bf16_round=0
 ours=(); fp32=(); bf16=()
 for r in $(seq "$rounds"); do
   # shellcheck disable=SC2086 # COMPARE_KEYS is a list of overrides
   ours+=("$("${IJEPA:-build/release/app/ijepa}" bench --config "$config" ${COMPARE_KEYS:-} --threads "$threads" --steps "$steps" \
     --warmup 2 --device "$device" 2>/dev/null | ips)")
   fp32+=("$(reference)")
-  [ "$device" != cpu ] || bf16+=("$(reference --bf16)")
+  [ "$bf16_round" != 1 ] || bf16+=("$(reference --bf16)")
 done
 python3 - "${ours[*]}" "${fp32[*]}" "${bf16[*]:-}" <<'PY'
 import sys, statistics as s

@@ -47,8 +47,7 @@ void RunStatus::started(const TrainStart& start)
     m_progress->setRange(0, static_cast<int>(start.totalIterations));
     m_progress->setValue(static_cast<int>(start.firstIteration));
     // "cpu, fp32" or "cpu, bf16"; the reason in the tool tip.
-    const std::string format = start.precision.substr(0, start.precision.find(' '));
-    m_device->setText(QString::fromStdString(start.device + (format.empty() ? "" : ", " + format)));
+    m_device->setText(QString::fromStdString(start.device + (start.bf16 ? ", bf16" : ", fp32")));
     m_device->setToolTip(QString::fromStdString(start.precision));
 }
 

@@ -60,7 +60,8 @@ struct TrainStart {
     std::string outDir;                   // the run folder
     std::string data;                     // what the run trains on (the image source's description)
     std::string device = "cpu";
-    std::string precision;                // the matrix products' number format and why (precision.h)
+    bool bf16 = false;                    // the matrix products run in bf16 (precision.h)
+    std::string precision;                // which number format runs and why, for people
     bool writer = true;                   // this process writes logs and checkpoints (rank 0)
     int worldSize = 1;                    // data-parallel ranks
 };

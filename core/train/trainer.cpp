@@ -277,6 +277,7 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     settings.worldSize = s.worldSize;
     const Precision precision = choosePrecision(device, config.meta.use_bfloat16);
     settings.bf16 = precision.bf16;
+    s.bf16 = precision.bf16;
     s.precision = precision.description;
     if (group) {
         settings.afterBackward = [&] { group->averageGradients(trainable); };

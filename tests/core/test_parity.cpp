@@ -5,6 +5,7 @@
 #include "core/model/ijepa_model.h"
 #include "core/train/train_step.h"
 #include "core/train/schedules.h"
+#include "tests/core/official_fixture.h"
 #include "tests/core/test_support.h"
 
 using namespace ijepa;
@@ -15,20 +16,7 @@ namespace {
 constexpr double kFeatureTol = 1e-4;  // features, predictions, targets, loss (fixture README)
 constexpr double kScheduleTol = 1e-12; // lr, wd, momentum
 
-struct Official : ::testing::Test {
-    Config config = loadConfig(sharedFixture("official-tiny/params-ijepa.yaml"));
-    c10::Dict<c10::IValue, c10::IValue> ref = readDict(sharedFixture("official-tiny/reference.pt"));
-    IJepaModel model{config};
-    MaskBatch masks;
-
-    void SetUp() override
-    {
-        loadCheckpoint(sharedFixture("official-tiny/checkpoint.pth.tar"), model, nullptr);
-        masks.enc = tensorAt(ref, "masks_enc");
-        masks.pred = tensorAt(ref, "masks_pred");
-    }
-    torch::Tensor input() const { return tensorAt(ref, "input"); }
-};
+struct Official : ::testing::Test, OfficialTiny {};
 
 } // namespace
 
@@ -80,9 +68,8 @@ TEST_F(Official, SchedulesMatch)
 // One full step (backward, AdamW from the checkpoint's optimiser state, EMA) against the reference.
 TEST_F(Official, TrainStepMatchesReference)
 {
-    AdamW opt(model.paramGroups());
-    loadCheckpoint(sharedFixture("official-tiny/checkpoint.pth.tar"), model, &opt);
-    auto after = readDict(testFixture("train_step.pt"));
+    AdamW opt = optimizer();
+    const auto after = afterStep();
     const auto stats = trainStep(model, opt, input(), masks, tensorAt(after, "lr").item<double>(),
                                  tensorAt(after, "wd").item<double>(), tensorAt(after, "momentum").item<double>());
     EXPECT_NEAR(stats.loss, tensorAt(after, "loss").item<double>(), kFeatureTol);

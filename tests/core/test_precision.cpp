@@ -6,6 +6,7 @@
 #include "core/parallel.h"
 #include "core/train/precision.h"
 #include "core/train/train_step.h"
+#include "tests/core/official_fixture.h"
 #include "tests/core/test_support.h"
 
 #include <fstream>
@@ -25,12 +26,10 @@ struct FixtureStep {
 
 FixtureStep stepFromFixture(bool bf16, int threads)
 {
-    const Config config = loadConfig(sharedFixture("official-tiny/params-ijepa.yaml"));
-    IJepaModel model{config};
-    AdamW opt(model.paramGroups());
-    loadCheckpoint(sharedFixture("official-tiny/checkpoint.pth.tar"), model, &opt);
-    const auto ref = readDict(sharedFixture("official-tiny/reference.pt"));
-    const auto after = readDict(testFixture("train_step.pt"));
+    OfficialTiny fixture;
+    IJepaModel& model = fixture.model;
+    AdamW opt = fixture.optimizer();
+    const auto after = OfficialTiny::afterStep();
     StepSettings s;
     s.lr = tensorAt(after, "lr").item<double>();
     s.weightDecay = tensorAt(after, "wd").item<double>();
@@ -45,9 +44,9 @@ FixtureStep stepFromFixture(bool bf16, int threads)
     const auto before = flat(model.trainableParameters()), targetBefore = flat(model.targetEncoder->parameters());
     const int saved = at::get_num_threads();
     at::set_num_threads(threads);
-    const auto images = tensorAt(ref, "input");
+    const auto images = fixture.input();
     EXPECT_EQ(trainStepSlices(images), sharesOpenMpWithTorch() ? std::min<int64_t>(threads, images.size(0)) : 1);
-    const auto stats = trainStep(model, opt, images, {tensorAt(ref, "masks_enc"), tensorAt(ref, "masks_pred")}, s);
+    const auto stats = trainStep(model, opt, images, fixture.masks, s);
     at::set_num_threads(saved);
     return {stats.loss, flat(model.trainableParameters()) - before, flat(model.targetEncoder->parameters()) - targetBefore};
 }

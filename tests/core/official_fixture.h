@@ -1,0 +1,36 @@
+#pragma once
+
+// The reference's parity fixture, written by facebookresearch/ijepa: its config, a model with the
+// weights of its checkpoint (shared/fixtures/official-tiny), one batch of inputs and masks
+// (reference.pt), and the state after one of its training steps (tests/fixtures/train_step.pt).
+
+#include "core/config.h"
+#include "core/masks/multiblock_masks.h"
+#include "core/model/ijepa_model.h"
+#include "core/train/adamw.h"
+#include "tests/core/test_support.h"
+
+namespace ijepa::test {
+
+struct OfficialTiny {
+    Config config = loadConfig(sharedFixture("official-tiny/params-ijepa.yaml"));
+    c10::Dict<c10::IValue, c10::IValue> ref = readDict(sharedFixture("official-tiny/reference.pt"));
+    IJepaModel model{config};
+    MaskBatch masks{tensorAt(ref, "masks_enc"), tensorAt(ref, "masks_pred")};
+
+    OfficialTiny() { loadCheckpoint(sharedFixture("official-tiny/checkpoint.pth.tar"), model, nullptr); }
+    torch::Tensor input() const { return tensorAt(ref, "input"); }
+
+    // The checkpoint's optimiser state, for a training step that continues it.
+    AdamW optimizer()
+    {
+        AdamW opt(model.paramGroups());
+        loadCheckpoint(sharedFixture("official-tiny/checkpoint.pth.tar"), model, &opt);
+        return opt;
+    }
+
+    // The reference's training step from this checkpoint: lr, wd, momentum, loss and every weight after it.
+    static c10::Dict<c10::IValue, c10::IValue> afterStep() { return readDict(testFixture("train_step.pt")); }
+};
+
+} // namespace ijepa::test
