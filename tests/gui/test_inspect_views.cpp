@@ -45,6 +45,7 @@ private Q_SLOTS:
     void maskStatisticsShowBothSettings()
     {
         Config config = loadConfig(IJEPA_SOURCE_DIR "/configs/fashion_mnist.yaml");
+        config.mask.position_mode = "faithful"; // the reference's, beside corrected (the shipped one)
         MaskStatsView view;
         view.resize(1400, 900);
         view.show();
