@@ -17,15 +17,17 @@ struct OfficialTiny {
     c10::Dict<c10::IValue, c10::IValue> ref = readDict(sharedFixture("official-tiny/reference.pt"));
     IJepaModel model{config};
     MaskBatch masks{tensorAt(ref, "masks_enc"), tensorAt(ref, "masks_pred")};
+    std::string checkpointPath = sharedFixture("official-tiny/checkpoint.pth.tar");
+    c10::IValue checkpoint = readTorchFile(checkpointPath); // read once, for the weights and the optimiser
 
-    OfficialTiny() { loadCheckpoint(sharedFixture("official-tiny/checkpoint.pth.tar"), model, nullptr); }
+    OfficialTiny() { loadCheckpoint(checkpoint, checkpointPath, model, nullptr); }
     torch::Tensor input() const { return tensorAt(ref, "input"); }
 
     // The checkpoint's optimiser state, for a training step that continues it.
     AdamW optimizer()
     {
         AdamW opt(model.paramGroups());
-        loadCheckpoint(sharedFixture("official-tiny/checkpoint.pth.tar"), model, &opt);
+        loadCheckpoint(checkpoint, checkpointPath, model, &opt);
         return opt;
     }
 
