@@ -6,6 +6,7 @@
 #include "core/dist/distributed.h"
 #include "core/imageio/data_spec.h"
 #include "core/io/checkpoint.h"
+#include "core/masks/multiblock_masks.h"
 #include "core/train/run.h"
 
 #include <ATen/Parallel.h>
@@ -88,7 +89,8 @@ public:
         if (!m_quiet)
             std::cerr << "train: iterations " << s.firstIteration << " -> " << s.totalIterations << " ("
                       << s.iterationsPerEpoch << " per epoch, " << s.epochs << " epochs); Ctrl-C stops with a checkpoint\n"
-                      << "train: " << s.precision << "\n";
+                      << "train: " << s.precision << "\n"
+                      << "train: mask blocks: " << blockSizeSummary(s.config.mask, s.config.gridSize()) << "\n";
         const LossConfig& loss = s.config.loss;
         if (!m_quiet && loss.sigreg_weight > 0)
             std::cerr << "train: loss = (1 - w) * JEPA + w * SIGReg, w = " << loss.sigreg_weight << " (SIGReg on "

@@ -61,6 +61,7 @@ MaskStats computeMaskStats(const Config& config, int batches, std::int64_t start
 {
     MaskStats s;
     s.grid = config.gridSize();
+    s.blockSizes = blockSizeSummary(config.mask, s.grid);
     const MaskSampler sampler(config.mask, s.grid, s.grid, static_cast<std::uint64_t>(config.meta.seed));
     const size_t cells = static_cast<size_t>(s.grid) * static_cast<size_t>(s.grid);
     s.context.assign(cells, 0.0);
@@ -125,6 +126,12 @@ std::string maskStatsTable(const std::vector<std::string>& names, const std::vec
     row("cell is a target (mean share)", [&](const MaskStats& s) { return meanOf(s.target); });
     row("cell is neither (mean share)", [&](const MaskStats& s) { return meanOf(s.excluded); });
     row("last row/column is a target (share)", [&](const MaskStats& s) { return lastRowCol(s.target, s.grid); });
+    for (size_t i = 0; i < stats.size(); ++i) {
+        std::string sizes = stats[i].blockSizes;
+        for (size_t at = sizes.find("; "); at != std::string::npos; at = sizes.find("; ", at))
+            sizes.replace(at, 2, "\n  ");
+        out += "block sizes (h x w patches) the draw can give, " + names[i] + ":\n  " + sizes + "\n";
+    }
     return out;
 }
 

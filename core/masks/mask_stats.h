@@ -27,6 +27,7 @@ struct MaskStats {
     std::vector<double> targetAspect;  // target block height / width (per block)
     double contextDropped = 0; // share of context patches removed by truncation
     double targetDropped = 0;  // share of target patches removed by truncation
+    std::string blockSizes;    // every block size the setting can draw (blockSizeSummary)
 
     double mean(const std::vector<int>& values) const;
 };

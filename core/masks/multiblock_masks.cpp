@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <tuple>
 
@@ -18,23 +19,33 @@ constexpr int kTriesBeforeRelaxing = 20;
 // Python's round() (half to even), as the reference computes block sides.
 int pyRound(double x) { return static_cast<int>(std::nearbyint(x)); }
 
-// Smallest block area over the whole range of the size draw.
-int smallestBlockArea(int gridH, int gridW, std::array<double, 2> scale, std::array<double, 2> aspect, BlockSize* at)
+// Every block size the draw can give over the whole range of a scale (and aspect), in draw order
+// (the size draw maps one uniform number to both).
+std::vector<BlockSize> blockSizesOverRange(int gridH, int gridW, std::array<double, 2> scale,
+                                           std::array<double, 2> aspect)
 {
-    int best = gridH * gridW + 1;
+    std::vector<BlockSize> sizes;
     for (int i = 0; i <= 10000; ++i) {
         const double r = std::min(i / 10000.0, 1.0 - 1e-12);
         const int maxKeep = static_cast<int>(gridH * gridW * (scale[0] + r * (scale[1] - scale[0])));
         const double ar = aspect[0] + r * (aspect[1] - aspect[0]);
-        int h = pyRound(std::sqrt(maxKeep * ar));
-        int w = pyRound(std::sqrt(maxKeep / ar));
-        h = std::min(h, gridH - 1);
-        w = std::min(w, gridW - 1);
-        if (h * w < best) {
-            best = h * w;
-            *at = {h, w};
-        }
+        const BlockSize size{std::min(pyRound(std::sqrt(maxKeep * ar)), gridH - 1),
+                             std::min(pyRound(std::sqrt(maxKeep / ar)), gridW - 1)};
+        if (std::none_of(sizes.begin(), sizes.end(), [&](BlockSize b) { return b.h == size.h && b.w == size.w; }))
+            sizes.push_back(size);
     }
+    return sizes;
+}
+
+// Smallest block area over the whole range of the size draw.
+int smallestBlockArea(int gridH, int gridW, std::array<double, 2> scale, std::array<double, 2> aspect, BlockSize* at)
+{
+    int best = gridH * gridW + 1;
+    for (const BlockSize size : blockSizesOverRange(gridH, gridW, scale, aspect))
+        if (size.h * size.w < best) {
+            best = size.h * size.w;
+            *at = size;
+        }
     return best;
 }
 
@@ -245,6 +256,26 @@ void validateMaskSettings(const MaskConfig& c, int grid)
     const int encArea = smallestBlockArea(grid, grid, c.enc_mask_scale, {1.0, 1.0}, &at);
     if (encArea <= c.min_keep)
         throw ConfigError(describe("context", "mask.enc_mask_scale", at, encArea));
+}
+
+std::string blockSizeSummary(const MaskConfig& c, int grid)
+{
+    if (c.sampler == "rasterized")
+        return "context and targets are quadrants of the " + std::to_string(grid) + "x" + std::to_string(grid) + " grid";
+    const auto list = [&](const char* what, const char* key, std::array<double, 2> scale, std::array<double, 2> aspect) {
+        const auto sizes = blockSizesOverRange(grid, grid, scale, aspect);
+        std::string text = what;
+        for (size_t i = 0; i < sizes.size(); ++i)
+            text += (i ? ", " : " ") + std::to_string(sizes[i].h) + "x" + std::to_string(sizes[i].w);
+        char range[200];
+        std::snprintf(range, sizeof range, " (%s%s [%g, %g]", sizes.size() == 1 && scale[0] != scale[1] ? "one size over " : "",
+                      key, scale[0], scale[1]);
+        return text + range;
+    };
+    char aspect[80];
+    std::snprintf(aspect, sizeof aspect, ", aspect [%g, %g])", c.aspect_ratio[0], c.aspect_ratio[1]);
+    return list("context", "enc_mask_scale", c.enc_mask_scale, {1.0, 1.0}) + "); " +
+           list("target", "pred_mask_scale", c.pred_mask_scale, c.aspect_ratio) + aspect;
 }
 
 } // namespace ijepa

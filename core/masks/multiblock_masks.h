@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace ijepa {
@@ -86,5 +87,11 @@ private:
 // Rejects settings under which sampling could never finish (the reference loops forever), with a
 // message naming the keys to change. Throws ConfigError.
 void validateMaskSettings(const MaskConfig& config, int gridSize);
+
+// The block sizes (h x w patches) the multiblock draw can give on a grid, over the whole range of
+// each scale: "context 7x7 (one size over enc_mask_scale [0.85, 1]); target 3x3, 4x3, ...
+// (pred_mask_scale [0.15, 0.2], aspect [0.75, 1.5])". On a small grid a range can collapse to one size (enc_mask_scale
+// [0.7, 1.0] on 8x8 draws exactly the blocks of [0.85, 1.0]); this line says so before a run.
+std::string blockSizeSummary(const MaskConfig& config, int gridSize);
 
 } // namespace ijepa

@@ -41,6 +41,9 @@ grep -q "context after truncation" <<<"$out" || fail "masks --stats table: $out"
 edge=$(grep "last row/column is a target" <<<"$out")
 awk '{ exit !($(NF-1) == 0 && $NF > 0.05) }' <<<"$edge" || fail "faithful never targets the last row/column, corrected does: $edge"
 [ "$(head -c 4 "$tmp/stats.png" | tail -c 3)" = "PNG" ] || fail "masks --stats heat maps PNG"
+# ... and the block sizes each setting can draw (an 8x8 grid makes [0.7, 1.0] one 7x7 context size).
+out=$("$bin" masks --stats data.crop_size=32 mask.patch_size=4 mask.min_keep=4 mask.enc_mask_scale=[0.7,1.0] --batches 2)
+grep -q "context 7x7 (one size over enc_mask_scale \[0.7, 1\])" <<<"$out" || fail "masks --stats block sizes: $out"
 # viz: attention and predictor figures from the reference checkpoint with only the four options
 # (its config is the params-ijepa.yaml beside it).
 "$bin" viz attention --checkpoint "$fixtures/official-tiny/checkpoint.pth.tar" \

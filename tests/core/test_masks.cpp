@@ -227,3 +227,39 @@ TEST(MultiblockMasks, ImpossibleSettingsAreRejectedWithTheNumbersToChange)
     c.sampler = "nonsense";
     EXPECT_THROW(validateMaskSettings(c, 8), ConfigError);
 }
+
+// On a small grid a scale range can collapse to one block size: the summary lists every size the
+// draw can give, so a screen of [0.7, 1.0] against [0.85, 1.0] on 8x8 shows it is the same setting.
+TEST(MultiblockMasks, BlockSizeSummaryListsEverySizeTheDrawCanGive)
+{
+    MaskConfig c = referenceMasks(4);
+    const std::string shipped = blockSizeSummary(c, 8);
+    EXPECT_NE(shipped.find("context 7x7 (one size over enc_mask_scale [0.85, 1])"), std::string::npos) << shipped;
+    c.enc_mask_scale = {0.7, 1.0};
+    EXPECT_NE(blockSizeSummary(c, 8).find("context 7x7 (one size over enc_mask_scale [0.7, 1])"), std::string::npos);
+    c.enc_mask_scale = {0.5, 0.7}; // int(64 s) from 32 to 44: sides round(sqrt(32..42)) = 6, 43 and 44 give 7
+    EXPECT_NE(blockSizeSummary(c, 8).find("context 6x6, 7x7 (enc_mask_scale [0.5, 0.7])"), std::string::npos)
+        << blockSizeSummary(c, 8);
+    // Targets: 9 patches at aspect 0.75 (3x3) up to 12 at aspect 1.5 (round(sqrt(18)) x round(sqrt(8)) = 4x3).
+    const size_t target = shipped.find("target 3x3");
+    ASSERT_NE(target, std::string::npos) << shipped;
+    EXPECT_NE(shipped.find("4x3", target), std::string::npos) << shipped;
+    EXPECT_EQ(shipped.find("one size over pred_mask_scale"), std::string::npos) << shipped;
+    // Every size in the summary is one the sampler draws, and every drawn size is in the summary.
+    MaskSampler sampler(referenceMasks(4), 8, 8);
+    std::set<std::string> drawn;
+    for (int it = 0; it < 2000; ++it) {
+        const BlockSize t = sampler.blockSizes(it).first;
+        drawn.insert(std::to_string(t.h) + "x" + std::to_string(t.w));
+    }
+    std::set<std::string> listed;
+    const std::string targets = shipped.substr(target + 7, shipped.find(" (pred_mask_scale") - target - 7);
+    for (size_t at = 0; at < targets.size();) {
+        const size_t end = std::min(targets.find(", ", at), targets.size());
+        listed.insert(targets.substr(at, end - at));
+        at = end + 2;
+    }
+    EXPECT_EQ(drawn, listed) << shipped;
+    c.sampler = "rasterized";
+    EXPECT_NE(blockSizeSummary(c, 8).find("quadrants"), std::string::npos);
+}
