@@ -14,6 +14,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -22,6 +23,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 #include <limits>
 
 namespace ijepa::cli {
@@ -269,11 +271,13 @@ void runTrain(const TrainCliOptions& o)
         at::set_num_threads(t.threads);
 
     const auto size = t.config.encoderSize();
+    // --threads 0 is every logical CPU: the trainer sets that itself, after this line is printed.
     if (!quiet)
         std::cerr << "train: " << t.data->description() << "\n"
                   << "train: " << t.config.meta.model_name << " (" << size.embed_dim << "/" << size.depth << "/"
                   << size.num_heads << "), crop " << t.config.data.crop_size << ", patch " << t.config.mask.patch_size
-                  << ", batch " << t.config.data.batch_size << ", " << device << ", " << at::get_num_threads()
+                  << ", batch " << t.config.data.batch_size << ", " << device << ", "
+                  << (t.threads > 0 ? t.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())))
                   << " threads, output " << (t.outDir.empty() ? t.config.logging.folder : t.outDir) << "\n";
 
     g_stop.store(false);
