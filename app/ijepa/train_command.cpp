@@ -14,7 +14,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -23,7 +22,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <thread>
 #include <limits>
 
 namespace ijepa::cli {
@@ -91,7 +89,7 @@ public:
         if (!m_quiet)
             std::cerr << "train: iterations " << s.firstIteration << " -> " << s.totalIterations << " ("
                       << s.iterationsPerEpoch << " per epoch, " << s.epochs << " epochs); Ctrl-C stops with a checkpoint\n"
-                      << "train: " << s.precision << "\n"
+                      << "train: " << s.precision << "; " << at::get_num_threads() << " CPU threads\n"
                       << "train: mask blocks: " << blockSizeSummary(s.config.mask, s.config.gridSize()) << "\n";
         const LossConfig& loss = s.config.loss;
         if (!m_quiet && loss.sigreg_weight > 0)
@@ -271,14 +269,11 @@ void runTrain(const TrainCliOptions& o)
         at::set_num_threads(t.threads);
 
     const auto size = t.config.encoderSize();
-    // --threads 0 is every logical CPU: the trainer sets that itself, after this line is printed.
     if (!quiet)
         std::cerr << "train: " << t.data->description() << "\n"
                   << "train: " << t.config.meta.model_name << " (" << size.embed_dim << "/" << size.depth << "/"
                   << size.num_heads << "), crop " << t.config.data.crop_size << ", patch " << t.config.mask.patch_size
-                  << ", batch " << t.config.data.batch_size << ", " << device << ", "
-                  << (t.threads > 0 ? t.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())))
-                  << " threads, output " << (t.outDir.empty() ? t.config.logging.folder : t.outDir) << "\n";
+                  << ", batch " << t.config.data.batch_size << ", " << device << ", output " << (t.outDir.empty() ? t.config.logging.folder : t.outDir) << "\n";
 
     g_stop.store(false);
     std::signal(SIGINT, onSignal);

@@ -19,18 +19,22 @@ constexpr int kTriesBeforeRelaxing = 20;
 // Python's round() (half to even), as the reference computes block sides.
 int pyRound(double x) { return static_cast<int>(std::nearbyint(x)); }
 
-// Every block size the draw can give over the whole range of a scale (and aspect), in draw order
-// (the size draw maps one uniform number to both).
+// The block a size draw of `rand` in [0, 1) gives, as the reference's _sample_block_size: one
+// number sets both the scale and the aspect ratio; each side is capped one below the grid.
+BlockSize blockSizeAt(int gridH, int gridW, double rand, std::array<double, 2> scale, std::array<double, 2> aspect)
+{
+    const int maxKeep = static_cast<int>(gridH * gridW * (scale[0] + rand * (scale[1] - scale[0])));
+    const double ar = aspect[0] + rand * (aspect[1] - aspect[0]);
+    return {std::min(pyRound(std::sqrt(maxKeep * ar)), gridH - 1), std::min(pyRound(std::sqrt(maxKeep / ar)), gridW - 1)};
+}
+
+// Every block size the draw can give over the whole range of a scale (and aspect), in draw order.
 std::vector<BlockSize> blockSizesOverRange(int gridH, int gridW, std::array<double, 2> scale,
                                            std::array<double, 2> aspect)
 {
     std::vector<BlockSize> sizes;
     for (int i = 0; i <= 10000; ++i) {
-        const double r = std::min(i / 10000.0, 1.0 - 1e-12);
-        const int maxKeep = static_cast<int>(gridH * gridW * (scale[0] + r * (scale[1] - scale[0])));
-        const double ar = aspect[0] + r * (aspect[1] - aspect[0]);
-        const BlockSize size{std::min(pyRound(std::sqrt(maxKeep * ar)), gridH - 1),
-                             std::min(pyRound(std::sqrt(maxKeep / ar)), gridW - 1)};
+        const BlockSize size = blockSizeAt(gridH, gridW, std::min(i / 10000.0, 1.0 - 1e-12), scale, aspect);
         if (std::none_of(sizes.begin(), sizes.end(), [&](BlockSize b) { return b.h == size.h && b.w == size.w; }))
             sizes.push_back(size);
     }
@@ -87,13 +91,7 @@ MaskSampler::MaskSampler(const MaskConfig& config, int gridH, int gridW, std::ui
 
 BlockSize MaskSampler::sampleBlockSize(double rand, std::array<double, 2> scale, std::array<double, 2> aspect) const
 {
-    const double maskScale = scale[0] + rand * (scale[1] - scale[0]);
-    const int maxKeep = static_cast<int>(m_gridH * m_gridW * maskScale);
-    const double ar = aspect[0] + rand * (aspect[1] - aspect[0]);
-    BlockSize size{pyRound(std::sqrt(maxKeep * ar)), pyRound(std::sqrt(maxKeep / ar))};
-    size.h = std::min(size.h, m_gridH - 1);
-    size.w = std::min(size.w, m_gridW - 1);
-    return size;
+    return blockSizeAt(m_gridH, m_gridW, rand, scale, aspect);
 }
 
 std::pair<BlockSize, BlockSize> MaskSampler::blockSizes(std::int64_t iteration) const
