@@ -15,13 +15,14 @@
 #   10,000 test images. QUALITY_OUT: keep the runs there (default: a temp folder).
 #   QUALITY_DATA: another data spec for our runs (the reference row trains on Fashion-MNIST only).
 #   QUALITY_FIRST_SEED: seeds FIRST..FIRST+SEEDS-1 instead of 0..SEEDS-1 (more seeds of a row later).
+#   IJEPA: the program (default build/release/app/ijepa; a copy keeps a long run on one build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -ge 3 ] || { sed -n 2,18p "$0"; exit 2; }
+[ $# -ge 3 ] || { sed -n 2,19p "$0"; exit 2; }
 config=$1 budget=$2 seeds=$3
 shift 3
-ijepa=build/release/app/ijepa
-[ -x $ijepa ] || scripts/build.sh release
+ijepa=${IJEPA:-build/release/app/ijepa}
+[ -x "$ijepa" ] || scripts/build.sh release
 out=${QUALITY_OUT:-$(mktemp -d)}
 mkdir -p "$out"
 [ -n "${QUALITY_OUT:-}" ] || trap 'rm -rf "$out"' EXIT

@@ -21,11 +21,11 @@ ap.add_argument("--threads", type=int, default=0); ap.add_argument("--device", d
 ap.add_argument("--bf16", action="store_true")
 a = ap.parse_args()
 sys.path.insert(0, a.ref)
-from src.helper import init_model, init_opt
+from src.helper import init_opt
 from src.masks.multiblock import MaskCollator
 import contextlib, copy, logging, os
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference_step import reference_step
+from reference_step import reference_model, reference_step
 logging.disable(logging.INFO)
 
 if a.threads > 0:
@@ -36,8 +36,7 @@ torch.manual_seed(0)
 dev = torch.device(a.device)
 bf16 = dev.type == "cuda" and bool(m.get("use_bfloat16", False))  # as src/train.py
 cpu_bf16 = dev.type == "cpu" and a.bf16
-enc, pred = init_model(device=dev, patch_size=mk["patch_size"], model_name=m["model_name"], crop_size=d["crop_size"],
-                       pred_depth=m["pred_depth"], pred_emb_dim=m["pred_emb_dim"])
+enc, pred = reference_model(c, dev)
 tgt = copy.deepcopy(enc)
 for p in tgt.parameters(): p.requires_grad = False
 opt, scaler, _, _ = init_opt(enc, pred, iterations_per_epoch=100, start_lr=1e-4, ref_lr=1e-4, warmup=0,
@@ -50,7 +49,7 @@ B = d["batch_size"]
 total = a.warmup + a.steps
 masks = [[[t.to(dev) for t in ms] for ms in col([torch.zeros(1)] * B)[1:]] for _ in range(total)]
 imgs = torch.randn(B, 3, d["crop_size"], d["crop_size"], device=dev)
-print(f"reference: {m['model_name']}, crop {d['crop_size']}, patch {mk['patch_size']}, predictor "
+print(f"reference: {m['model_name']} ({enc.embed_dim}/{len(enc.blocks)}/{enc.num_heads}), crop {d['crop_size']}, patch {mk['patch_size']}, predictor "
       f"{m['pred_emb_dim']}/{m['pred_depth']}, batch {B}, {torch.get_num_threads()} threads, {dev}{', bf16 autocast' if bf16 or cpu_bf16 else ', fp32'}, "
       f"torch {torch.__version__}")
 for i in range(total):

@@ -16,7 +16,7 @@ fp32, as src/train.py on a CPU.
 Writes OUT/params-ijepa.yaml, OUT/jepa_r0.csv and OUT/jepa-latest.pth.tar (the reference's keys),
 and prints a last line: `reference: N steps in S s, final loss L`.
 """
-import argparse, copy, csv, functools, gzip, os, random, sys, time
+import argparse, copy, csv, gzip, os, random, sys, time
 import numpy as np
 import torch
 import yaml
@@ -34,12 +34,11 @@ a = ap.parse_intermixed_args()
 sys.path.insert(0, a.ref)
 import logging
 logging.disable(logging.INFO)  # the reference logs its whole model
-import src.models.vision_transformer as vit
-from src.helper import init_model, init_opt
+from src.helper import init_opt
 from src.masks.multiblock import MaskCollator
 from src.transforms import make_transforms
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference_step import reference_step
+from reference_step import reference_model, reference_step
 
 cfg = yaml.safe_load(open(a.config))
 if cfg.pop("loss", None):  # our extension (SIGReg): the reference trains with its own loss
@@ -80,13 +79,7 @@ class FashionMnist(torch.utils.data.Dataset):
         return self.transform(Image.fromarray(self.images[i]).convert("RGB")), 0
 
 
-if "depth" in m:  # our schema's explicit size: registered under a name init_model can look up
-    vit.workbench_vit = functools.partial(vit.VisionTransformer, embed_dim=m["embed_dim"], depth=m["depth"],
-                                          num_heads=m["num_heads"], mlp_ratio=4, qkv_bias=True,
-                                          norm_layer=functools.partial(torch.nn.LayerNorm, eps=1e-6))
-encoder, predictor = init_model(device=torch.device("cpu"), patch_size=mk["patch_size"], crop_size=d["crop_size"],
-                                pred_depth=m["pred_depth"], pred_emb_dim=m["pred_emb_dim"],
-                                model_name="workbench_vit" if "depth" in m else m["model_name"])
+encoder, predictor = reference_model(cfg, torch.device("cpu"))
 target = copy.deepcopy(encoder)
 for p in target.parameters():
     p.requires_grad = False

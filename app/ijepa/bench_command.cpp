@@ -1,13 +1,23 @@
 #include "app/ijepa/commands.h"
+#include "core/compat.h"
+#include "core/errors.h"
 #include "core/model/ijepa_model.h"
 #include "core/train/precision.h"
 #include "core/train/schedules.h"
 #include "core/train/train_step.h"
 
 #include <ATen/Parallel.h>
+#if IJEPA_TORCH_AT_LEAST(2, 0)
+#include <torch/csrc/autograd/profiler_kineto.h>
+#else
+#include <torch/csrc/autograd/profiler_legacy.h>
+#endif
 #include <torch/torch.h>
 
 #include <chrono>
+#include <fstream>
+#include <memory>
+#include <optional>
 #include <iostream>
 
 namespace ijepa::cli {
@@ -19,11 +29,52 @@ struct BenchOptions {
     int warmup = 2;
     int threads = 0;
     std::string device = "cpu";
+    std::string trace; // a profiler trace (Chrome trace JSON) of the timed steps
+};
+
+// A profiler trace of the timed steps (Chrome trace JSON: Perfetto, chrome://tracing;
+// bench/trace_summary.py prints where the time went). LibTorch 2.x: the Kineto profiler behind
+// torch.profiler, CPU operators and on CUDA the kernels and runtime calls; Debian's 1.13 is built
+// without Kineto: its legacy CPU profiler. Either records the operators of the calling thread (on
+// CPU the first slice of the batch, the optimiser and the EMA), not the other slices' threads.
+class ProfilerTrace {
+public:
+    ProfilerTrace(std::string path, const torch::Device& device) : m_path(std::move(path))
+    {
+#if IJEPA_TORCH_AT_LEAST(2, 0)
+        using torch::profiler::impl::ActivityType;
+        const torch::profiler::impl::ProfilerConfig config(torch::profiler::impl::ProfilerState::KINETO);
+        std::set<ActivityType> activities{ActivityType::CPU};
+        if (device.is_cuda())
+            activities.insert(ActivityType::CUDA);
+        torch::autograd::profiler::prepareProfiler(config, activities);
+        torch::autograd::profiler::enableProfiler(config, activities);
+#else
+        (void)device;
+        m_legacy = std::make_unique<torch::autograd::profiler::RecordProfile>(m_path);
+#endif
+    }
+    void save()
+    {
+#if IJEPA_TORCH_AT_LEAST(2, 0)
+        torch::autograd::profiler::disableProfiler()->save(m_path);
+#else
+        m_legacy.reset(); // writes the file
+#endif
+    }
+
+private:
+    std::string m_path;
+#if !IJEPA_TORCH_AT_LEAST(2, 0)
+    std::unique_ptr<torch::autograd::profiler::RecordProfile> m_legacy;
+#endif
 };
 
 void runBench(const BenchOptions& o)
 {
     const Config config = o.config.load();
+    if (!o.trace.empty() && !std::ofstream(o.trace)) // before the steps, not after them
+        throw Error("cannot write the --trace file " + o.trace);
     if (o.threads > 0)
         at::set_num_threads(o.threads);
     const torch::Device device(o.device);
@@ -54,10 +105,14 @@ void runBench(const BenchOptions& o)
               << ", " << precision.description << "\n";
     using Clock = std::chrono::steady_clock;
     Clock::time_point start;
+    std::optional<ProfilerTrace> trace;
     double loss = 0;
     for (int i = 0; i < total; ++i) {
-        if (i == o.warmup)
+        if (i == o.warmup) {
+            if (!o.trace.empty())
+                trace.emplace(o.trace, device);
             start = Clock::now();
+        }
         loss = trainStep(model, optimizer, images, masks[i], settings).loss;
         if (device.is_cuda())
             torch::cuda::synchronize();
@@ -65,6 +120,10 @@ void runBench(const BenchOptions& o)
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     std::cerr << "\n";
+    if (trace) {
+        trace->save();
+        std::cout << "trace of the timed steps (with the profiler's own overhead): " << o.trace << "\n";
+    }
     const double ips = o.steps * config.data.batch_size / seconds;
     std::cout << "steps " << o.steps << " in " << seconds << " s: " << seconds / o.steps * 1000 << " ms/step, " << ips
               << " img/s (final loss " << loss << ")\n";
@@ -81,6 +140,7 @@ void addBenchCommand(CLI::App& app)
     cmd->add_option("--warmup", o->warmup, "untimed warm-up steps")->capture_default_str()->check(CLI::NonNegativeNumber);
     cmd->add_option("--threads", o->threads, "CPU threads (0: LibTorch default)")->capture_default_str();
     cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str();
+    cmd->add_option("--trace", o->trace, "write a profiler trace of the timed steps (Chrome trace JSON)");
     addIndexBench(*cmd);
     cmd->callback([o, cmd] {
         if (cmd->get_subcommands().empty())

@@ -19,17 +19,20 @@ namespace {
 TokenLoss tokenLoss(const torch::Tensor& z, const torch::Tensor& h, const MaskBatch& part, int64_t positions)
 {
     torch::NoGradGuard noGrad;
+    // On the model's device: a copy to the host here would make a GPU step wait mid-way (the sums
+    // come to the host at the end of trainStep, after the step's work is queued).
     const auto perToken = torch::smooth_l1_loss(z.detach().to(torch::kFloat32), h.to(torch::kFloat32),
                                                 at::Reduction::None, /*beta=*/1.0)
                               .mean(-1)
-                              .to(torch::kCPU, torch::kFloat64); // [R, K]
+                              .to(torch::kFloat64); // [R, K]
     const int64_t npred = part.pred.size(0), nenc = part.enc.size(0), b = part.pred.size(1), k = part.pred.size(2);
-    const auto where = part.pred.to(torch::kCPU).unsqueeze(1).expand({npred, nenc, b, k}).reshape({-1});
+    const auto where = part.pred.to(perToken.device()).unsqueeze(1).expand({npred, nenc, b, k}).reshape({-1});
     // Every slice of a batch has the same K (masks are truncated batch-wide), so summing the
     // slices' token losses and dividing by their count gives the batch's mean loss.
     TokenLoss t;
-    t.positionSum = torch::zeros({positions}, torch::kFloat64).index_add_(0, where, perToken.reshape({-1}));
-    t.positionCount = torch::zeros({positions}, torch::kFloat64).index_add_(0, where, torch::ones_like(perToken).reshape({-1}));
+    const auto zeros = torch::zeros({positions}, perToken.options());
+    t.positionSum = zeros.clone().index_add_(0, where, perToken.reshape({-1}));
+    t.positionCount = zeros.clone().index_add_(0, where, torch::ones_like(perToken).reshape({-1}));
     t.blockSum = perToken.reshape({npred, -1}).sum(1);
     t.tokensPerBlock = nenc * b * k;
     return t;
@@ -217,6 +220,11 @@ StepStats trainStep(IJepaModel& model, AdamW& optimizer, const torch::Tensor& im
         for (size_t i = 0; i < params.size(); ++i)
             params[i].mutable_grad() = t->projectorGrads[i];
     }
+    if (settings.afterBackward)
+        settings.afterBackward();
+    optimizer.step(settings.lr, settings.weightDecay);
+    model.updateTargetEncoder(settings.momentum);
+    // Read on the host only now, once the whole step is queued (on a GPU, .item() waits for it).
     StepStats stats;
     TokenLoss tokens;
     for (const auto& f : slices) {
@@ -228,10 +236,9 @@ StepStats trainStep(IJepaModel& model, AdamW& optimizer, const torch::Tensor& im
         stats.sigregLoss = t->value;
         stats.loss = (1.0 - settings.loss.sigreg_weight) * stats.jepaLoss + settings.loss.sigreg_weight * t->value;
     }
-    if (settings.afterBackward)
-        settings.afterBackward();
-    optimizer.step(settings.lr, settings.weightDecay);
-    model.updateTargetEncoder(settings.momentum);
+    tokens.positionSum = tokens.positionSum.to(torch::kCPU);
+    tokens.positionCount = tokens.positionCount.to(torch::kCPU);
+    tokens.blockSum = tokens.blockSum.to(torch::kCPU);
     stats.contextSize = masks.enc.size(2);
     stats.targetSize = masks.pred.size(2);
     stats.tokens = std::move(tokens);

@@ -34,6 +34,13 @@ PY
 
 expect_error mask.min_keep "$bin" masks data.crop_size=32 mask.patch_size=4
 
+# bench --trace: a profiler trace of the timed steps, which bench/trace_summary.py reads.
+tiny=$fixtures/official-tiny/params-ijepa.yaml
+"$bin" bench --config "$tiny" --steps 2 --warmup 1 --threads 1 --trace "$tmp/trace.json" >/dev/null 2>&1
+out=$(python3 "$(dirname "$0")/../../bench/trace_summary.py" "$tmp/trace.json")
+grep -q "aten::addmm" <<<"$out" || fail "bench --trace summary: $out"
+expect_error "cannot write the --trace file" "$bin" bench --config "$tiny" --trace "$tmp/missing/trace.json"
+
 # masks --stats: the sampler as a distribution, faithful beside corrected; the heat maps as a PNG.
 out=$("$bin" masks --stats --config "$fixtures/official-tiny/params-ijepa.yaml" --batches 100 --heatmaps "$tmp/stats.png" \
       --compare mask.position_mode=corrected)
