@@ -119,7 +119,7 @@ void AdamW::loadStateDict(const c10::IValue& value, const std::string& context)
     if (!groups.isList() || groups.toListRef().size() != m_groups.size())
         fail("expected " + std::to_string(m_groups.size()) + " parameter groups");
     for (size_t g = 0; g < m_groups.size(); ++g) {
-        const auto& group = groups.toListRef()[g];
+        const c10::IValue group = groups.toListRef()[g]; // by value: GCC 13 takes a reference here for dangling
         if (!group.isGenericDict() || !group.toGenericDict().contains("params"))
             fail("param_groups[" + std::to_string(g) + "] has no 'params'");
         const auto& ids = group.toGenericDict().at("params");
