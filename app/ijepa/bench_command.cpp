@@ -16,9 +16,10 @@
 
 #include <chrono>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <optional>
-#include <iostream>
+#include <set>
 
 namespace ijepa::cli {
 namespace {
