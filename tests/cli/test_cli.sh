@@ -42,7 +42,7 @@ grep -q "aten::addmm" <<<"$out" || fail "bench --trace summary: $out"
 expect_error "cannot write the --trace file" "$bin" bench --config "$tiny" --trace "$tmp/missing/trace.json"
 
 # masks --stats: the sampler as a distribution, faithful beside corrected; the heat maps as a PNG.
-out=$("$bin" masks --stats --config "$fixtures/official-tiny/params-ijepa.yaml" --batches 100 --heatmaps "$tmp/stats.png" \
+out=$("$bin" masks --stats --config "$tiny" --batches 100 --heatmaps "$tmp/stats.png" \
       --compare mask.position_mode=corrected)
 grep -q "context after truncation" <<<"$out" || fail "masks --stats table: $out"
 edge=$(grep "last row/column is a target" <<<"$out")
