@@ -118,10 +118,18 @@ std::vector<ParamGroup> IJepaModel::paramGroups() const
 torch::Tensor IJepaModel::targets(const torch::Tensor& images, const MaskBatch& masks)
 {
     torch::NoGradGuard noGrad;
-    auto h = targetEncoder->forward(images);
-    h = torch::layer_norm(h, {h.size(-1)});
-    const int64_t batch = h.size(0);
-    h = applyMasks(h, maskList(masks.pred));
+    const int64_t numMasks = masks.pred.size(0), batch = masks.pred.size(1), k = masks.pred.size(2);
+    torch::Tensor h;
+    if (numMasks * k < targetEncoder->options.numPatches()) {
+        // The last block only at the targets' tokens (image i: block 0's k tokens, block 1's, ...),
+        // then in applyMasks' order [block, image].
+        const auto rows = masks.pred.permute({1, 0, 2}).reshape({batch, numMasks * k});
+        h = targetEncoder->forwardAt(images, rows);
+        h = torch::layer_norm(h, {h.size(-1)}).view({batch, numMasks, k, -1}).transpose(0, 1).reshape({numMasks * batch, k, -1});
+    } else {
+        h = targetEncoder->forward(images);
+        h = applyMasks(torch::layer_norm(h, {h.size(-1)}), maskList(masks.pred));
+    }
     return repeatInterleaveBatch(h, batch, /*repeat=*/masks.enc.size(0));
 }
 

@@ -48,10 +48,11 @@ torch::Tensor PredictorImpl::forward(const torch::Tensor& context, const std::ve
     auto targetTokens = mask_token + targetPos;
     x = torch::cat({x.repeat({static_cast<int64_t>(targetMasks.size()), 1, 1}), targetTokens}, 1);
 
-    for (const auto& block : *predictor_blocks)
-        x = block->as<Block>()->forward(x);
-    x = predictor_norm(x);
-    return linear(predictor_proj, x.slice(1, contextTokens));
+    // Only the target tokens' outputs are read: the last block computes those alone.
+    const size_t depth = predictor_blocks->size();
+    for (size_t i = 0; i < depth; ++i)
+        x = predictor_blocks[i]->as<Block>()->forward(x, i + 1 == depth ? contextTokens : 0);
+    return linear(predictor_proj, predictor_norm(x));
 }
 
 } // namespace ijepa

@@ -1,5 +1,6 @@
 #include "core/model/vision_transformer.h"
 
+#include "core/compat.h"
 #include "core/model/attention.h"
 
 #include <torch/nn/functional/activation.h>
@@ -50,8 +51,13 @@ torch::Tensor applyMasks(const torch::Tensor& x, const std::vector<torch::Tensor
     std::vector<torch::Tensor> gathered;
     gathered.reserve(masks.size());
     for (const auto& m : masks)
-        gathered.push_back(torch::gather(x, 1, m.unsqueeze(-1).expand({-1, -1, x.size(-1)})));
+        gathered.push_back(gatherRows(x, m));
     return torch::cat(gathered, 0);
+}
+
+torch::Tensor gatherRows(const torch::Tensor& x, const torch::Tensor& rows)
+{
+    return torch::gather(x, 1, rows.unsqueeze(-1).expand({-1, -1, x.size(-1)}));
 }
 
 torch::Tensor linear(const torch::nn::Linear& layer, const torch::Tensor& x)
@@ -92,9 +98,22 @@ AttentionImpl::AttentionImpl(int dim, int numHeads)
 {
 }
 
-torch::Tensor AttentionImpl::forward(const torch::Tensor& x)
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x, int64_t queryFrom)
 {
-    return linear(proj, selfAttention(linear(qkv, x), numHeads, scale));
+    return linear(proj, selfAttention(linear(qkv, x), numHeads, scale, queryFrom));
+}
+
+torch::Tensor AttentionImpl::forwardAt(const torch::Tensor& x, const torch::Tensor& rows)
+{
+    const int64_t B = x.size(0), N = x.size(1), C = x.size(2), R = rows.size(1), D = C / numHeads;
+    const auto& w = qkv->weight;
+    const auto& b = qkv->bias;
+    // The queries of the asked rows, the keys and values of every token: the reference's qkv split.
+    const auto q = torch::linear(gatherRows(x, rows), w.slice(0, 0, C), b.slice(0, 0, C))
+                       .view({B, R, numHeads, D})
+                       .transpose(1, 2);
+    const auto kv = torch::linear(x, w.slice(0, C), b.slice(0, C)).view({B, N, 2, numHeads, D}).permute({2, 0, 3, 1, 4});
+    return linear(proj, compat::attention(q, kv[0], kv[1], scale).transpose(1, 2).reshape({B, R, C}));
 }
 
 BlockImpl::BlockImpl(int dim, int numHeads, double mlpRatio)
@@ -105,10 +124,17 @@ BlockImpl::BlockImpl(int dim, int numHeads, double mlpRatio)
 {
 }
 
-torch::Tensor BlockImpl::forward(torch::Tensor x)
+torch::Tensor BlockImpl::forward(torch::Tensor x, int64_t queryFrom)
 {
-    x = x + attn(norm1(x));
+    const auto a = attn(norm1(x), queryFrom);
+    x = (queryFrom > 0 ? x.slice(1, queryFrom) : x) + a;
     return x + mlp(norm2(x));
+}
+
+torch::Tensor BlockImpl::forwardAt(const torch::Tensor& x, const torch::Tensor& rows)
+{
+    const auto h = gatherRows(x, rows) + attn->forwardAt(norm1(x), rows);
+    return h + mlp(norm2(h));
 }
 
 PatchEmbedImpl::PatchEmbedImpl(int patchSize, int inChannels, int dim)
@@ -147,6 +173,15 @@ torch::Tensor VisionTransformerImpl::forward(const torch::Tensor& images, const 
     for (const auto& block : *blocks)
         x = block->as<Block>()->forward(x);
     return norm(x);
+}
+
+torch::Tensor VisionTransformerImpl::forwardAt(const torch::Tensor& images, const torch::Tensor& rows)
+{
+    auto x = patch_embed(images) + pos_embed;
+    const size_t last = blocks->size() - 1;
+    for (size_t i = 0; i < last; ++i)
+        x = blocks[i]->as<Block>()->forward(x);
+    return norm(blocks[last]->as<Block>()->forwardAt(x, rows));
 }
 
 torch::Tensor VisionTransformerImpl::forwardLastLayers(const torch::Tensor& images, int layers)

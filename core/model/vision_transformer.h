@@ -22,6 +22,9 @@ void truncNormal_(torch::Tensor t, double std, double a = -2.0, double b = 2.0);
 // [len(masks) * B, K, D] (the reference's apply_masks).
 torch::Tensor applyMasks(const torch::Tensor& x, const std::vector<torch::Tensor>& masks);
 
+// The tokens of x [B, N, D] at rows [B, R] (per image, repeats allowed): [B, R, D].
+torch::Tensor gatherRows(const torch::Tensor& x, const torch::Tensor& rows);
+
 // layer(x) through ATen's linear, which folds the bias into the GEMM (addmm) for 3-D inputs as
 // PyTorch's F.linear does; the C++ frontend's Linear::forward runs a matmul and a separate add.
 torch::Tensor linear(const torch::nn::Linear& layer, const torch::Tensor& x);
@@ -38,7 +41,10 @@ TORCH_MODULE(Mlp);
 
 struct AttentionImpl : torch::nn::Module {
     AttentionImpl(int dim, int numHeads);
-    torch::Tensor forward(const torch::Tensor& x);
+    // With queryFrom > 0: the outputs of tokens [queryFrom, N) only (selfAttention).
+    torch::Tensor forward(const torch::Tensor& x, int64_t queryFrom = 0);
+    // The outputs of the tokens at rows [B, R] only (queries for those, keys and values for all).
+    torch::Tensor forwardAt(const torch::Tensor& x, const torch::Tensor& rows);
     int numHeads;
     double scale;
     torch::nn::Linear qkv, proj;
@@ -48,7 +54,11 @@ TORCH_MODULE(Attention);
 // Pre-norm transformer block: x + attn(norm1(x)), then x + mlp(norm2(x)); LayerNorm eps 1e-6.
 struct BlockImpl : torch::nn::Module {
     BlockImpl(int dim, int numHeads, double mlpRatio);
-    torch::Tensor forward(torch::Tensor x);
+    // With queryFrom > 0 the outputs of tokens [queryFrom, N) only: a last block whose other
+    // outputs nobody reads skips their projection and MLP (the predictor's context tokens).
+    torch::Tensor forward(torch::Tensor x, int64_t queryFrom = 0);
+    // The outputs of the tokens at rows [B, R] only, as gatherRows(forward(x), rows).
+    torch::Tensor forwardAt(const torch::Tensor& x, const torch::Tensor& rows);
     torch::nn::LayerNorm norm1;
     Attention attn;
     torch::nn::LayerNorm norm2;
@@ -86,6 +96,9 @@ struct VisionTransformerImpl : torch::nn::Module {
     // The tokens of the last `layers` blocks, each through the final norm, averaged: [B, N, D]
     // (frozen-feature evaluation from several layers; layers = 1 is forward(images)).
     torch::Tensor forwardLastLayers(const torch::Tensor& images, int layers);
+    // gatherRows(forward(images), rows) for rows [B, R], with the last block computing only those
+    // outputs (the target encoder, whose targets are a few blocks of tokens).
+    torch::Tensor forwardAt(const torch::Tensor& images, const torch::Tensor& rows);
     // Reference initialisation: trunc-normal 0.02 for Linear and Conv weights, zero biases,
     // LayerNorm weight 1 and bias 0.
     void resetParameters();

@@ -115,6 +115,41 @@ TEST(Model, LastLayersFeaturesAreTheMeanOfTheNormedBlockOutputs)
     EXPECT_THROW(vit->forwardLastLayers(images, 0), std::invalid_argument);
 }
 
+TEST(Model, LastBlocksOnSomeTokensMatchTheFullBlocks)
+{
+    // The predictor's last block computes its target tokens only and the target encoder's last
+    // block the targets' tokens only: the same outputs and gradients as the full block, sliced.
+    torch::manual_seed(0);
+    Config c = tinyConfig();
+    IJepaModel model(c);
+    auto block = model.predictor->predictor_blocks[0]->as<Block>();
+    const auto x = torch::randn({6, 22, c.meta.pred_emb_dim}, torch::requires_grad());
+    const auto gradOut = torch::randn({6, 13, c.meta.pred_emb_dim});
+    const auto gradsOf = [&](const torch::Tensor& out) {
+        auto inputs = block->parameters();
+        inputs.push_back(x);
+        return torch::autograd::grad({out}, inputs, {gradOut});
+    };
+    const auto tail = block->forward(x, 9);
+    const auto full = block->forward(x).slice(1, 9);
+    EXPECT_LT(maxAbsDiff(tail, full), 1e-5);
+    const auto a = gradsOf(tail), b = gradsOf(full);
+    for (size_t i = 0; i < a.size(); ++i)
+        EXPECT_LT(maxAbsDiff(a[i], b[i]), 1e-5) << "gradient " << i;
+    EXPECT_GT(a.back().abs().max().item<double>(), 1e-3);
+
+    torch::NoGradGuard noGrad;
+    MaskSampler sampler(c.mask, 8, 8, 3);
+    const auto masks = sampler.sample(3);
+    const auto images = torch::randn({3, 3, 64, 64});
+    const auto rows = torch::tensor({{5, 5, 63, 0}, {1, 2, 3, 4}, {60, 7, 7, 7}}, torch::kInt64);
+    auto& vit = model.targetEncoder;
+    EXPECT_LT(maxAbsDiff(vit->forwardAt(images, rows), gatherRows(vit->forward(images), rows)), 1e-5);
+    auto h = vit->forward(images);
+    h = applyMasks(torch::layer_norm(h, {h.size(-1)}), maskList(masks.pred));
+    EXPECT_LT(maxAbsDiff(model.targets(images, masks), h), 1e-5);
+}
+
 TEST(Model, EmaUpdateIsTheConvexCombination)
 {
     IJepaModel model(tinyConfig());
@@ -189,26 +224,29 @@ TEST(Attention, KernelMatchesTheExplicitFormulaForwardAndBackward)
 #endif
     const int threadsBefore = at::get_num_threads();
     struct Shape {
-        int64_t batch, tokens, dim, heads;
+        int64_t batch, tokens, dim, heads, from; // queries: tokens [from, tokens)
     };
+    // Every token asks, or only the last 13 of 22 or the last one (a last block's targets).
     for (int threads : {1, 2})
-        for (const Shape s : {Shape{3, 64, 192, 3}, Shape{5, 22, 96, 3}, Shape{2, 1, 64, 2}, Shape{4, 13, 48, 4}}) {
+        for (const Shape s : {Shape{3, 64, 192, 3, 0}, Shape{5, 22, 96, 3, 0}, Shape{2, 1, 64, 2, 0},
+                              Shape{4, 13, 48, 4, 0}, Shape{5, 22, 96, 3, 9}, Shape{2, 7, 64, 2, 6}}) {
+            const int64_t queries = s.tokens - s.from;
             at::set_num_threads(threads);
             torch::manual_seed(s.tokens);
             const double scale = 1.0 / std::sqrt(static_cast<double>(s.dim / s.heads));
             auto qkv = torch::randn({s.batch, s.tokens, 3 * s.dim}, torch::requires_grad());
-            const auto gradOut = torch::randn({s.batch, s.tokens, s.dim});
-            auto out = selfAttention(qkv, s.heads, scale);
+            const auto gradOut = torch::randn({s.batch, queries, s.dim});
+            auto out = selfAttention(qkv, s.heads, scale, s.from);
             out.backward(gradOut);
             // The same in double precision, written out.
             auto qkv64 = qkv.detach().to(torch::kDouble).requires_grad_();
             auto p = qkv64.reshape({s.batch, s.tokens, 3, s.heads, s.dim / s.heads}).permute({2, 0, 3, 1, 4});
-            auto attn = (torch::matmul(p[0], p[1].transpose(-2, -1)) * scale).softmax(-1);
-            auto expected = torch::matmul(attn, p[2]).transpose(1, 2).reshape({s.batch, s.tokens, s.dim});
+            auto attn = (torch::matmul(p[0].slice(2, s.from), p[1].transpose(-2, -1)) * scale).softmax(-1);
+            auto expected = torch::matmul(attn, p[2]).transpose(1, 2).reshape({s.batch, queries, s.dim});
             expected.backward(gradOut.to(torch::kDouble));
             const std::string where = std::to_string(s.batch) + "x" + std::to_string(s.tokens) + "x" +
-                                      std::to_string(s.dim) + "/" + std::to_string(s.heads) + ", " +
-                                      std::to_string(threads) + " threads";
+                                      std::to_string(s.dim) + "/" + std::to_string(s.heads) + " from token " +
+                                      std::to_string(s.from) + ", " + std::to_string(threads) + " threads";
             EXPECT_LT(maxAbsDiff(out, expected), 1e-5) << where;
             EXPECT_LT(maxAbsDiff(qkv.grad(), qkv64.grad()), 1e-5) << where;
             EXPECT_GT(qkv.grad().abs().max().item<double>(), 1e-2) << where;
