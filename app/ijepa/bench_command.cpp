@@ -1,5 +1,6 @@
 #include "app/ijepa/commands.h"
 #include "core/compat.h"
+#include "core/cpu_blas.h"
 #include "core/errors.h"
 #include "core/model/ijepa_model.h"
 #include "core/train/precision.h"
@@ -14,12 +15,14 @@
 #endif
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <set>
+#include <thread>
 
 namespace ijepa::cli {
 namespace {
@@ -76,8 +79,8 @@ void runBench(const BenchOptions& o)
     const Config config = o.config.load();
     if (!o.trace.empty() && !std::ofstream(o.trace)) // before the steps, not after them
         throw Error("cannot write the --trace file " + o.trace);
-    if (o.threads > 0)
-        at::set_num_threads(o.threads);
+    // As ijepa train: 0 is every logical CPU (LibTorch's own default can be 1 on a 2-core VM).
+    at::set_num_threads(o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     const torch::Device device(o.device);
     torch::manual_seed(config.meta.seed);
     IJepaModel model(config, device);
@@ -103,7 +106,7 @@ void runBench(const BenchOptions& o)
               << "), crop " << config.data.crop_size << ", patch " << config.mask.patch_size << ", predictor "
               << config.meta.pred_emb_dim << "/" << config.meta.pred_depth << ", batch " << config.data.batch_size
               << ", " << at::get_num_threads() << " threads (batch in " << trainStepSlices(images) << " slices), " << device
-              << ", " << precision.description << "\n";
+              << ", " << precision.description << (blasDescription().empty() ? "" : ", " + blasDescription()) << "\n";
     using Clock = std::chrono::steady_clock;
     Clock::time_point start;
     std::optional<ProfilerTrace> trace;
@@ -139,7 +142,7 @@ void addBenchCommand(CLI::App& app)
     addConfigOptions(*cmd, o->config, /*required=*/false);
     cmd->add_option("--steps", o->steps, "timed steps")->capture_default_str()->check(CLI::PositiveNumber);
     cmd->add_option("--warmup", o->warmup, "untimed warm-up steps")->capture_default_str()->check(CLI::NonNegativeNumber);
-    cmd->add_option("--threads", o->threads, "CPU threads (0: LibTorch default)")->capture_default_str();
+    cmd->add_option("--threads", o->threads, "CPU threads (0: every logical CPU)")->capture_default_str();
     cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str();
     cmd->add_option("--trace", o->trace, "write a profiler trace of the timed steps (Chrome trace JSON)");
     addIndexBench(*cmd);

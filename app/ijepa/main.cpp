@@ -1,6 +1,7 @@
 // ijepa: the headless command-line front end of the I-JEPA workbench.
 #include "app/ijepa/commands.h"
 #include "core/compat.h"
+#include "core/cpu_blas.h"
 #include "core/errors.h"
 
 #include <c10/util/Exception.h>
@@ -30,6 +31,7 @@ void addConfigOptions(CLI::App& cmd, ConfigOptions& options, bool required)
 
 int main(int argc, char** argv)
 {
+    ijepa::restartWithBetterBlasKernels(argv);
     CLI::App app{"ijepa: I-JEPA self-supervised pretraining, headless"};
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("ijepa 0.1.0 (LibTorch ") + ijepa::compat::torchVersion() + ")");

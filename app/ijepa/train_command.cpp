@@ -1,4 +1,5 @@
 #include "app/ijepa/commands.h"
+#include "core/cpu_blas.h"
 #include "core/compat.h"
 #include "core/errors.h"
 #include "core/imageio/heatmap_render.h"
@@ -89,7 +90,8 @@ public:
         if (!m_quiet)
             std::cerr << "train: iterations " << s.firstIteration << " -> " << s.totalIterations << " ("
                       << s.iterationsPerEpoch << " per epoch, " << s.epochs << " epochs); Ctrl-C stops with a checkpoint\n"
-                      << "train: " << s.precision << "; " << at::get_num_threads() << " CPU threads\n"
+                      << "train: " << s.precision << "; " << at::get_num_threads() << " CPU threads"
+                      << (blasDescription().empty() ? "" : "; " + blasDescription()) << "\n"
                       << "train: mask blocks: " << blockSizeSummary(s.config.mask, s.config.gridSize()) << "\n";
         const LossConfig& loss = s.config.loss;
         if (!m_quiet && loss.sigreg_weight > 0)

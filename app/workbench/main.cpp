@@ -2,6 +2,7 @@
 // UI responsiveness while training (--bench-ui), both driving the real window (automation.h).
 #include "app/workbench/automation.h"
 #include "app/workbench/main_window.h"
+#include "core/cpu_blas.h"
 
 
 #include <ATen/Parallel.h>
@@ -48,6 +49,7 @@ QIcon appIcon()
 
 int main(int argc, char* argv[])
 {
+    ijepa::restartWithBetterBlasKernels(argv);
     QApplication app(argc, argv);
     // LibTorch work on the UI thread (the browser's nearest neighbours, small views) stays on this
     // thread: an OpenMP team of its own would only compete with the training threads for the cores.

@@ -2,7 +2,9 @@
 
 // The number format of the training step's matrix products: bf16 where meta.use_bfloat16 asks for
 // it and the device multiplies bf16 fast (CUDA, as the reference; a CPU with AVX512_BF16 or
-// AMX-BF16), fp32 otherwise. Master weights, optimiser state, losses, norms, softmax, SIGReg and the
+// AMX-BF16 whose bf16 products, measured once at start, beat its fp32 ones by kBf16Margin), fp32
+// otherwise. The instructions alone do not say it: one Xeon with AVX512_BF16 multiplies bf16 at 82
+// GFLOP/s per core and fp32 at 146 (OpenBLAS's AVX-512 kernels), an AMD EPYC at 200 and 95. Master weights, optimiser state, losses, norms, softmax, SIGReg and the
 // EMA stay fp32 either way (train_step.h).
 
 #include <torch/types.h>
@@ -16,6 +18,15 @@ struct Precision {
     bool bf16 = false;
     std::string description; // which path runs and why, for the run's header line
 };
+
+// Matrix-product speeds of one thread of this CPU, GFLOP/s.
+struct GemmRates {
+    double fp32 = 0, bf16 = 0;
+};
+GemmRates measureGemmRates();
+
+// How much faster bf16 products must be for the bf16 path: the casts it adds cost about 7% of a step.
+constexpr double kBf16Margin = 1.25;
 
 Precision choosePrecision(const torch::Device& device, bool useBfloat16);
 

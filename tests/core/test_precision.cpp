@@ -2,6 +2,7 @@
 // fixture, the autocast guard, and how the number format is chosen.
 #include "core/compat.h"
 #include "core/config.h"
+#include "core/cpu_blas.h"
 #include "core/model/ijepa_model.h"
 #include "core/parallel.h"
 #include "core/train/precision.h"
@@ -135,7 +136,37 @@ TEST(Precision, Bf16OnlyWhereAskedAndFast)
     EXPECT_FALSE(off.bf16);
     EXPECT_NE(off.description.find("meta.use_bfloat16 is false"), std::string::npos);
     const auto cpu = choosePrecision(torch::kCPU, true);
-    EXPECT_EQ(cpu.bf16, !cpuBf16Instructions().empty());
+    if (cpuBf16Instructions().empty()) {
+        EXPECT_FALSE(cpu.bf16);
+    } else {
+        // bf16 only where measured faster: the description gives both speeds.
+        EXPECT_NE(cpu.description.find("GFLOP/s per thread"), std::string::npos) << cpu.description;
+        EXPECT_EQ(choosePrecision(torch::kCPU, true).bf16, cpu.bf16) << "measured once per process";
+    }
     EXPECT_EQ(cpu.description.rfind(cpu.bf16 ? "bf16" : "fp32", 0), 0u) << cpu.description;
+    const auto rates = measureGemmRates();
+    EXPECT_GT(rates.fp32, 0.5) << "GFLOP/s";
+    EXPECT_GT(rates.bf16, 0.01) << "GFLOP/s (emulated bf16 is slow, but not this slow)";
     EXPECT_TRUE(choosePrecision(torch::Device("cuda"), true).bf16);
+}
+
+TEST(CpuBlas, OpenBlasRunsKernelsThatUseTheCpusVectorUnits)
+{
+    // Kernel sets with AVX2 stand; one without is replaced only on a CPU that has AVX2 and FMA.
+    for (const char* good : {"Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids"})
+        EXPECT_EQ(betterOpenBlasCore(good), "") << good;
+    EXPECT_EQ(betterOpenBlasCore(""), "") << "not OpenBLAS";
+    const std::string better = betterOpenBlasCore("Prescott");
+    EXPECT_EQ(better.empty(), !__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"));
+    if (!better.empty())
+        EXPECT_EQ(better, __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") ? "SkylakeX" : "Haswell");
+    // This process went through the tests' main, which restarts it as the programs do.
+    const std::string core = openBlasCore();
+    if (core.empty())
+        GTEST_SKIP() << "the BLAS is not OpenBLAS";
+    const char* set = std::getenv("OPENBLAS_CORETYPE");
+    if (set && *set && betterOpenBlasCore(set).empty() == false)
+        GTEST_SKIP() << "OPENBLAS_CORETYPE=" << set << " was set by hand";
+    EXPECT_EQ(betterOpenBlasCore(core), "") << "OpenBLAS runs its " << core << " kernels";
+    EXPECT_NE(blasDescription().find(core), std::string::npos) << blasDescription();
 }
