@@ -18,6 +18,11 @@ reference() {
   "${PYTHON:-/usr/bin/python3}" bench/reference_bench.py "$ref" "$config" --threads "$threads" --steps "$steps" --warmup 2 \
     --device "$device" "$@" 2>/dev/null | ips
 }
+# OpenBLAS: ours restarts with the kernels of the CPU's instruction set (core/cpu_blas.h); the
+# reference gets the same ones, so that the ratio compares the programs and not OpenBLAS's CPU
+# detection. COMPARE_REFERENCE_BLAS=own leaves it OpenBLAS's own choice (as a Python user runs it).
+core=$("${IJEPA:-build/release/app/ijepa}" --version | sed -n 's/.*OpenBLAS \([A-Za-z0-9]*\) kernels.*/\1/p')
+if [ -n "$core" ] && [ "${COMPARE_REFERENCE_BLAS:-same}" = same ]; then export OPENBLAS_CORETYPE=$core; fi
 bf16_round=${COMPARE_BF16:-$(grep -q -w -E 'avx512_bf16|amx_bf16' /proc/cpuinfo && echo 1 || echo 0)}
 [ "$device" = cpu ] || bf16_round=0
 ours=(); fp32=(); bf16=()

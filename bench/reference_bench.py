@@ -10,7 +10,7 @@ itself uses autocast on CUDA only). The step is the reference's
 train_step without DDP: target forward + layer_norm, context forward, smooth-L1, backward, AdamW
 with its param groups, per-parameter EMA loop.
 """
-import argparse, sys, time
+import argparse, ctypes, sys, time
 import torch
 import yaml
 
@@ -47,11 +47,26 @@ col = MaskCollator(input_size=(d["crop_size"], d["crop_size"]), patch_size=mk["p
                    min_keep=mk["min_keep"], allow_overlap=mk["allow_overlap"])
 B = d["batch_size"]
 total = a.warmup + a.steps
+
+
+def openblas_core():
+    """", OpenBLAS SkylakeX kernels" (what this process runs, core/cpu_blas.h), or "" without OpenBLAS."""
+    try:
+        f = ctypes.CDLL(None).openblas_get_corename
+    except AttributeError:
+        try:
+            f = ctypes.CDLL("libopenblas.so.0").openblas_get_corename
+        except (OSError, AttributeError):
+            return ""
+    f.restype = ctypes.c_char_p
+    return f", OpenBLAS {f().decode()} kernels"
+
+
 masks = [[[t.to(dev) for t in ms] for ms in col([torch.zeros(1)] * B)[1:]] for _ in range(total)]
 imgs = torch.randn(B, 3, d["crop_size"], d["crop_size"], device=dev)
 print(f"reference: {m['model_name']} ({enc.embed_dim}/{len(enc.blocks)}/{enc.num_heads}), crop {d['crop_size']}, patch {mk['patch_size']}, predictor "
       f"{m['pred_emb_dim']}/{m['pred_depth']}, batch {B}, {torch.get_num_threads()} threads, {dev}{', bf16 autocast' if bf16 or cpu_bf16 else ', fp32'}, "
-      f"torch {torch.__version__}")
+      f"torch {torch.__version__}{openblas_core()}")
 for i in range(total):
     if i == a.warmup:
         t0 = time.perf_counter()

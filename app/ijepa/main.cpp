@@ -34,7 +34,9 @@ int main(int argc, char** argv)
     ijepa::restartWithBetterBlasKernels(argv);
     CLI::App app{"ijepa: I-JEPA self-supervised pretraining, headless"};
     app.require_subcommand(1);
-    app.set_version_flag("--version", std::string("ijepa 0.1.0 (LibTorch ") + ijepa::compat::torchVersion() + ")");
+    const std::string blas = ijepa::blasDescription();
+    app.set_version_flag("--version", std::string("ijepa 0.1.0 (LibTorch ") + ijepa::compat::torchVersion() +
+                                          (blas.empty() ? "" : ", " + blas) + ")");
     ijepa::cli::addInfoCommand(app);
     ijepa::cli::addMasksCommand(app);
     ijepa::cli::addVizCommand(app);

@@ -112,7 +112,7 @@ public:
         const float* go = gradOut.data_ptr<float>();
         float* gq = gradQkv.data_ptr<float>();
         float* gp = gradProbs.data_ptr<float>();
-        // Row offsets of image b, head h: its tokens (keys, values) and its first query token.
+        // Where image b's token 0 has head h's query (its key at +C, its value at +2C).
         const auto rows = [&](int64_t b, int64_t h) { return b * N * 3 * C + h * D; };
         forEachHead(B, H, 2 * Q * N * D, [&](int64_t b, int64_t h) {
             const int64_t row = rows(b, h), slice = (b * H + h) * Q * N;
