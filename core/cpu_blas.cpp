@@ -64,7 +64,13 @@ void restartWithBetterBlasKernels(char** argv)
         return;
     setenv(kCoreVariable, better.c_str(), 1);
     setenv(kOwnChoiceVariable, chosen.c_str(), 1);
-    execv("/proc/self/exe", argv);
+    // The program's own path, not /proc/self/exe: the process keeps its name (ps, top, pgrep).
+    char self[4096];
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        execv(self, argv);
+    }
     // Still here: run on with OpenBLAS's kernels (slower, not wrong).
     std::cerr << "warning: OpenBLAS runs its " << chosen << " kernels on this CPU; restarting with " << better
               << " failed (" << std::strerror(errno) << "); set " << kCoreVariable << "=" << better << "\n";
