@@ -13,6 +13,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -43,6 +44,11 @@ int launchLocalRanks(int nproc, const std::vector<std::string>& args)
     std::signal(SIGINT, onLauncherSignal);
     std::signal(SIGTERM, onLauncherSignal);
     std::vector<pid_t> pids(nproc, -1);
+    // The program's own path rather than /proc/self/exe: the ranks keep its name (ps, top, pgrep).
+    std::error_code error;
+    std::string self = std::filesystem::read_symlink("/proc/self/exe", error).string();
+    if (error || self.empty())
+        self = "/proc/self/exe";
     for (int r = 0; r < nproc; ++r) {
         const pid_t pid = ::fork();
         if (pid < 0)
@@ -64,8 +70,8 @@ int launchLocalRanks(int nproc, const std::vector<std::string>& args)
             for (const auto& a : args)
                 argv.push_back(const_cast<char*>(a.c_str()));
             argv.push_back(nullptr);
-            ::execv("/proc/self/exe", argv.data());
-            std::cerr << "train: cannot run /proc/self/exe: " << std::strerror(errno) << "\n";
+            ::execv(self.c_str(), argv.data());
+            std::cerr << "train: cannot run " << self << ": " << std::strerror(errno) << "\n";
             ::_exit(127);
         }
         pids[r] = pid;
