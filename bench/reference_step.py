@@ -2,8 +2,9 @@
 bench/reference_bench.py and bench/reference_train.py. Import after the reference checkout is on
 sys.path. reference_model: src.helper.init_model, with our schema's explicit encoder size
 (meta.embed_dim/depth/num_heads) where the config gives it. reference_step: target forward +
-layer_norm + apply_masks, context forward, predictor, smooth-L1 under `autocast`, backward (through `scaler` when given: the reference's GradScaler on CUDA), AdamW,
-then the EMA of the target encoder with `momentum`. Returns the loss tensor."""
+layer_norm + apply_masks, context forward, predictor, smooth-L1 under `autocast`, backward
+(through `scaler` when given: the reference's GradScaler on CUDA), AdamW, then the EMA of the
+target encoder with `momentum`. Returns the loss tensor."""
 import functools
 import torch
 import torch.nn.functional as F

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 
 namespace ijepa {
@@ -53,6 +54,13 @@ std::string betterOpenBlasCore(const std::string& chosen)
 #endif
 }
 
+std::string ownExecutable()
+{
+    std::error_code error;
+    const std::string path = std::filesystem::read_symlink("/proc/self/exe", error).string();
+    return error || path.empty() ? "/proc/self/exe" : path;
+}
+
 void restartWithBetterBlasKernels(char** argv)
 {
     const char* set = std::getenv(kCoreVariable);
@@ -64,13 +72,7 @@ void restartWithBetterBlasKernels(char** argv)
         return;
     setenv(kCoreVariable, better.c_str(), 1);
     setenv(kOwnChoiceVariable, chosen.c_str(), 1);
-    // The program's own path, not /proc/self/exe: the process keeps its name (ps, top, pgrep).
-    char self[4096];
-    const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n > 0) {
-        self[n] = '\0';
-        execv(self, argv);
-    }
+    execv(ownExecutable().c_str(), argv);
     // Still here: run on with OpenBLAS's kernels (slower, not wrong).
     std::cerr << "warning: OpenBLAS runs its " << chosen << " kernels on this CPU; restarting with " << better
               << " failed (" << std::strerror(errno) << "); set " << kCoreVariable << "=" << better << "\n";

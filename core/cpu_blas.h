@@ -20,6 +20,10 @@ std::string openBlasCore();
 // ("SkylakeX" with AVX-512 F/BW/DQ/VL/CD, else "Haswell"); empty where its own choice stands.
 std::string betterOpenBlasCore(const std::string& chosen);
 
+// The file this process runs (/proc/self/exe resolved, so a restart keeps the program's name in ps,
+// top and pgrep); "/proc/self/exe" where it cannot be read.
+std::string ownExecutable();
+
 // First thing in main: where betterOpenBlasCore names a kernel set and OPENBLAS_CORETYPE is unset,
 // sets it and executes the program again with the same arguments (returns only if that fails).
 void restartWithBetterBlasKernels(char** argv);

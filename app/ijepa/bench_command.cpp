@@ -102,11 +102,12 @@ void runBench(const BenchOptions& o)
     settings.momentum = 0.996;
     settings.bf16 = precision.bf16;
     const auto size = config.encoderSize();
+    const std::string blas = blasDescription();
     std::cout << "bench: " << config.meta.model_name << " (" << size.embed_dim << "/" << size.depth << "/" << size.num_heads
               << "), crop " << config.data.crop_size << ", patch " << config.mask.patch_size << ", predictor "
               << config.meta.pred_emb_dim << "/" << config.meta.pred_depth << ", batch " << config.data.batch_size
               << ", " << at::get_num_threads() << " threads (batch in " << trainStepSlices(images) << " slices), " << device
-              << ", " << precision.description << (blasDescription().empty() ? "" : ", " + blasDescription()) << "\n";
+              << ", " << precision.description << (blas.empty() ? "" : ", " + blas) << "\n";
     using Clock = std::chrono::steady_clock;
     Clock::time_point start;
     std::optional<ProfilerTrace> trace;

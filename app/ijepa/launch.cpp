@@ -2,6 +2,7 @@
 // variables and supervises them.
 #include "app/ijepa/commands.h"
 
+#include "core/cpu_blas.h"
 #include "core/dist/distributed.h"
 #include "core/errors.h"
 
@@ -13,7 +14,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
-#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -44,11 +44,7 @@ int launchLocalRanks(int nproc, const std::vector<std::string>& args)
     std::signal(SIGINT, onLauncherSignal);
     std::signal(SIGTERM, onLauncherSignal);
     std::vector<pid_t> pids(nproc, -1);
-    // The program's own path rather than /proc/self/exe: the ranks keep its name (ps, top, pgrep).
-    std::error_code error;
-    std::string self = std::filesystem::read_symlink("/proc/self/exe", error).string();
-    if (error || self.empty())
-        self = "/proc/self/exe";
+    const std::string self = ownExecutable(); // the ranks keep the program's name
     for (int r = 0; r < nproc; ++r) {
         const pid_t pid = ::fork();
         if (pid < 0)

@@ -87,11 +87,12 @@ public:
     void started(const TrainStart& s) override
     {
         m_epochs = s.epochs;
+        const std::string blas = blasDescription();
         if (!m_quiet)
             std::cerr << "train: iterations " << s.firstIteration << " -> " << s.totalIterations << " ("
                       << s.iterationsPerEpoch << " per epoch, " << s.epochs << " epochs); Ctrl-C stops with a checkpoint\n"
                       << "train: " << s.precision << "; " << at::get_num_threads() << " CPU threads"
-                      << (blasDescription().empty() ? "" : "; " + blasDescription()) << "\n"
+                      << (blas.empty() ? "" : "; " + blas) << "\n"
                       << "train: mask blocks: " << blockSizeSummary(s.config.mask, s.config.gridSize()) << "\n";
         const LossConfig& loss = s.config.loss;
         if (!m_quiet && loss.sigreg_weight > 0)

@@ -4,8 +4,9 @@
 // it and the device multiplies bf16 fast (CUDA, as the reference; a CPU with AVX512_BF16 or
 // AMX-BF16 whose bf16 products, measured once at start, beat its fp32 ones by kBf16Margin), fp32
 // otherwise. The instructions alone do not say it: one Xeon with AVX512_BF16 multiplies bf16 at 82
-// GFLOP/s per core and fp32 at 146 (OpenBLAS's AVX-512 kernels), an AMD EPYC at 200 and 95. Master weights, optimiser state, losses, norms, softmax, SIGReg and the
-// EMA stay fp32 either way (train_step.h).
+// GFLOP/s per core and fp32 at 146 (OpenBLAS's AVX-512 kernels), an AMD EPYC at 200 and 95.
+// Master weights, optimiser state, losses, norms, softmax, SIGReg and the EMA stay fp32 either way
+// (train_step.h).
 
 #include <torch/types.h>
 
