@@ -13,7 +13,7 @@ flags=(-std=c++20 -fsyntax-only -fopenmp -Wall -Wextra -D_GLIBCXX_USE_CXX11_ABI=
 [ "$(realpath "$inc")" = /usr/include ] || flags+=(-isystem "$inc") # already a system folder
 echo "LibTorch headers $(grep -o '"[0-9][^"]*"' "$inc/torch/csrc/api/include/torch/version.h" | head -1)"
 failed=0
-for f in core/*/*.cpp app/ijepa/*.cpp; do
+for f in core/*.cpp core/*/*.cpp app/ijepa/*.cpp; do
   if out=$(g++ "${flags[@]}" "$f" 2>&1); then
     [ -z "$out" ] && echo "ok    $f" || { echo "warn  $f"; grep -m5 'warning' <<<"$out"; }
   else

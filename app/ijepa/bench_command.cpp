@@ -1,5 +1,5 @@
 #include "app/ijepa/commands.h"
-#include "core/compat.h"
+#include "core/compat_profiler.h"
 #include "core/cpu_blas.h"
 #include "core/errors.h"
 #include "core/model/ijepa_model.h"
@@ -8,20 +8,13 @@
 #include "core/train/train_step.h"
 
 #include <ATen/Parallel.h>
-#if IJEPA_TORCH_AT_LEAST(2, 0)
-#include <torch/csrc/autograd/profiler_kineto.h>
-#else
-#include <torch/csrc/autograd/profiler_legacy.h>
-#endif
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iostream>
-#include <memory>
 #include <optional>
-#include <set>
 #include <thread>
 
 namespace ijepa::cli {
@@ -34,44 +27,6 @@ struct BenchOptions {
     int threads = 0;
     std::string device = "cpu";
     std::string trace; // a profiler trace (Chrome trace JSON) of the timed steps
-};
-
-// A profiler trace of the timed steps (Chrome trace JSON: Perfetto, chrome://tracing;
-// bench/trace_summary.py prints where the time went). LibTorch 2.x: the Kineto profiler behind
-// torch.profiler, CPU operators and on CUDA the kernels and runtime calls; Debian's 1.13 is built
-// without Kineto: its legacy CPU profiler. Either records the operators of the calling thread (on
-// CPU the first slice of the batch, the optimiser and the EMA), not the other slices' threads.
-class ProfilerTrace {
-public:
-    ProfilerTrace(std::string path, const torch::Device& device) : m_path(std::move(path))
-    {
-#if IJEPA_TORCH_AT_LEAST(2, 0)
-        using torch::profiler::impl::ActivityType;
-        const torch::profiler::impl::ProfilerConfig config(torch::profiler::impl::ProfilerState::KINETO);
-        std::set<ActivityType> activities{ActivityType::CPU};
-        if (device.is_cuda())
-            activities.insert(ActivityType::CUDA);
-        torch::autograd::profiler::prepareProfiler(config, activities);
-        torch::autograd::profiler::enableProfiler(config, activities);
-#else
-        (void)device;
-        m_legacy = std::make_unique<torch::autograd::profiler::RecordProfile>(m_path);
-#endif
-    }
-    void save()
-    {
-#if IJEPA_TORCH_AT_LEAST(2, 0)
-        torch::autograd::profiler::disableProfiler()->save(m_path);
-#else
-        m_legacy.reset(); // writes the file
-#endif
-    }
-
-private:
-    std::string m_path;
-#if !IJEPA_TORCH_AT_LEAST(2, 0)
-    std::unique_ptr<torch::autograd::profiler::RecordProfile> m_legacy;
-#endif
 };
 
 void runBench(const BenchOptions& o)
@@ -110,7 +65,7 @@ void runBench(const BenchOptions& o)
               << ", " << precision.description << (blas.empty() ? "" : ", " + blas) << "\n";
     using Clock = std::chrono::steady_clock;
     Clock::time_point start;
-    std::optional<ProfilerTrace> trace;
+    std::optional<compat::ProfilerTrace> trace;
     double loss = 0;
     for (int i = 0; i < total; ++i) {
         if (i == o.warmup) {
