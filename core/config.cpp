@@ -44,6 +44,7 @@ void forEachField(Config& c, Fn&& fn)
     fn("mask", "sampler", c.mask.sampler);
     fn("mask", "truncation", c.mask.truncation);
     fn("meta", "copy_data", c.meta.copy_data);
+    fn("meta", "cpu_bf16", c.meta.cpu_bf16);
     fn("meta", "depth", c.meta.depth);
     fn("meta", "embed_dim", c.meta.embed_dim);
     fn("meta", "load_checkpoint", c.meta.load_checkpoint);
@@ -345,6 +346,8 @@ void validateConfig(const Config& c)
           "predictor width " + std::to_string(c.meta.pred_emb_dim) + " must be divisible by the encoder's num_heads " +
               std::to_string(size.num_heads));
     check(c.meta.pred_emb_dim % 4 == 0, "meta.pred_emb_dim", "must be a multiple of 4 (2-D sin-cos position embedding)");
+
+    check(c.meta.cpu_bf16 == "auto" || c.meta.cpu_bf16 == "always", "meta.cpu_bf16", "must be auto or always");
 
     check(c.loss.sigreg_weight >= 0 && c.loss.sigreg_weight < 1, "loss.sigreg_weight",
           "must be in [0, 1) (loss = (1 - w) * JEPA + w * SIGReg)");

@@ -52,6 +52,7 @@ struct MetaConfig {
     int pred_emb_dim = 384;                      // predictor width
     std::optional<std::string> read_checkpoint;  // checkpoint to resume from (null: latest)
     bool use_bfloat16 = false;                   // bf16 autocast on CUDA, and on CPUs with bf16 products
+    std::string cpu_bf16 = "auto";               // extension: auto (bf16 where measured faster) | always
     std::optional<int> embed_dim;                // extension: custom encoder width (overrides preset)
     std::optional<int> depth;                    // extension: custom encoder depth
     std::optional<int> num_heads;                // extension: custom head count

@@ -46,6 +46,8 @@ QString configKeyHelp(const QString& key)
         {"mask.truncation", "prefix: masks cut to the batch's shortest keep their first patches (the reference; a cut "
                             "context loses its bottom rows); random: a random subset of that size"},
         {"meta.copy_data", "Reference key, unused"},
+        {"meta.cpu_bf16", "With use_bfloat16 on a CPU: auto, bf16 where its products are measured faster than fp32; "
+                          "always, bf16 even where slower (its numerics on any CPU)"},
         {"meta.depth", "Custom encoder depth (overrides the preset; ~ for the preset's)"},
         {"meta.embed_dim", "Custom encoder width (overrides the preset; ~ for the preset's)"},
         {"meta.load_checkpoint", "Resume from read_checkpoint or <tag>-latest"},

@@ -55,7 +55,7 @@ GemmRates measureGemmRates()
     return r;
 }
 
-Precision choosePrecision(const torch::Device& device, bool useBfloat16)
+Precision choosePrecision(const torch::Device& device, bool useBfloat16, bool cpuAlways)
 {
     if (!useBfloat16)
         return {false, "fp32 (meta.use_bfloat16 is false)"};
@@ -64,6 +64,10 @@ Precision choosePrecision(const torch::Device& device, bool useBfloat16)
     if (!device.is_cpu())
         return {false, "fp32 (bf16 is used on CPU and CUDA only)"};
     const auto instructions = cpuBf16Instructions();
+    if (cpuAlways)
+        return {true, std::string("bf16 autocast (meta.use_bfloat16 and meta.cpu_bf16: always; ") +
+                          (instructions.empty() ? "this CPU has no bf16 instructions, so its products are emulated and slow)"
+                                                : "taken without measuring its speed)")};
     if (instructions.empty())
         return {false, "fp32 (meta.use_bfloat16 is true, but this CPU has neither avx512_bf16 nor amx_bf16, so bf16 "
                        "products would be slower than fp32)"};
@@ -75,7 +79,7 @@ Precision choosePrecision(const torch::Device& device, bool useBfloat16)
     std::snprintf(measured, sizeof(measured), "%.0f GFLOP/s per thread against %.0f in fp32", rates.bf16, rates.fp32);
     if (rates.bf16 < kBf16Margin * rates.fp32)
         return {false, "fp32 (meta.use_bfloat16 is true, but this CPU's bf16 products (" + names +
-                           ") are not faster: " + measured + ")"};
+                           ") are not faster: " + measured + "; meta.cpu_bf16=always takes bf16 anyway)"};
     return {true, "bf16 autocast (meta.use_bfloat16; this CPU's bf16 products (" + names + "): " + measured + ")"};
 }
 

@@ -6,7 +6,8 @@
 // otherwise. The instructions alone do not say it: one Xeon with AVX512_BF16 multiplies bf16 at 82
 // GFLOP/s per core and fp32 at 146 (OpenBLAS's AVX-512 kernels), an AMD EPYC at 200 and 95.
 // Master weights, optimiser state, losses, norms, softmax, SIGReg and the EMA stay fp32 either way
-// (train_step.h).
+// (train_step.h). meta.cpu_bf16: always (cpuAlways) takes bf16 on any CPU, measured slower or
+// emulated (LibTorch rounds to bf16 where the CPU has no bf16 instructions): its numerics anywhere.
 
 #include <torch/types.h>
 
@@ -29,7 +30,7 @@ GemmRates measureGemmRates();
 // How much faster bf16 products must be for the bf16 path: the casts it adds cost about 7% of a step.
 constexpr double kBf16Margin = 1.25;
 
-Precision choosePrecision(const torch::Device& device, bool useBfloat16);
+Precision choosePrecision(const torch::Device& device, bool useBfloat16, bool cpuAlways = false);
 
 // The bf16 matrix instructions this CPU has, by their names in /proc/cpuinfo's flags ("amx_bf16",
 // "avx512_bf16"); empty on a CPU without them (and on a non-x86 one).

@@ -97,6 +97,7 @@ TEST(Config, BadValuesNameTheirKey)
     expectRejected("optimization: {epochs: 0}", "optimization.epochs");
     expectRejected("data: {crop_size: 32}\nmask: {patch_size: 4, min_keep: 10}", "mask.min_keep");
     expectRejected("mask: {sampler: spiral}", "mask.sampler");
+    expectRejected("meta: {cpu_bf16: sometimes}", "meta.cpu_bf16");
     expectRejected("[1, 2]", "test.yaml");
     expectRejected("data: {crop_size: [", "test.yaml");
 }

@@ -150,6 +150,15 @@ TEST(Precision, Bf16OnlyWhereAskedAndFast)
     EXPECT_TRUE(choosePrecision(torch::Device("cuda"), true).bf16);
 }
 
+TEST(Precision, CpuBf16AlwaysTakesBf16OnAnyCpuButOnlyWhereAsked)
+{
+    const auto always = choosePrecision(torch::kCPU, true, true);
+    EXPECT_TRUE(always.bf16);
+    EXPECT_NE(always.description.find("meta.cpu_bf16: always"), std::string::npos) << always.description;
+    EXPECT_FALSE(choosePrecision(torch::kCPU, false, true).bf16) << "meta.use_bfloat16 false wins";
+    EXPECT_EQ(choosePrecision(torch::kCPU, true, false).bf16, choosePrecision(torch::kCPU, true).bf16);
+}
+
 TEST(CpuBlas, OpenBlasRunsKernelsThatUseTheCpusVectorUnits)
 {
     // Kernel sets with AVX2 stand; one without is replaced only on a CPU that has AVX2 and FMA.
