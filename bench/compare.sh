@@ -10,13 +10,41 @@
 # COMPARE_KEYS: key=value overrides for ours (e.g. meta.use_bfloat16=false for our fp32 path).
 # COMPARE_BF16: 1 runs the reference's autocast round, 0 skips it; by default it runs on a CPU with
 # avx512_bf16 or amx_bf16 only (elsewhere PyTorch emulates bf16, ~50x slower than fp32).
+# COMPARE_WHAT=train times whole training runs with the loaders instead of the step on synthetic
+# tensors: `ijepa train` on Fashion-MNIST (default options: probes, checkpoints and logs included)
+# against bench/reference_train.py (the reference's loader, masks and step), STEPS steps each, CPU
+# only; both print images per second after their first two steps, data waits included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ref=$1; config=${2:-configs/bench_vit_tiny_32.yaml}; threads=${3:-2}; steps=${4:-10}; rounds=${5:-2}; device=${6:-cpu}
-ips() { tee /dev/stderr | sed -n 's/.* \([0-9.]*\) img\/s.*/\1/p'; }
+what=${COMPARE_WHAT:-step}
+[ "$what" = step ] || [ "$what" = train ] || { echo "compare.sh: COMPARE_WHAT must be step or train" >&2; exit 2; }
+[ "$what" = step ] || [ "$device" = cpu ] || { echo "compare.sh: COMPARE_WHAT=train runs on cpu only" >&2; exit 2; }
+runs=$(mktemp -d); trap 'rm -rf "$runs"' EXIT
+# The program's lines go on to stderr (through cat: tee /dev/stderr would reopen, and truncate, a log file).
+ips() { tee >(cat >&2) | sed -n 's/.* \([0-9.]*\) img\/s.*/\1/p' | tail -n 1; }
 reference() {
-  "${PYTHON:-/usr/bin/python3}" bench/reference_bench.py "$ref" "$config" --threads "$threads" --steps "$steps" --warmup 2 \
-    --device "$device" "$@" 2>/dev/null | ips
+  if [ "$what" = train ]; then
+    rm -rf "$runs/reference"
+    "${PYTHON:-/usr/bin/python3}" bench/reference_train.py "$ref" "$config" "$runs/reference" --steps "$steps" \
+      --threads "$threads" "$@" 2>/dev/null | ips
+  else
+    "${PYTHON:-/usr/bin/python3}" bench/reference_bench.py "$ref" "$config" --threads "$threads" --steps "$steps" --warmup 2 \
+      --device "$device" "$@" 2>/dev/null | ips
+  fi
+}
+run_ours() {
+  local ijepa=${IJEPA:-build/release/app/ijepa}
+  if [ "$what" = train ]; then
+    rm -rf "$runs/ours"
+    # shellcheck disable=SC2086 # COMPARE_KEYS is a list of overrides
+    "$ijepa" train --config "$config" --data fashion-mnist --out "$runs/ours" ${COMPARE_KEYS:-} --threads "$threads" \
+      --max-steps "$steps" --final-knn 0 -q 2>&1 | ips
+  else
+    # shellcheck disable=SC2086 # COMPARE_KEYS is a list of overrides
+    "$ijepa" bench --config "$config" ${COMPARE_KEYS:-} --threads "$threads" --steps "$steps" --warmup 2 \
+      --device "$device" 2>/dev/null | ips
+  fi
 }
 # OpenBLAS: ours restarts with the kernels of the CPU's instruction set (core/cpu_blas.h); the
 # reference gets the same ones, so that the ratio compares the programs and not OpenBLAS's CPU
@@ -26,10 +54,8 @@ if [ -n "$core" ] && [ "${COMPARE_REFERENCE_BLAS:-same}" = same ]; then export O
 bf16_round=${COMPARE_BF16:-$(grep -q -w -E 'avx512_bf16|amx_bf16' /proc/cpuinfo && echo 1 || echo 0)}
 [ "$device" = cpu ] || bf16_round=0
 ours=(); fp32=(); bf16=()
-for r in $(seq "$rounds"); do
-  # shellcheck disable=SC2086 # COMPARE_KEYS is a list of overrides
-  ours+=("$("${IJEPA:-build/release/app/ijepa}" bench --config "$config" ${COMPARE_KEYS:-} --threads "$threads" --steps "$steps" \
-    --warmup 2 --device "$device" 2>/dev/null | ips)")
+for _ in $(seq "$rounds"); do
+  ours+=("$(run_ours)")
   fp32+=("$(reference)")
   [ "$bf16_round" != 1 ] || bf16+=("$(reference --bf16)")
 done
