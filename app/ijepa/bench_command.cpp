@@ -50,7 +50,7 @@ void runBench(const BenchOptions& o)
     }
     auto images = torch::randn({config.data.batch_size, 3, config.data.crop_size, config.data.crop_size},
                                torch::TensorOptions().device(device));
-    const Precision precision = choosePrecision(device, config.meta.use_bfloat16, config.meta.cpu_bf16 == "always"); // as the trainer
+    const Precision precision = choosePrecision(device, config.meta); // as the trainer
     StepSettings settings;
     settings.lr = 1e-4;
     settings.weightDecay = 0.04;

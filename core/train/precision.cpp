@@ -1,5 +1,7 @@
 #include "core/train/precision.h"
 
+#include "core/config.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -81,6 +83,11 @@ Precision choosePrecision(const torch::Device& device, bool useBfloat16, bool cp
         return {false, "fp32 (meta.use_bfloat16 is true, but this CPU's bf16 products (" + names +
                            ") are not faster: " + measured + "; meta.cpu_bf16=always takes bf16 anyway)"};
     return {true, "bf16 autocast (meta.use_bfloat16; this CPU's bf16 products (" + names + "): " + measured + ")"};
+}
+
+Precision choosePrecision(const torch::Device& device, const MetaConfig& meta)
+{
+    return choosePrecision(device, meta.use_bfloat16, meta.cpu_bf16 == "always");
 }
 
 } // namespace ijepa

@@ -16,6 +16,8 @@
 
 namespace ijepa {
 
+struct MetaConfig;
+
 struct Precision {
     bool bf16 = false;
     std::string description; // which path runs and why, for the run's header line
@@ -31,6 +33,8 @@ GemmRates measureGemmRates();
 constexpr double kBf16Margin = 1.25;
 
 Precision choosePrecision(const torch::Device& device, bool useBfloat16, bool cpuAlways = false);
+// The choice a config asks for: meta.use_bfloat16, and meta.cpu_bf16 (always: cpuAlways).
+Precision choosePrecision(const torch::Device& device, const MetaConfig& meta);
 
 // The bf16 matrix instructions this CPU has, by their names in /proc/cpuinfo's flags ("amx_bf16",
 // "avx512_bf16"); empty on a CPU without them (and on a non-x86 one).

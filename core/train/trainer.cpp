@@ -275,7 +275,7 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     settings.loss = config.loss;
     settings.seed = config.meta.seed;
     settings.worldSize = s.worldSize;
-    const Precision precision = choosePrecision(device, config.meta.use_bfloat16, config.meta.cpu_bf16 == "always");
+    const Precision precision = choosePrecision(device, config.meta);
     settings.bf16 = precision.bf16;
     s.bf16 = precision.bf16;
     s.precision = precision.description;

@@ -157,6 +157,12 @@ TEST(Precision, CpuBf16AlwaysTakesBf16OnAnyCpuButOnlyWhereAsked)
     EXPECT_NE(always.description.find("meta.cpu_bf16: always"), std::string::npos) << always.description;
     EXPECT_FALSE(choosePrecision(torch::kCPU, false, true).bf16) << "meta.use_bfloat16 false wins";
     EXPECT_EQ(choosePrecision(torch::kCPU, true, false).bf16, choosePrecision(torch::kCPU, true).bf16);
+    MetaConfig meta; // the config's keys reach the same choice
+    meta.use_bfloat16 = true;
+    meta.cpu_bf16 = "always";
+    EXPECT_TRUE(choosePrecision(torch::kCPU, meta).bf16);
+    meta.use_bfloat16 = false;
+    EXPECT_FALSE(choosePrecision(torch::kCPU, meta).bf16);
 }
 
 TEST(CpuBlas, OpenBlasRunsKernelsThatUseTheCpusVectorUnits)
