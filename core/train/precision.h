@@ -17,6 +17,7 @@
 namespace ijepa {
 
 struct MetaConfig;
+class ProcessGroup;
 
 struct Precision {
     bool bf16 = false;
@@ -35,6 +36,10 @@ constexpr double kBf16Margin = 1.25;
 Precision choosePrecision(const torch::Device& device, bool useBfloat16, bool cpuAlways = false);
 // The choice a config asks for: meta.use_bfloat16, and meta.cpu_bf16 (always: cpuAlways).
 Precision choosePrecision(const torch::Device& device, const MetaConfig& meta);
+// Data parallel: every rank runs rank 0's choice (`device`: the group's). Each rank times its own
+// CPU, and a rank whose timing fell on the other side of kBf16Margin would otherwise round its
+// products differently from the others while their gradients are averaged.
+Precision agreePrecision(ProcessGroup& group, const torch::Device& device, const Precision& mine);
 
 // The bf16 matrix instructions this CPU has, by their names in /proc/cpuinfo's flags ("amx_bf16",
 // "avx512_bf16"); empty on a CPU without them (and on a non-x86 one).

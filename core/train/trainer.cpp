@@ -275,7 +275,9 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     settings.loss = config.loss;
     settings.seed = config.meta.seed;
     settings.worldSize = s.worldSize;
-    const Precision precision = choosePrecision(device, config.meta);
+    Precision precision = choosePrecision(device, config.meta);
+    if (group)
+        precision = agreePrecision(*group, device, precision);
     settings.bf16 = precision.bf16;
     s.bf16 = precision.bf16;
     s.precision = precision.description;

@@ -5,6 +5,7 @@
 #include "core/dist/distributed.h"
 #include "core/errors.h"
 #include "core/model/ijepa_model.h"
+#include "core/train/precision.h"
 #include "core/train/train_step.h"
 #include "core/masks/multiblock_masks.h"
 
@@ -170,6 +171,13 @@ TEST(Distributed, TwoGlooRanksMatchOneProcess)
         ASSERT_TRUE(env);
         ProcessGroup group(*env, torch::kCPU, std::chrono::seconds(60));
         EXPECT_EQ(group.backend(), "gloo");
+        // Each rank times its own CPU for the bf16 choice; here they disagree on purpose, and both
+        // take rank 0's (a failure here fails this rank's exit status, which the test checks).
+        const std::string own = "rank " + std::to_string(env->rank) + "'s own";
+        const Precision agreed = agreePrecision(group, torch::kCPU, {env->rank == 1, own});
+        EXPECT_FALSE(agreed.bf16);
+        EXPECT_EQ(agreed.description.rfind("fp32 (rank 0's choice", 0) == 0, env->rank == 1) << agreed.description;
+        EXPECT_NE(agreed.description.find(own), std::string::npos) << agreed.description;
         torch::save(train3(4 * env->rank, 4, &group).tensors(), out);
         torch::save(train3(4 * env->rank, 4, &group, 0.2).tensors(), std::string(out) + ".sigreg");
         return;
