@@ -122,6 +122,9 @@ public:
                           r.jepaLoss, r.sigregLoss);
         if (std::isfinite(m_probe))
             std::snprintf(line + std::strlen(line), sizeof(line) - std::strlen(line), "  k-NN %.1f%%", 100.0 * m_probe);
+        if (std::isfinite(m_probe) && std::isfinite(m_contextProbe)) // the online encoder's, beside the EMA's
+            std::snprintf(line + std::strlen(line), sizeof(line) - std::strlen(line), " (context %.1f%%)",
+                          100.0 * m_contextProbe);
         if (std::isfinite(r.gpuMemoryMb)) // CUDA: memory held by tensors, peak in brackets
             std::snprintf(line + std::strlen(line), sizeof(line) - std::strlen(line), "  GPU %.0f MiB (peak %.0f)",
                           r.gpuMemoryMb, r.gpuPeakMemoryMb);
@@ -153,6 +156,8 @@ public:
     {
         if (std::isfinite(r.probeAccuracy))
             m_probe = r.probeAccuracy;
+        if (std::isfinite(r.contextProbeAccuracy))
+            m_contextProbe = r.contextProbeAccuracy;
         clearBar();
         std::fprintf(stderr, "train: step %lld (diagnostics %.1f s): %s\n", static_cast<long long>(r.iteration),
                      r.signals->seconds, describeVerdict(r.signals->verdict).c_str());
@@ -194,6 +199,7 @@ private:
     bool m_barShown = false, m_stopAnnounced = false;
     int m_epochs = 0;
     double m_probe = std::numeric_limits<double>::quiet_NaN();
+    double m_contextProbe = std::numeric_limits<double>::quiet_NaN();
     std::chrono::steady_clock::time_point m_lastDraw{};
 };
 
@@ -336,6 +342,9 @@ void addTrainCommand(CLI::App& app)
         ->capture_default_str()->check(CLI::PositiveNumber);
     cmd->add_option("--probe-database", o->run.diagnostics.databaseImages, "labelled images the online k-NN probe votes with")
         ->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--context-probe", o->run.diagnostics.contextProbe,
+                    "the online k-NN probe of the context encoder too (its lead shows the EMA's lag; doubles the probe's cost)")
+        ->capture_default_str();
     cmd->add_option("--final-knn", o->finalKnn,
                     "after a run that finished: the full k-NN evaluation of ijepa eval knn (all of the split)")
         ->capture_default_str();

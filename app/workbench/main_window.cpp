@@ -374,6 +374,7 @@ void MainWindow::onProgress(const QVector<StepReport>& steps, double residentMb)
             m_featStd->append(0, static_cast<double>(r.iteration), r.featureStd);
         }
         m_probe->append(0, static_cast<double>(r.iteration), 100.0 * r.probeAccuracy);
+        m_probe->append(1, static_cast<double>(r.iteration), 100.0 * r.contextProbeAccuracy);
         if (r.signals)
             m_signals->showSignals(r);
     }

@@ -52,11 +52,13 @@ void MainWindow::buildTabs()
     m_loss->addSeries(tr("JEPA (smooth L1)"), QColor(255, 127, 14));
     m_loss->addSeries(tr("w x SIGReg"), QColor(23, 190, 207));
     m_probe = new widgets::CurvePlot(tr("online k-NN top-1 (%)"), this);
-    m_probe->addSeries(tr("k-NN"), QColor(214, 39, 40), false);
+    m_probe->addSeries(tr("target encoder (evaluated)"), QColor(214, 39, 40), false);
+    m_probe->addSeries(tr("context encoder"), QColor(44, 160, 44), false);
     m_tabs->addTab(plotStack(this, {m_loss, m_probe},
                              tr("The training loss (with SIGReg on: its JEPA and weighted SIGReg parts) above the online "
-                                "k-NN probe of the target encoder on fixed held-out images: a falling loss with a flat "
-                                "probe means the features are not improving.")),
+                                "k-NN probe on fixed held-out images, of the target encoder (what is evaluated) and of the "
+                                "context encoder (what the optimiser trains; its lead is how far the EMA lags): a falling "
+                                "loss with a flat probe means the features are not improving.")),
                    tr("Loss"));
     m_signals = new SignalsTab(this);
     m_tabs->addTab(m_signals, tr("Signals"));

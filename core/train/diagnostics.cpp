@@ -34,6 +34,17 @@ ProbeSet makeProbeSet(const ImageSource& queries, const ImageSource* database, i
     return p;
 }
 
+double probeKnn(VisionTransformer& encoder, const ProbeSet& probe, const KnnOptions& knn)
+{
+    if (!probe.database.images.defined())
+        return std::numeric_limits<double>::quiet_NaN();
+    const bool training = encoder->is_training(); // embedViews leaves it in eval mode
+    const auto db = embedViews(encoder, probe.database.images);
+    const auto q = embedViews(encoder, probe.queries.images);
+    encoder->train(training);
+    return knnAccuracy(db, probe.database.labels, q, probe.queries.labels, knn);
+}
+
 Measurement measureRepresentation(VisionTransformer& encoder, const ProbeSet& probe, const KnnOptions& knn)
 {
     const auto t0 = std::chrono::steady_clock::now();
@@ -95,6 +106,11 @@ void ProbeDiagnostics::stepDone(const Step& step)
     r.featureStd = m.featureStd;
     r.probeAccuracy = m.signals.probeAccuracy;
     r.sigregSignal = m.signals.sigreg;
+    if (m_options.contextProbe) {
+        const auto t0 = std::chrono::steady_clock::now();
+        r.contextProbeAccuracy = probeKnn(step.model.encoder, m_probe, m_options.knn);
+        m.signals.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
     if (!r.signals)
         r.signals = std::make_shared<Signals>();
     Signals& s = *r.signals;

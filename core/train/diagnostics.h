@@ -22,6 +22,7 @@ struct DiagnosticsOptions {
     std::shared_ptr<ImageSource> database; // null: no online probe (probeOff says why)
     std::int64_t databaseImages = 600;
     std::string probeOff = "no labelled images for a probe";
+    bool contextProbe = true;   // the same k-NN probe of the context encoder (report.contextProbeAccuracy)
     KnnOptions knn;
     // At the end of a run that finished (or reached --max-steps): the full k-NN evaluation of
     // `ijepa eval knn` (all of finalTrain votes for all of finalTest), reported once.
@@ -38,7 +39,8 @@ struct ProbeSet {
 // k-NN probe (DINO vote, the code of `ijepa eval knn`), the singular-value spectrum of the query
 // features with RankMe from the same decomposition, and the std of the normalised features;
 // written into the step's report (report.signals, rankMe, featureStd, probeAccuracy) for the
-// observers after it. Rank 0 only.
+// observers after it; and the same k-NN probe of the context encoder (contextProbeAccuracy), whose
+// lead over the target encoder shows how far the EMA lags. Rank 0 only.
 class ProbeDiagnostics final : public TrainObserver {
 public:
     explicit ProbeDiagnostics(DiagnosticsOptions options) : m_options(std::move(options)) {}
@@ -57,6 +59,9 @@ private:
 };
 
 ProbeSet makeProbeSet(const ImageSource& queries, const ImageSource* database, int crop, const std::string& off = {});
+
+// The probe's k-NN top-1 of `encoder` (NaN without a database): the probe set's own images.
+double probeKnn(VisionTransformer& encoder, const ProbeSet& probe, const KnnOptions& knn = {});
 
 // One measurement of the representation: `encoder` embeds the probe set; RankMe and feature std of
 // the query features, their spectrum, the k-NN top-1 of the database voting for the queries (NaN

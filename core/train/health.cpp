@@ -75,6 +75,54 @@ HealthLine sigregLine(const std::vector<HealthPoint>& w, bool probeOn, const Hea
             warn};
 }
 
+// The probe figures of a window in points (0..100) with their steps; `of` picks the encoder's.
+struct Series {
+    std::vector<double> x, y;
+};
+Series probeSeries(const std::vector<HealthPoint>& w, double HealthPoint::*of)
+{
+    Series s;
+    for (const auto& p : w)
+        if (std::isfinite(p.*of)) {
+            s.x.push_back(static_cast<double>(p.iteration));
+            s.y.push_back(100.0 * (p.*of));
+        }
+    return s;
+}
+
+// The context encoder's probe against the target encoder's at the last point: the EMA's lag.
+HealthLine lagLine(const HealthPoint& last, const HealthOptions& o)
+{
+    const double lead = 100.0 * (last.contextProbe - last.probe);
+    const std::string state = lead > o.trendPoints ? "target lags" : lead < -o.trendPoints ? "target ahead" : "level";
+    return {"encoders", state,
+            format("context encoder k-NN %.1f%%, %+.1f points against the target encoder%s", 100.0 * last.contextProbe, lead,
+                   state == "target lags" ? " (the EMA lags)" : ""),
+            "", false};
+}
+
+// Falling loss with a flat or falling target probe: representations not improving, unless the
+// context encoder's probe rises meanwhile (then the target encoder lags it).
+HealthLine progressLine(const std::vector<HealthPoint>& w, const std::string& probeState, const HealthOptions& o)
+{
+    const long long span = static_cast<long long>(w.back().iteration - w.front().iteration);
+    const double l0 = w.front().loss, l1 = w.back().loss;
+    const Series context = probeSeries(w, &HealthPoint::contextProbe);
+    const double contextChange = context.y.size() >= 3 ? trendChange(context.x, context.y) : 0.0;
+    if (contextChange > o.trendPoints)
+        return {"progress", "target lags",
+                format("loss falling (%.4f -> %.4f), target probe %s but the context encoder's %+.1f points over the "
+                       "last %lld steps: the representation improves, the EMA target follows it slowly",
+                       l0, l1, probeState.c_str(), contextChange, span),
+                "", false};
+    return {"progress", "not improving",
+            format("loss falling (%.4f -> %.4f) but probe %s for the last %lld steps: representations are not improving",
+                   l0, l1, probeState.c_str(), span),
+            "the predictor may solve the task without better features: make the masks harder (larger target blocks, "
+            "smaller context), or check the EMA schedule and the learning rate",
+            true};
+}
+
 } // namespace
 
 std::vector<HealthLine> assessHealth(const std::vector<HealthPoint>& history, int embedDim, const std::string& probeOff,
@@ -87,19 +135,14 @@ std::vector<HealthLine> assessHealth(const std::vector<HealthPoint>& history, in
     const std::vector<HealthPoint> w(first, history.end());
     const HealthPoint& last = w.back();
     const long long span = static_cast<long long>(last.iteration - w.front().iteration);
-    std::vector<double> x, probe;
-    for (const auto& p : w)
-        if (std::isfinite(p.probe)) {
-            x.push_back(static_cast<double>(p.iteration));
-            probe.push_back(100.0 * p.probe);
-        }
+    const Series probe = probeSeries(w, &HealthPoint::probe);
     std::string probeState;
     if (!std::isfinite(last.probe)) {
         out.push_back({"probe", "off", "probe off: " + (probeOff.empty() ? std::string("no labelled probe set") : probeOff), "", false});
-    } else if (probe.size() < 3) {
+    } else if (probe.y.size() < 3) {
         out.push_back({"probe", "early", format("probe k-NN %.1f%% (a trend needs 3 diagnostic steps)", 100.0 * last.probe), "", false});
     } else {
-        const double change = trendChange(x, probe);
+        const double change = trendChange(probe.x, probe.y);
         probeState = change > o.trendPoints ? "rising" : change < -o.trendPoints ? "falling" : "flat";
         out.push_back({"probe", probeState,
                        format("probe %s: k-NN %.1f%%, %+.1f points over the last %lld steps", probeState.c_str(),
@@ -109,20 +152,14 @@ std::vector<HealthLine> assessHealth(const std::vector<HealthPoint>& history, in
                                                : "",
                        probeState == "falling"});
     }
+    if (std::isfinite(last.probe) && std::isfinite(last.contextProbe))
+        out.push_back(lagLine(last, o));
     out.push_back(spectrumLine(history, embedDim, o));
     if (std::isfinite(last.sigreg))
         out.push_back(sigregLine(w, std::isfinite(last.probe), o));
-    if (w.size() >= 3 && (probeState == "flat" || probeState == "falling")) {
-        const double l0 = w.front().loss, l1 = last.loss;
-        if (l0 > 0 && l1 < (1.0 - o.lossDrop) * l0)
-            out.push_back({"progress", "not improving",
-                           format("loss falling (%.4f -> %.4f) but probe %s for the last %lld steps: representations are "
-                                  "not improving",
-                                  l0, l1, probeState.c_str(), span),
-                           "the predictor may solve the task without better features: make the masks harder (larger "
-                           "target blocks, smaller context), or check the EMA schedule and the learning rate",
-                           true});
-    }
+    if (w.size() >= 3 && (probeState == "flat" || probeState == "falling") && w.front().loss > 0 &&
+        last.loss < (1.0 - o.lossDrop) * w.front().loss)
+        out.push_back(progressLine(w, probeState, o));
     return out;
 }
 
@@ -141,7 +178,7 @@ void HealthMonitor::stepDone(const Step& step)
     if (!r.signals || r.signals->spectrum.empty()) // not a diagnostic step (or no probe set)
         return;
     m_history.push_back({r.iteration, m_lossSum / static_cast<double>(m_lossCount), r.probeAccuracy, r.rankMe, r.featureStd,
-                         r.sigregSignal});
+                         r.sigregSignal, r.contextProbeAccuracy});
     m_lossSum = 0;
     m_lossCount = 0;
     r.signals->verdict = assessHealth(m_history, r.signals->embedDim, r.signals->probeOff, m_options);

@@ -15,6 +15,7 @@ struct HealthPoint {
     double rankMe = std::numeric_limits<double>::quiet_NaN();
     double featureStd = std::numeric_limits<double>::quiet_NaN();
     double sigreg = std::numeric_limits<double>::quiet_NaN(); // label-free SIGReg statistic of the probe features
+    double contextProbe = std::numeric_limits<double>::quiet_NaN(); // the context encoder's k-NN top-1 (0..1)
 };
 
 struct HealthOptions {
@@ -30,7 +31,9 @@ struct HealthOptions {
 // The verdict in plain words from the signals so far: the probe's trend, the spectrum's health and
 // whether falling loss comes with better representations, each with the number behind it and a
 // hint when something is wrong; without labels (no probe), the label-free SIGReg statistic's trend
-// stands in for the probe's. `probeOff` is said in the probe's line when there is no probe.
+// stands in for the probe's. `probeOff` is said in the probe's line when there is no probe. With the
+// context encoder's probe: how far the target encoder (the EMA) lags it, and a flat target probe
+// while the context encoder's rises is read as that lag, not as representations not improving.
 std::vector<HealthLine> assessHealth(const std::vector<HealthPoint>& history, int embedDim,
                                      const std::string& probeOff = {}, const HealthOptions& options = {});
 

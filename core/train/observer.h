@@ -84,6 +84,8 @@ struct StepReport {
     double rankMe = std::numeric_limits<double>::quiet_NaN();     // NaN on steps without diagnostics
     double featureStd = std::numeric_limits<double>::quiet_NaN();
     double probeAccuracy = std::numeric_limits<double>::quiet_NaN(); // online k-NN top-1 (0..1), NaN without
+    // The same probe on the context (online) encoder; its lead over the target encoder's is the EMA's lag.
+    double contextProbeAccuracy = std::numeric_limits<double>::quiet_NaN();
     std::shared_ptr<Signals> signals;     // diagnostic steps only (filled by the observers in order)
     double gpuMemoryMb = std::numeric_limits<double>::quiet_NaN();     // CUDA: allocated now (NaN on CPU)
     double gpuPeakMemoryMb = std::numeric_limits<double>::quiet_NaN(); // CUDA: peak so far

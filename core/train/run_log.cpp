@@ -178,6 +178,8 @@ void RunLog::signals(const StepReport& r)
     }
     if (std::isfinite(r.probeAccuracy))
         m_events->addScalar("probe/knn_top1", r.iteration, r.probeAccuracy);
+    if (std::isfinite(r.contextProbeAccuracy))
+        m_events->addScalar("probe/knn_top1_context", r.iteration, r.contextProbeAccuracy);
     if (std::isfinite(r.sigregSignal))
         m_events->addScalar("collapse/sigreg", r.iteration, r.sigregSignal);
     if (!s.spectrum.empty()) { // bucket i+1 holds the i-th normalised singular value

@@ -80,7 +80,8 @@ grep -q "finished at iteration 4" "$tmp/train.log" || fail "train summary: $(cat
 [ "$(wc -l < "$tmp/run/jepa_r0.csv")" -eq 5 ] || fail "CSV rows"
 events=$(python3 "$(dirname "$0")/../python/check_events.py" "$tmp"/run/tb/events.out.tfevents.*) || fail "event file"
 grep -q "images 3 histograms 1" <<<"$events" || fail "mask images (2), the predictor's loss map (1) and the spectrum in TensorBoard: $events"
-grep -q "probe/knn_top1" <<<"$events" || fail "probe scalar in TensorBoard: $events"
+grep -q "probe/knn_top1 " <<<"$events" || fail "probe scalar in TensorBoard: $events"
+grep -q "probe/knn_top1_context" <<<"$events" || fail "the context encoder's probe scalar in TensorBoard: $events"
 # The online probe at the last step: a k-NN top-1 in the CSV's last column, above chance (10 classes).
 tail -1 "$tmp/run/jepa_r0.csv" | awk -F, '{ exit !($13 > 0.1 && $13 <= 1) }' || fail "probe_knn: $(tail -1 "$tmp/run/jepa_r0.csv")"
 /usr/bin/python3 - "$tmp/run/jepa-latest.pth.tar" <<'PY' || fail "checkpoint loads in PyTorch"

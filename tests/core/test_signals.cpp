@@ -44,7 +44,10 @@ struct ProbedRun {
         std::atomic_bool stop{false};
         result = runTraining(s, rec, stop);
     }
-    VisionTransformer encoder() const { return loadEncoder(dir.file("jepa-latest.pth.tar"), nullptr).encoder; }
+    VisionTransformer encoder(bool context = false) const
+    {
+        return loadEncoder(dir.file("jepa-latest.pth.tar"), nullptr, context).encoder;
+    }
 };
 
 ProbedRun& probedRun()
@@ -75,6 +78,26 @@ TEST(Signals, OnlineProbeEqualsEvalKnnOnTheSameImagesAndWeights)
     EXPECT_GT(knn, 0.1); // above chance for 10 classes, even this early
     // The end-of-run evaluation: the same weights and, here, the same images.
     EXPECT_NEAR(run.result.finalKnn, knn, 1e-6);
+}
+
+TEST(Signals, ContextProbeEqualsEvalKnnOfTheContextEncoder)
+{
+    auto& run = probedRun();
+    EXPECT_FALSE(std::isfinite(run.rec.steps[0].contextProbeAccuracy));
+    const StepReport& last = run.rec.steps.back();
+    ASSERT_TRUE(std::isfinite(last.contextProbeAccuracy));
+    // ijepa eval knn --context: the checkpoint's context encoder, not the target encoder.
+    auto context = run.encoder(true), target = run.encoder(false);
+    const auto train = embedImages(context, *run.database, 32);
+    const auto test = embedImages(context, *run.queries, 32);
+    const double knn = knnAccuracy(train.features, train.labels, test.features, test.labels);
+    std::cout << "context probe k-NN at step 4: " << last.contextProbeAccuracy << ", eval knn --context: " << knn
+              << " (target " << last.probeAccuracy << ")\n";
+    EXPECT_NEAR(last.contextProbeAccuracy, knn, 1e-6);
+    // The two encoders differ after 4 steps (the EMA lags), so the probe read the one it names.
+    const double apart = (test.features - embedImages(target, *run.queries, 32).features).abs().max().item<double>();
+    std::cout << "largest feature difference, context against target: " << apart << "\n";
+    EXPECT_GT(apart, 1e-2);
 }
 
 TEST(Signals, SpectrumEqualsAnIndependentDecomposition)
@@ -184,6 +207,18 @@ TEST(Signals, VerdictReadsTrendsOverTheLastDiagnosticSteps)
     const auto d = assessHealth(falling, 192);
     EXPECT_EQ(state(d, "probe"), "falling");
     EXPECT_EQ(state(d, "spectrum"), "collapsing") << describeVerdict(d); // RankMe 8 -> 2
+    // The same flat target probe while the context encoder's rises 0.50 -> 0.66: the EMA lags, no warning.
+    auto lagging = flat;
+    for (int i = 0; i < 5; ++i)
+        lagging[static_cast<size_t>(i)].contextProbe = 0.50 + 0.04 * i;
+    const auto l = assessHealth(lagging, 192);
+    EXPECT_EQ(state(l, "progress"), "target lags") << describeVerdict(l);
+    EXPECT_EQ(state(l, "encoders"), "target lags"); // 66% against 60%
+    for (const auto& line : l)
+        EXPECT_FALSE(line.warning) << line.text;
+    EXPECT_EQ(state(f, "encoders"), "missing"); // no context probe, no line
+    lagging.back().contextProbe = 0.605;        // within a point of the target's 59.8%
+    EXPECT_EQ(state(assessHealth(lagging, 192), "encoders"), "level");
     EXPECT_EQ(state(assessHealth({rising[0]}, 192), "probe"), "early");
     EXPECT_EQ(state(assessHealth({{100, 0.3}}, 192, "no labels"), "probe"), "off");
 }

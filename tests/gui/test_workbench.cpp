@@ -64,6 +64,7 @@ private Q_SLOTS:
         // The learning signals arrive at the diagnostic steps: probe points next to the loss, a
         // spectrum curve, the predictor's loss map and the verdict.
         QTRY_VERIFY_WITH_TIMEOUT(window.probePlot()->pointCount(0) >= 2, 120000);
+        QCOMPARE(window.probePlot()->pointCount(1), window.probePlot()->pointCount(0)); // the context encoder's
         QVERIFY(window.signalsTab()->spectrum()->curveCount() >= 2);
         QCOMPARE(window.signalsTab()->predictorLoss()->heatmap()->grid(), 8); // crop 32 / patch 4
         QVERIFY(window.signalsTab()->health()->text().contains(QStringLiteral("probe")));
