@@ -213,7 +213,7 @@ TEST(Signals, VerdictReadsTrendsOverTheLastDiagnosticSteps)
         lagging[static_cast<size_t>(i)].contextProbe = 0.50 + 0.04 * i;
     const auto l = assessHealth(lagging, 192);
     EXPECT_EQ(state(l, "progress"), "target lags") << describeVerdict(l);
-    EXPECT_EQ(state(l, "encoders"), "target lags"); // 66% against 60%
+    EXPECT_EQ(state(l, "encoders"), "target lags"); // 66% against 59.8%
     for (const auto& line : l)
         EXPECT_FALSE(line.warning) << line.text;
     EXPECT_EQ(state(f, "encoders"), "missing"); // no context probe, no line
