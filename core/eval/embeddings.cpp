@@ -75,11 +75,21 @@ torch::Tensor evalTransform(const torch::Tensor& imageHwc, int crop)
     return cropResizeNormalize(imageHwc, {(h - side) / 2, (w - side) / 2, side, side}, crop);
 }
 
+namespace {
+// Eval mode while embedding; the mode it found comes back after (an encoder being trained stays in training mode).
+struct EvalMode {
+    VisionTransformer& encoder;
+    const bool training = encoder->is_training();
+    explicit EvalMode(VisionTransformer& e) : encoder(e) { encoder->eval(); }
+    ~EvalMode() { encoder->train(training); }
+};
+} // namespace
+
 Embeddings embedImages(VisionTransformer& encoder, const ImageSource& source, int crop, bool keepPatches,
                        int batchSize, const EmbedProgress& progress, int layers)
 {
     torch::NoGradGuard noGrad;
-    encoder->eval();
+    const EvalMode evalMode(encoder);
     const auto device = encoder->parameters().front().device();
     std::vector<torch::Tensor> pooled, patches;
     auto out = embedBatches(source, crop, batchSize, progress, [&](const torch::Tensor& images, Embeddings&) {
@@ -108,7 +118,7 @@ EvalViews evalViews(const ImageSource& source, int crop)
 torch::Tensor embedViews(VisionTransformer& encoder, const torch::Tensor& views, int batchSize)
 {
     torch::NoGradGuard noGrad;
-    encoder->eval();
+    const EvalMode evalMode(encoder);
     const auto device = encoder->parameters().front().device();
     std::vector<torch::Tensor> pooled;
     for (int64_t start = 0; start < views.size(0); start += batchSize)

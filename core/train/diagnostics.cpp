@@ -34,15 +34,19 @@ ProbeSet makeProbeSet(const ImageSource& queries, const ImageSource* database, i
     return p;
 }
 
-double probeKnn(VisionTransformer& encoder, const ProbeSet& probe, const KnnOptions& knn)
+namespace {
+// The probe database embedded by `encoder` voting for `queries` (the probe's queries, embedded by it).
+double knnOnProbe(VisionTransformer& encoder, const ProbeSet& probe, const torch::Tensor& queries, const KnnOptions& knn)
 {
     if (!probe.database.images.defined())
         return std::numeric_limits<double>::quiet_NaN();
-    const bool training = encoder->is_training(); // embedViews leaves it in eval mode
-    const auto db = embedViews(encoder, probe.database.images);
-    const auto q = embedViews(encoder, probe.queries.images);
-    encoder->train(training);
-    return knnAccuracy(db, probe.database.labels, q, probe.queries.labels, knn);
+    return knnAccuracy(embedViews(encoder, probe.database.images), probe.database.labels, queries, probe.queries.labels, knn);
+}
+} // namespace
+
+double probeKnn(VisionTransformer& encoder, const ProbeSet& probe, const KnnOptions& knn)
+{
+    return knnOnProbe(encoder, probe, embedViews(encoder, probe.queries.images), knn);
 }
 
 Measurement measureRepresentation(VisionTransformer& encoder, const ProbeSet& probe, const KnnOptions& knn)
@@ -62,11 +66,9 @@ Measurement measureRepresentation(VisionTransformer& encoder, const ProbeSet& pr
         s.sigreg = sigregSignal(q);
     }
     s.probeOff = probe.off;
-    if (probe.database.images.defined()) {
-        const auto db = embedViews(encoder, probe.database.images);
-        s.probeAccuracy = knnAccuracy(db, probe.database.labels, q, probe.queries.labels, knn);
-        s.probeDatabase = db.size(0);
-    }
+    s.probeAccuracy = knnOnProbe(encoder, probe, q, knn);
+    if (probe.database.images.defined())
+        s.probeDatabase = probe.database.images.size(0);
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return m;
 }
