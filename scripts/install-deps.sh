@@ -14,6 +14,7 @@ packages=(
   xvfb xauth fonts-dejavu-core              # screenshots and GUI runs without a display
   dpkg-dev desktop-file-utils appstream     # .deb packages (CPack) and their metadata checks
   libgloo-dev                               # c10d Gloo (multi-process CPU training)
+  libgoogle-perftools-dev                   # tcmalloc: the programs' allocator (faster steps)
   python3-torch python3-yaml                # the reference-compatibility test and benchmarks
   python3-torchvision                       # the reference's own data transforms (bench/reference_train.py)
   dataset-fashion-mnist                     # the built-in data set

@@ -1,5 +1,6 @@
 #include "app/ijepa/commands.h"
 #include "core/compat_profiler.h"
+#include "core/allocator.h"
 #include "core/cpu_blas.h"
 #include "core/errors.h"
 #include "core/model/ijepa_model.h"
@@ -62,7 +63,7 @@ void runBench(const BenchOptions& o)
               << "), crop " << config.data.crop_size << ", patch " << config.mask.patch_size << ", predictor "
               << config.meta.pred_emb_dim << "/" << config.meta.pred_depth << ", batch " << config.data.batch_size
               << ", " << at::get_num_threads() << " threads (batch in " << trainStepSlices(images) << " slices), " << device
-              << ", " << precision.description << (blas.empty() ? "" : ", " + blas) << "\n";
+              << ", " << precision.description << (blas.empty() ? "" : ", " + blas) << ", " << allocatorName() << "\n";
     using Clock = std::chrono::steady_clock;
     Clock::time_point start;
     std::optional<compat::ProfilerTrace> trace;

@@ -1,6 +1,7 @@
 // ijepa: the headless command-line front end of the I-JEPA workbench.
 #include "app/ijepa/commands.h"
 #include "core/compat.h"
+#include "core/allocator.h"
 #include "core/cpu_blas.h"
 #include "core/errors.h"
 
@@ -36,7 +37,7 @@ int main(int argc, char** argv)
     app.require_subcommand(1);
     const std::string blas = ijepa::blasDescription();
     app.set_version_flag("--version", std::string("ijepa 0.1.0 (LibTorch ") + ijepa::compat::torchVersion() +
-                                          (blas.empty() ? "" : ", " + blas) + ")");
+                                          (blas.empty() ? "" : ", " + blas) + ", " + ijepa::allocatorName() + ")");
     ijepa::cli::addInfoCommand(app);
     ijepa::cli::addMasksCommand(app);
     ijepa::cli::addVizCommand(app);

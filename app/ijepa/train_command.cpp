@@ -1,4 +1,5 @@
 #include "app/ijepa/commands.h"
+#include "core/allocator.h"
 #include "core/cpu_blas.h"
 #include "core/compat.h"
 #include "core/errors.h"
@@ -92,7 +93,7 @@ public:
             std::cerr << "train: iterations " << s.firstIteration << " -> " << s.totalIterations << " ("
                       << s.iterationsPerEpoch << " per epoch, " << s.epochs << " epochs); Ctrl-C stops with a checkpoint\n"
                       << "train: " << s.precision << "; " << at::get_num_threads() << " CPU threads"
-                      << (blas.empty() ? "" : "; " + blas) << "\n"
+                      << (blas.empty() ? "" : "; " + blas) << "; " << allocatorName() << "\n"
                       << "train: mask blocks: " << blockSizeSummary(s.config.mask, s.config.gridSize()) << "\n";
         const LossConfig& loss = s.config.loss;
         if (!m_quiet && loss.sigreg_weight > 0)
