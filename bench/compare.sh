@@ -7,7 +7,10 @@
 # Usage: bench/compare.sh REFERENCE_CHECKOUT [CONFIG] [THREADS] [STEPS] [ROUNDS] [DEVICE]
 # On a GPU: bench/compare.sh REF configs/bench_vit_base_224.yaml 0 20 3 cuda (bf16, as the issue asks).
 # IJEPA (default build/release/app/ijepa) and PYTHON (default /usr/bin/python3) pick the programs;
-# COMPARE_KEYS: key=value overrides for ours (e.g. meta.use_bfloat16=false for our fp32 path).
+# COMPARE_KEYS: key=value overrides for ours (e.g. meta.use_bfloat16=false for our fp32 path); with
+# COMPARE_WHAT=train also `ijepa train` options (--diagnostics-every 0: no online probes, which the
+# reference does not run). The programs' allocator: LD_PRELOAD=libtcmalloc_minimal.so.4 before the
+# command gives the reference the one ours links (the ratio then compares the programs alone).
 # COMPARE_BF16: 1 runs the reference's autocast round, 0 skips it; by default it runs on a CPU with
 # avx512_bf16 or amx_bf16 only (elsewhere PyTorch emulates bf16, ~50x slower than fp32).
 # COMPARE_WHAT=train times whole training runs with the loaders instead of the step on synthetic
