@@ -1,5 +1,6 @@
 #include "core/eval/embeddings.h"
 
+#include "core/compat.h"
 #include "core/data/augment.h"
 #include "core/io/checkpoint.h"
 #include "core/errors.h"
@@ -46,18 +47,22 @@ Embeddings embedBatches(const ImageSource& source, int crop, int batchSize, cons
 
 // The encoder's tokens [B, N, D] (the mean of the last `layers` blocks' normed tokens; 1: the
 // output, as forward); on CPU the batch is split into one slice per intra-op thread, each run on its
-// own thread (as the training step: many small ops scale better one sequence per core).
-torch::Tensor forwardSplit(VisionTransformer& encoder, const torch::Tensor& images, int layers = 1)
+// own thread (as the training step: many small ops scale better one sequence per core). bf16: under
+// bf16 autocast, set on each slice's thread (autocast is per-thread state).
+torch::Tensor forwardSplit(VisionTransformer& encoder, const torch::Tensor& images, int layers = 1, bool bf16 = false)
 {
     const int64_t b = images.size(0);
     const int64_t slices = images.device().is_cpu() && sharesOpenMpWithTorch()
                                ? std::min<int64_t>(at::get_num_threads(), b)
                                : 1;
-    if (slices <= 1)
+    if (slices <= 1) {
+        const compat::AutocastGuard autocast(images.device().type(), bf16);
         return encoder->forwardLastLayers(images, layers);
+    }
     std::vector<torch::Tensor> out(static_cast<size_t>(slices));
     parallelForOnOwnThreads(0, slices, 1, [&](int64_t first, int64_t last) {
         torch::NoGradGuard noGrad; // grad mode is per thread
+        const compat::AutocastGuard autocast(images.device().type(), bf16);
         for (int64_t s = first; s < last; ++s)
             out[static_cast<size_t>(s)] =
                 encoder->forwardLastLayers(images.slice(0, b * s / slices, b * (s + 1) / slices), layers);
@@ -115,14 +120,14 @@ EvalViews evalViews(const ImageSource& source, int crop)
     return v;
 }
 
-torch::Tensor embedViews(VisionTransformer& encoder, const torch::Tensor& views, int batchSize)
+torch::Tensor embedViews(VisionTransformer& encoder, const torch::Tensor& views, int batchSize, bool bf16)
 {
     torch::NoGradGuard noGrad;
     const EvalMode evalMode(encoder);
     const auto device = encoder->parameters().front().device();
     std::vector<torch::Tensor> pooled;
     for (int64_t start = 0; start < views.size(0); start += batchSize)
-        pooled.push_back(forwardSplit(encoder, views.slice(0, start, start + batchSize).to(device))
+        pooled.push_back(forwardSplit(encoder, views.slice(0, start, start + batchSize).to(device), 1, bf16)
                              .to(torch::kCPU, torch::kFloat32)
                              .mean(1));
     return torch::cat(pooled);

@@ -42,8 +42,9 @@ struct EvalViews {
 };
 EvalViews evalViews(const ImageSource& source, int crop);
 // Mean-pooled features [N, D] of decoded views, in batches of `batchSize` as embedImages: the same
-// numbers embedImages gives for the same images.
-torch::Tensor embedViews(VisionTransformer& encoder, const torch::Tensor& views, int batchSize = 256);
+// numbers embedImages gives for the same images. bf16: the forward under bf16 autocast, as a bf16
+// training step runs it (precision.h; the online probe of a bf16 run), features returned in fp32.
+torch::Tensor embedViews(VisionTransformer& encoder, const torch::Tensor& views, int batchSize = 256, bool bf16 = false);
 
 // The raw-pixel baseline: the evaluation view itself, flattened ([N, 3 * crop * crop]).
 Embeddings pixelEmbeddings(const ImageSource& source, int crop, const EmbedProgress& progress = {});

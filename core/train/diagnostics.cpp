@@ -36,25 +36,27 @@ ProbeSet makeProbeSet(const ImageSource& queries, const ImageSource* database, i
 
 namespace {
 // The probe database embedded by `encoder` voting for `queries` (the probe's queries, embedded by it).
-double knnOnProbe(VisionTransformer& encoder, const ProbeSet& probe, const torch::Tensor& queries, const KnnOptions& knn)
+double knnOnProbe(VisionTransformer& encoder, const ProbeSet& probe, const torch::Tensor& queries, const KnnOptions& knn,
+                  bool bf16)
 {
     if (!probe.database.images.defined())
         return std::numeric_limits<double>::quiet_NaN();
-    return knnAccuracy(embedViews(encoder, probe.database.images), probe.database.labels, queries, probe.queries.labels, knn);
+    return knnAccuracy(embedViews(encoder, probe.database.images, 256, bf16), probe.database.labels, queries,
+                       probe.queries.labels, knn);
 }
 } // namespace
 
-double probeKnn(VisionTransformer& encoder, const ProbeSet& probe, const KnnOptions& knn)
+double probeKnn(VisionTransformer& encoder, const ProbeSet& probe, const KnnOptions& knn, bool bf16)
 {
-    return knnOnProbe(encoder, probe, embedViews(encoder, probe.queries.images), knn);
+    return knnOnProbe(encoder, probe, embedViews(encoder, probe.queries.images, 256, bf16), knn, bf16);
 }
 
-Measurement measureRepresentation(VisionTransformer& encoder, const ProbeSet& probe, const KnnOptions& knn)
+Measurement measureRepresentation(VisionTransformer& encoder, const ProbeSet& probe, const KnnOptions& knn, bool bf16)
 {
     const auto t0 = std::chrono::steady_clock::now();
     Measurement m;
     Signals& s = m.signals;
-    const auto q = embedViews(encoder, probe.queries.images);
+    const auto q = embedViews(encoder, probe.queries.images, 256, bf16);
     s.embedDim = static_cast<int>(q.size(1));
     s.probeQueries = q.size(0);
     if (q.size(0) >= 2) {
@@ -66,7 +68,7 @@ Measurement measureRepresentation(VisionTransformer& encoder, const ProbeSet& pr
         s.sigreg = sigregSignal(q);
     }
     s.probeOff = probe.off;
-    s.probeAccuracy = knnOnProbe(encoder, probe, q, knn);
+    s.probeAccuracy = knnOnProbe(encoder, probe, q, knn, bf16);
     if (probe.database.images.defined())
         s.probeDatabase = probe.database.images.size(0);
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -103,14 +105,14 @@ void ProbeDiagnostics::stepDone(const Step& step)
     StepReport& r = step.report;
     if (!m_on || (r.iteration % m_options.every != 0 && r.iteration != r.totalIterations))
         return;
-    Measurement m = measureRepresentation(step.model.targetEncoder, m_probe, m_options.knn);
+    Measurement m = measureRepresentation(step.model.targetEncoder, m_probe, m_options.knn, m_start.bf16);
     r.rankMe = m.rankMe;
     r.featureStd = m.featureStd;
     r.probeAccuracy = m.signals.probeAccuracy;
     r.sigregSignal = m.signals.sigreg;
     if (m_options.contextProbe) {
         const auto t0 = std::chrono::steady_clock::now();
-        r.contextProbeAccuracy = probeKnn(step.model.encoder, m_probe, m_options.knn);
+        r.contextProbeAccuracy = probeKnn(step.model.encoder, m_probe, m_options.knn, m_start.bf16);
         m.signals.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
     if (!r.signals)

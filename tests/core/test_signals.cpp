@@ -5,6 +5,7 @@
 #include "core/eval/evaluation.h"
 #include "core/masks/multiblock_masks.h"
 #include "core/model/ijepa_model.h"
+#include "core/train/diagnostics.h"
 #include "core/train/run.h"
 #include "core/train/train_step.h"
 #include "tests/core/test_support.h"
@@ -98,6 +99,24 @@ TEST(Signals, ContextProbeEqualsEvalKnnOfTheContextEncoder)
     const double apart = (test.features - embedImages(target, *run.queries, 32).features).abs().max().item<double>();
     std::cout << "largest feature difference, context against target: " << apart << "\n";
     EXPECT_GT(apart, 1e-2);
+}
+
+TEST(Signals, Bf16ProbeStaysNearTheFp32Probe)
+{
+    // A bf16 run's probe embeds under bf16 autocast (its step's precision): features within bf16's
+    // rounding of the fp32 ones, and a k-NN figure that moves by a few near-tie queries at most.
+    auto& run = probedRun();
+    auto encoder = run.encoder();
+    const auto probe = makeProbeSet(*run.queries, run.database.get(), 32);
+    const auto fp32 = embedViews(encoder, probe.queries.images);
+    const auto bf16 = embedViews(encoder, probe.queries.images, 256, true);
+    ASSERT_EQ(bf16.scalar_type(), torch::kFloat);
+    const double distance = ((bf16 - fp32).norm() / fp32.norm()).item<double>();
+    const double knn32 = probeKnn(encoder, probe), knn16 = probeKnn(encoder, probe, {}, true);
+    std::cout << "bf16 probe against fp32: features " << distance << " relative, k-NN " << knn16 << " / " << knn32 << "\n";
+    EXPECT_GT(distance, 0.0); // the flag reached the products (bf16 rounds them on any CPU)
+    EXPECT_LT(distance, 0.02); // bf16 keeps 8 bits: about 0.4% per rounding, a few of them in sequence
+    EXPECT_NEAR(knn16, knn32, 0.03); // 3 of the 100 queries
 }
 
 TEST(Signals, SpectrumEqualsAnIndependentDecomposition)
