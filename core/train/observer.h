@@ -97,6 +97,7 @@ struct TrainResult {
     TrainStatus status = TrainStatus::Finished;
     std::int64_t iteration = 0;           // global iterations done
     double loss = 0;                      // last finite loss
+    bool nothingToTrain = false;          // resumed where it was to end: no step ran (loss unknown)
     std::string checkpoint;               // last checkpoint written ("" if none)
     double imagesPerSecond = 0;           // mean over the run, the first two steps excluded
     std::int64_t skippedFiles = 0;

@@ -69,7 +69,11 @@ std::string describeStatus(TrainStatus status)
 std::string describeResult(const TrainResult& r)
 {
     char buf[128];
-    std::snprintf(buf, sizeof(buf), " at iteration %lld, loss %.4f", static_cast<long long>(r.iteration), r.loss);
+    if (r.nothingToTrain)
+        std::snprintf(buf, sizeof(buf), " at iteration %lld: it was there already, no step left to train",
+                      static_cast<long long>(r.iteration));
+    else
+        std::snprintf(buf, sizeof(buf), " at iteration %lld, loss %.4f", static_cast<long long>(r.iteration), r.loss);
     std::string line = describeStatus(r.status) + buf;
     if (r.imagesPerSecond > 0) {
         std::snprintf(buf, sizeof(buf), ", %.1f img/s", r.imagesPerSecond);

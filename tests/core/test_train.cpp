@@ -126,6 +126,12 @@ TEST(Trainer, OneDescriptionOfHowARunEnded)
     r.imagesPerSecond = 0;
     r.skippedFiles = 2;
     EXPECT_EQ(describeResult(r), "diverged (non-finite loss) at iteration 12, loss 0.2500, 2 unreadable files skipped");
+    // Resumed at --max-steps (scripts/run.sh run twice): no step ran, so no loss to print.
+    r = TrainResult{};
+    r.status = TrainStatus::MaxSteps;
+    r.iteration = 20;
+    r.nothingToTrain = true;
+    EXPECT_EQ(describeResult(r), "reached --max-steps at iteration 20: it was there already, no step left to train");
 }
 
 namespace {
@@ -164,6 +170,13 @@ void expectResumeMatchesStraightRun(const Config& c)
     for (const auto& [k, t] : a)
         EXPECT_TRUE(torch::equal(t, b.at(k))) << k;
     EXPECT_EQ(csvRows(stoppedDir.file("jepa_r0.csv")), 8);
+    // Resumed again at its end: no step runs, and the summary says so instead of a loss of 0.
+    Recorder third;
+    const auto r3 = runTraining(resumed, third, stop);
+    EXPECT_TRUE(third.steps.empty());
+    EXPECT_EQ(r3.iteration, 8);
+    EXPECT_TRUE(r3.nothingToTrain);
+    EXPECT_FALSE(r2.nothingToTrain);
 }
 
 } // namespace
