@@ -340,7 +340,7 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
         observer.stepDone(Step{r, batch, stats, model, optimizer});
     }
     loader.stop();
-    result.nothingToTrain = result.iteration == first && result.status != TrainStatus::Stopped;
+    result.nothingToTrain = result.iteration == first && result.status == TrainStatus::Finished; // not stopped or diverged
     if (result.status == TrainStatus::Finished && plan.end() < s.scheduleIterations)
         result.status = TrainStatus::MaxSteps;
     if (result.iteration >= first + 3) {
