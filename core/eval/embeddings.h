@@ -27,11 +27,14 @@ using EmbedProgress = std::function<void(std::int64_t done, std::int64_t total)>
 // ImageNet normalisation: [3, crop, crop] float.
 torch::Tensor evalTransform(const torch::Tensor& imageHwc, int crop);
 
+// Images per forward batch of embedImages and embedViews (and so of the online probe).
+constexpr int kEmbedBatch = 256;
+
 // Runs `encoder` (no masks) over every image; features are the mean over patch tokens (the
 // paper's protocol for frozen evaluation), patch tokens kept when `keepPatches`. layers > 1: the
 // tokens are the mean of the last `layers` blocks' outputs, each through the final norm.
 Embeddings embedImages(VisionTransformer& encoder, const ImageSource& source, int crop, bool keepPatches = false,
-                       int batchSize = 256, const EmbedProgress& progress = {}, int layers = 1);
+                       int batchSize = kEmbedBatch, const EmbedProgress& progress = {}, int layers = 1);
 
 // The evaluation views of every readable image of a source, decoded once: [N, 3, crop, crop]
 // float and [N] labels (for a probe set that is embedded again and again).
@@ -44,7 +47,8 @@ EvalViews evalViews(const ImageSource& source, int crop);
 // Mean-pooled features [N, D] of decoded views, in batches of `batchSize` as embedImages: the same
 // numbers embedImages gives for the same images. bf16: the forward under bf16 autocast, as a bf16
 // training step runs it (precision.h; the online probe of a bf16 run), features returned in fp32.
-torch::Tensor embedViews(VisionTransformer& encoder, const torch::Tensor& views, int batchSize = 256, bool bf16 = false);
+torch::Tensor embedViews(VisionTransformer& encoder, const torch::Tensor& views, int batchSize = kEmbedBatch,
+                         bool bf16 = false);
 
 // The raw-pixel baseline: the evaluation view itself, flattened ([N, 3 * crop * crop]).
 Embeddings pixelEmbeddings(const ImageSource& source, int crop, const EmbedProgress& progress = {});

@@ -41,14 +41,14 @@ double knnOnProbe(VisionTransformer& encoder, const ProbeSet& probe, const torch
 {
     if (!probe.database.images.defined())
         return std::numeric_limits<double>::quiet_NaN();
-    return knnAccuracy(embedViews(encoder, probe.database.images, 256, bf16), probe.database.labels, queries,
+    return knnAccuracy(embedViews(encoder, probe.database.images, kEmbedBatch, bf16), probe.database.labels, queries,
                        probe.queries.labels, knn);
 }
 } // namespace
 
 double probeKnn(VisionTransformer& encoder, const ProbeSet& probe, const KnnOptions& knn, bool bf16)
 {
-    return knnOnProbe(encoder, probe, embedViews(encoder, probe.queries.images, 256, bf16), knn, bf16);
+    return knnOnProbe(encoder, probe, embedViews(encoder, probe.queries.images, kEmbedBatch, bf16), knn, bf16);
 }
 
 Measurement measureRepresentation(VisionTransformer& encoder, const ProbeSet& probe, const KnnOptions& knn, bool bf16)
@@ -56,7 +56,7 @@ Measurement measureRepresentation(VisionTransformer& encoder, const ProbeSet& pr
     const auto t0 = std::chrono::steady_clock::now();
     Measurement m;
     Signals& s = m.signals;
-    const auto q = embedViews(encoder, probe.queries.images, 256, bf16);
+    const auto q = embedViews(encoder, probe.queries.images, kEmbedBatch, bf16);
     s.embedDim = static_cast<int>(q.size(1));
     s.probeQueries = q.size(0);
     if (q.size(0) >= 2) {
