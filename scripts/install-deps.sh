@@ -10,6 +10,7 @@ packages=(
   libyaml-cpp-dev libcli11-dev libspdlog-dev nlohmann-json3-dev zlib1g-dev
   libgtest-dev libgmock-dev
   libopencv-dev                             # image decoding (core/imageio)
+  libjpeg62-turbo-dev                       # JPEG region-of-interest decoding (core/imageio/jpeg_region.cpp)
   qt6-base-dev libqcustomplot-dev           # the workbench GUI
   xvfb xauth fonts-dejavu-core              # screenshots and GUI runs without a display
   dpkg-dev desktop-file-utils appstream     # .deb packages (CPack) and their metadata checks

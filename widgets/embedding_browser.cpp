@@ -25,20 +25,16 @@ EmbeddingSet computeEmbeddingSet(VisionTransformer encoder, std::shared_ptr<Imag
                                  int maxImages, const EmbedProgress& progress)
 {
     EmbeddingSet set;
-    std::vector<std::int64_t> kept;
-    for (std::int64_t i = 0; i < source->size() && static_cast<int>(kept.size()) < maxImages; ++i) {
-        try {
-            const auto view = evalTransform(source->image(i), crop);
-            set.thumbnails.push_back(imageFromHwc(denormalizeToUint8(view.unsqueeze(0))[0].permute({1, 2, 0})));
-            kept.push_back(i);
-            set.names << QString::fromStdString(source->name(i));
-            set.labels << static_cast<int>(source->label(i));
-        } catch (const Error&) {
-            // unreadable: left out
-        }
+    // The first maxImages images, decoded on every thread; unreadable ones are left out.
+    const EvalViews views = evalViews(*limitSource(source, maxImages), crop);
+    const auto pixels = denormalizeToUint8(views.images).permute({0, 2, 3, 1}).contiguous();
+    for (std::size_t k = 0; k < views.indices.size(); ++k) {
+        const auto i = views.indices[k];
+        set.thumbnails.push_back(imageFromHwc(pixels[static_cast<std::int64_t>(k)]));
+        set.names << QString::fromStdString(source->name(i));
+        set.labels << static_cast<int>(source->label(i));
     }
-    if (kept.empty())
-        throw DataError(source->description() + ": no readable images to embed");
+    const auto& kept = views.indices;
     const auto subset = subsetSource(source, kept, "browser images");
     torch::NoGradGuard noGrad;
     const Embeddings e = embedImages(encoder, *subset, crop, /*keepPatches=*/true, 64, progress);

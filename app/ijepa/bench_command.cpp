@@ -103,6 +103,7 @@ void addBenchCommand(CLI::App& app)
     cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str();
     cmd->add_option("--trace", o->trace, "write a profiler trace of the timed steps (Chrome trace JSON)");
     addIndexBench(*cmd);
+    addDataBench(*cmd);
     cmd->callback([o, cmd] {
         if (cmd->get_subcommands().empty())
             runBench(*o);

@@ -26,6 +26,12 @@ void addBenchCommand(CLI::App& app);
 void addTrainCommand(CLI::App& app);
 void addEvalCommands(CLI::App& app);    // embed, eval knn, eval linear
 void addIndexBench(CLI::App& bench);     // bench index
+void addDataBench(CLI::App& bench);      // bench data
+
+// --threads: at most this many (more would only wait on each other; thousands hang LibTorch's pool).
+inline constexpr int kMaxThreads = 256;
+// `threads`, or every logical CPU for 0.
+int threadsOrAll(int threads);
 
 // The command line this process was started with (for --nproc, which re-runs it per rank).
 inline std::vector<std::string> programArgs;

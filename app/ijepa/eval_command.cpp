@@ -52,7 +52,9 @@ void addFeatureOptions(CLI::App& cmd, FeatureOptions& o)
     cmd.add_option("--layers", o.layers, "features: the mean of the last N blocks' normed tokens (1: the output)")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
-    cmd.add_option("--threads", o.threads, "CPU threads (0: LibTorch default)");
+    cmd.add_option("--threads", o.threads, "CPU threads for decoding and the encoder (0: every logical CPU)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, kMaxThreads));
     cmd.add_flag("--quiet,-q", o.quiet, "no progress output");
 }
 
@@ -64,8 +66,9 @@ struct Featurizer {
 // keepPatches: also the patch tokens (encoders only).
 Featurizer makeFeaturizer(const FeatureOptions& o, bool keepPatches = false)
 {
-    if (o.threads > 0)
-        at::set_num_threads(o.threads);
+    // Every logical CPU by default, as ijepa train (LibTorch's own default can be 1 on a 2-core VM):
+    // the images are decoded on these threads too.
+    at::set_num_threads(threadsOrAll(o.threads));
     const int modes = !o.checkpoint.empty() + o.pixels + o.randomInit;
     if (modes != 1)
         throw ConfigError("choose exactly one of --checkpoint, --pixels, --random-init");
@@ -143,7 +146,7 @@ std::pair<Embeddings, Embeddings> evalEmbeddings(const EvalOptions& o, std::stri
 void addEvalOptions(CLI::App& cmd, EvalOptions& o)
 {
     addFeatureOptions(cmd, o.features);
-    cmd.add_option("--train", o.train, "training split: fashion-mnist, fashion-mnist:test or a folder")->capture_default_str();
+    cmd.add_option("--train", o.train, "training split: fashion-mnist, fashion-mnist:test, a folder or tar shards")->capture_default_str();
     cmd.add_option("--test", o.test, "test split")->capture_default_str();
     cmd.add_option("--split", o.split, "split --train itself: this fraction trains, the rest tests (0: use --test)");
     cmd.add_option("--limit-train", o.limitTrain, "first N training images only");
@@ -219,7 +222,7 @@ void addEvalCommands(CLI::App& app)
     auto* embed = app.add_subcommand("embed", "Write embeddings (.npy) of a data set: encoder features or pixels");
     auto eo = std::make_shared<EmbedOptions>();
     addFeatureOptions(*embed, eo->features);
-    embed->add_option("--data", eo->data, "fashion-mnist, fashion-mnist:test or a folder")->capture_default_str();
+    embed->add_option("--data", eo->data, "fashion-mnist, fashion-mnist:test, a folder or tar shards (train-{000000..000127}.tar)")->capture_default_str();
     embed->add_option("--out", eo->out, "output prefix: PREFIX.npy, PREFIX.labels.npy, PREFIX.files.txt")->required();
     embed->add_option("--limit", eo->limit, "first N images only");
     embed->add_flag("--patches", eo->patches, "also PREFIX.patches.npy with every patch token [N, P, D]");

@@ -7,7 +7,9 @@
 
 #include <c10/util/Exception.h>
 
+#include <algorithm>
 #include <iostream>
+#include <thread>
 
 namespace ijepa::cli {
 
@@ -26,6 +28,11 @@ void addConfigOptions(CLI::App& cmd, ConfigOptions& options, bool required)
     if (required)
         opt->required();
     cmd.add_option("overrides", options.overrides, "config overrides, section.key=value (e.g. mask.patch_size=4)");
+}
+
+int threadsOrAll(int threads)
+{
+    return threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 } // namespace ijepa::cli

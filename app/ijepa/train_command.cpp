@@ -310,7 +310,7 @@ void addTrainCommand(CLI::App& app)
     auto o = std::make_shared<TrainCliOptions>();
     TrainerOptions& t = o->run.trainer;
     addConfigOptions(*cmd, o->config, /*required=*/false);
-    cmd->add_option("--data", o->data, "image folder, fashion-mnist or fashion-mnist:test (default: data.root_path/data.image_folder)");
+    cmd->add_option("--data", o->data, "image folder, tar shards (train-{000000..000127}.tar), fashion-mnist or fashion-mnist:test (default: data.root_path/data.image_folder)");
     cmd->add_option("--limit", o->limit, "use only the first N images (0: all)")->capture_default_str();
     cmd->add_option("--out", t.outDir, "folder for logs and checkpoints (default: logging.folder)");
     cmd->add_option("--device", t.device, "cpu, cuda or cuda:N")->capture_default_str();

@@ -68,7 +68,7 @@ int main(int argc, char* argv[])
     parser.setApplicationDescription(QStringLiteral("I-JEPA Workbench: train and inspect I-JEPA models"));
     parser.addHelpOption();
     parser.addVersionOption();
-    const QCommandLineOption data({"d", "data"}, "fashion-mnist (default) or an image folder", "DATA", "fashion-mnist");
+    const QCommandLineOption data({"d", "data"}, "fashion-mnist (default), an image folder or tar shards (train-{000000..000127}.tar)", "DATA", "fashion-mnist");
     const QCommandLineOption config({"c", "config"}, "YAML config (default: the shipped Fashion-MNIST config)", "FILE");
     const QCommandLineOption out("runs", "folder for runs (one time-stamped folder per run)", "DIR", "runs/workbench");
     const QCommandLineOption limit("limit", "use only the first N training images", "N", "0");

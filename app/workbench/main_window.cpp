@@ -4,6 +4,7 @@
 #include "core/eval/embeddings.h"
 #include "core/errors.h"
 #include "core/imageio/data_spec.h"
+#include "core/imageio/tar_shards.h"
 #include "core/imageio/heatmap_render.h"
 #include "core/imageio/mask_render.h"
 
@@ -141,9 +142,17 @@ QWidget* MainWindow::buildSidePanel()
         if (!dir.isEmpty())
             openData(dir);
     });
+    auto* shards = new QPushButton(tr("Shards…"), side);
+    shards->setToolTip(tr("Tar shards in the WebDataset layout: pick one, its numbered siblings come along"));
+    connect(shards, &QPushButton::clicked, this, [this] {
+        const QString file = QFileDialog::getOpenFileName(this, tr("A tar shard"), QString(), tr("Tar shards (*.tar)"));
+        if (!file.isEmpty())
+            openData(QString::fromStdString(shardPatternFor(file.toStdString())));
+    });
     dataRow->addWidget(new QLabel(tr("Data:"), side));
     dataRow->addWidget(fmnist);
     dataRow->addWidget(folder);
+    dataRow->addWidget(shards);
     m_dataInfo = new QLabel(side);
     m_dataInfo->setWordWrap(true);
     sideLayout->addLayout(dataRow);

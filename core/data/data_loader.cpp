@@ -25,6 +25,19 @@ std::uint64_t mix(std::uint64_t x)
 
 } // namespace
 
+LoaderOptions loaderOptions(const Config& config, int rank, int worldSize)
+{
+    LoaderOptions lo;
+    lo.batchSize = config.data.batch_size;
+    lo.cropSize = config.data.crop_size;
+    lo.cropScale = config.data.crop_scale;
+    lo.workers = std::min<int>(config.data.num_workers, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    lo.seed = static_cast<std::uint64_t>(config.meta.seed);
+    lo.rank = rank;
+    lo.worldSize = worldSize;
+    return lo;
+}
+
 DataLoader::DataLoader(std::shared_ptr<const ImageSource> source, LoaderOptions options, const MaskConfig& masks)
     : m_source(std::move(source)),
       m_options(options),
@@ -48,36 +61,49 @@ std::shared_ptr<const std::vector<std::int64_t>> DataLoader::epochOrder(std::int
     std::lock_guard lock(m_mutex);
     if (auto it = m_orders.find(epoch); it != m_orders.end())
         return it->second;
-    auto order = std::make_shared<std::vector<std::int64_t>>(m_source->size());
-    std::iota(order->begin(), order->end(), 0);
-    std::mt19937_64 rng(mix(m_options.seed ^ mix(static_cast<std::uint64_t>(epoch))));
-    std::shuffle(order->begin(), order->end(), rng);
+    auto order = std::make_shared<const std::vector<std::int64_t>>(
+        m_source->epochOrder(mix(m_options.seed ^ mix(static_cast<std::uint64_t>(epoch))), m_options.worldSize));
     m_orders[epoch] = order;
     while (m_orders.size() > 3)
         m_orders.erase(m_orders.begin());
     return order;
 }
 
-torch::Tensor DataLoader::loadImage(const std::vector<std::int64_t>& order, std::int64_t position, std::int64_t epoch,
-                                    std::int64_t& label)
+void DataLoader::loadImage(const std::vector<std::int64_t>& order, std::int64_t position, std::int64_t epoch,
+                           torch::Tensor out, std::int64_t& label)
 {
     std::mt19937_64 rng(mix(mix(m_options.seed ^ mix(static_cast<std::uint64_t>(epoch))) + static_cast<std::uint64_t>(position)));
     for (int k = 0; k < kMaxReplacements; ++k) {
         const std::int64_t index = order[static_cast<size_t>((position + k) % static_cast<std::int64_t>(order.size()))];
+        if (isSkipped(index))
+            continue; // refused before: not decoded again
+        // The crop's draws are kept only for an image that decodes, as when the box was drawn
+        // after a whole decode: a refused file leaves the generator where it was.
+        auto trial = rng;
         try {
-            const auto image = m_source->image(index);
-            const auto box = randomResizedCropBox(static_cast<int>(image.size(0)), static_cast<int>(image.size(1)),
-                                                  m_options.cropScale, {3.0 / 4.0, 4.0 / 3.0}, rng);
+            m_source->view(
+                index,
+                [&](int height, int width) {
+                    return randomResizedCropBox(height, width, m_options.cropScale, {3.0 / 4.0, 4.0 / 3.0}, trial);
+                },
+                out);
             label = m_source->label(index);
-            return cropResizeNormalize(image, box, m_options.cropSize);
+            return;
         } catch (const DataError& e) {
             std::lock_guard lock(m_mutex);
+            m_skippedIndices.insert(index);
             if (m_skippedNames.insert(m_source->name(index)).second)
                 m_skippedNew.push_back(e.what());
         }
     }
     throw DataError(m_source->description() + ": " + std::to_string(kMaxReplacements) +
                     " consecutive images could not be read; see the skipped files in the log");
+}
+
+bool DataLoader::isSkipped(std::int64_t index) const
+{
+    std::lock_guard lock(m_mutex);
+    return m_skippedIndices.count(index) > 0;
 }
 
 Batch DataLoader::makeBatch(std::int64_t iteration)
@@ -95,7 +121,7 @@ Batch DataLoader::makeBatch(std::int64_t iteration)
     auto* labels = batch.labels.data_ptr<std::int64_t>();
     for (int j = 0; j < b; ++j) {
         const std::int64_t position = (inEpoch * b + j) * m_options.worldSize + m_options.rank;
-        batch.images[j].copy_(loadImage(*order, position, epoch, labels[j]));
+        loadImage(*order, position, epoch, batch.images[j], labels[j]);
     }
     batch.masks = m_sampler.sampleAt(iteration, b);
     return batch;

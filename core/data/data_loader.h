@@ -37,13 +37,17 @@ struct LoaderOptions {
     int worldSize = 1;                       // ... of this many
 };
 
+// The training loader's options from a config: batch, crop, workers (data.num_workers, at most
+// one per logical CPU), seed; `rank` of `worldSize` takes its shard and rank-seeded masks.
+LoaderOptions loaderOptions(const Config& config, int rank = 0, int worldSize = 1);
+
 // Produces batches in a fixed order from worker threads into a bounded queue. Batch k of epoch e
 // is a function of (seed, e, k) only: each epoch's order is a seeded shuffle, each image's crop has
 // its own seeded generator and the masks come from MaskSampler at the global iteration, so the
 // sequence is the same for any thread count and can be restarted at any iteration. Incomplete last
 // batches are dropped (as the reference's drop_last=True).
-// An unreadable image is skipped (named once through takeSkipped()) and replaced by the next image
-// of the epoch order.
+// An unreadable image is skipped (named once through takeSkipped()), replaced by the next image
+// of the epoch order, and not decoded again.
 class DataLoader {
 public:
     DataLoader(std::shared_ptr<const ImageSource> source, LoaderOptions options, const MaskConfig& masks);
@@ -71,8 +75,9 @@ public:
 
 private:
     std::shared_ptr<const std::vector<std::int64_t>> epochOrder(std::int64_t epoch);
-    torch::Tensor loadImage(const std::vector<std::int64_t>& order, std::int64_t position, std::int64_t epoch,
-                            std::int64_t& label);
+    void loadImage(const std::vector<std::int64_t>& order, std::int64_t position, std::int64_t epoch, torch::Tensor out,
+                   std::int64_t& label);
+    bool isSkipped(std::int64_t index) const;
     void workerLoop();
 
     std::shared_ptr<const ImageSource> m_source;
@@ -91,6 +96,7 @@ private:
     bool m_stopping = false;
     std::vector<std::thread> m_threads;
     std::set<std::string> m_skippedNames;
+    std::set<std::int64_t> m_skippedIndices; // refused images, not decoded again
     std::vector<std::string> m_skippedNew;
     double m_waitSeconds = 0.0;
 };

@@ -127,6 +127,7 @@ public:
     }
     std::int64_t size() const override { return static_cast<std::int64_t>(m_indices.size()); }
     torch::Tensor image(std::int64_t i) const override { return m_source->image(at(i)); }
+    void view(std::int64_t i, const BoxPicker& pick, torch::Tensor& out) const override { m_source->view(at(i), pick, out); }
     std::int64_t label(std::int64_t i) const override { return m_source->label(at(i)); }
     std::string name(std::int64_t i) const override { return m_source->name(at(i)); }
     const std::vector<std::string>& classes() const override { return m_source->classes(); }
@@ -140,6 +141,22 @@ private:
 };
 
 } // namespace
+
+void ImageSource::view(std::int64_t i, const BoxPicker& pick, torch::Tensor& out) const
+{
+    const auto hwc = image(i);
+    const auto box = pick(static_cast<int>(hwc.size(0)), static_cast<int>(hwc.size(1)));
+    out.copy_(cropResizeNormalize(hwc, box, static_cast<int>(out.size(-1))));
+}
+
+std::vector<std::int64_t> ImageSource::epochOrder(std::uint64_t seed, int) const
+{
+    std::vector<std::int64_t> order(static_cast<size_t>(size()));
+    std::iota(order.begin(), order.end(), 0);
+    std::mt19937_64 rng(seed);
+    std::shuffle(order.begin(), order.end(), rng);
+    return order;
+}
 
 std::shared_ptr<ImageSource> openFashionMnist(const std::string& split, const std::string& dir)
 {

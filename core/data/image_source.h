@@ -1,8 +1,11 @@
 #pragma once
 
+#include "core/data/augment.h"
+
 #include <torch/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +21,17 @@ public:
     // Decodes image i as [H, W, 3] uint8 RGB; throws DataError naming the file if it is unreadable.
     // Must be safe to call from several threads.
     virtual torch::Tensor image(std::int64_t i) const = 0;
+    // The view of image i the loaders train and evaluate on: the box `pick(height, width)` chooses,
+    // resized to out's size (bilinear) and ImageNet-normalised into `out` ([3, S, S] float,
+    // contiguous). The default decodes the whole image and resizes in float, antialiased as PIL;
+    // image folders and shards decode only the box (JPEG: its region, at a reduced DCT scale) and
+    // resize in uint8. Same thread-safety and errors as image().
+    using BoxPicker = std::function<CropBox(int height, int width)>;
+    virtual void view(std::int64_t i, const BoxPicker& pick, torch::Tensor& out) const;
+    // The order the training loader visits the images in for one epoch, drawn from `seed` (the
+    // epoch's): `worldSize` ranks take every worldSize-th position, rank r from position r. The
+    // default is a seeded shuffle of all images; shards keep each rank on its own shards.
+    virtual std::vector<std::int64_t> epochOrder(std::uint64_t seed, int worldSize) const;
     virtual std::int64_t label(std::int64_t i) const = 0; // class index, -1 when unlabelled
     virtual std::string name(std::int64_t i) const = 0;   // the file, or "<set>[i]"
     virtual const std::vector<std::string>& classes() const = 0;

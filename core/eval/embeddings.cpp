@@ -15,6 +15,30 @@
 namespace ijepa {
 namespace {
 
+// Decodes images [first, last) of a source as eval views on every intra-op thread (each image on
+// its own thread, in source order); `ok` says which decoded, `errors` why the others did not.
+torch::Tensor decodeViews(const ImageSource& source, int crop, int64_t first, int64_t last, std::vector<char>& ok,
+                          std::vector<std::string>& errors)
+{
+    const int64_t n = last - first;
+    auto views = torch::empty({n, 3, crop, crop});
+    ok.assign(static_cast<size_t>(n), 0);
+    errors.assign(static_cast<size_t>(n), "");
+    parallelForOnOwnThreads(0, n, 1, [&](int64_t begin, int64_t end) {
+        torch::NoGradGuard noGrad; // grad mode is per thread
+        for (int64_t j = begin; j < end; ++j) {
+            auto out = views[j];
+            try {
+                source.view(first + j, evalBox, out);
+                ok[static_cast<size_t>(j)] = 1;
+            } catch (const DataError& e) {
+                errors[static_cast<size_t>(j)] = e.what();
+            }
+        }
+    });
+    return views;
+}
+
 // Decodes the source in batches of eval views and hands each batch to `run`.
 Embeddings embedBatches(const ImageSource& source, int crop, int batchSize, const EmbedProgress& progress,
                         const std::function<void(const torch::Tensor&, Embeddings&)>& run)
@@ -22,22 +46,28 @@ Embeddings embedBatches(const ImageSource& source, int crop, int batchSize, cons
     Embeddings out;
     std::vector<int64_t> labels;
     const int64_t n = source.size();
+    std::vector<char> ok;
+    std::vector<std::string> errors;
     for (int64_t start = 0; start < n; start += batchSize) {
-        std::vector<torch::Tensor> views;
-        for (int64_t i = start; i < std::min(n, start + batchSize); ++i) {
-            try {
-                views.push_back(evalTransform(source.image(i), crop));
-            } catch (const DataError& e) {
-                out.skipped.push_back(e.what());
+        const int64_t stop = std::min(n, start + batchSize);
+        auto views = decodeViews(source, crop, start, stop, ok, errors);
+        std::vector<int64_t> kept;
+        for (int64_t i = start; i < stop; ++i) {
+            if (!ok[static_cast<size_t>(i - start)]) {
+                out.skipped.push_back(errors[static_cast<size_t>(i - start)]);
                 continue;
             }
+            kept.push_back(i - start);
             labels.push_back(source.label(i));
             out.names.push_back(source.name(i));
+            out.indices.push_back(i);
         }
-        if (!views.empty())
-            run(torch::stack(views), out);
+        if (kept.size() < static_cast<size_t>(stop - start))
+            views = views.index_select(0, torch::tensor(kept, torch::kInt64));
+        if (!kept.empty())
+            run(views, out);
         if (progress)
-            progress(std::min(n, start + batchSize), n);
+            progress(stop, n);
     }
     if (labels.empty())
         throw DataError(source.description() + ": no readable images");
@@ -72,12 +102,16 @@ torch::Tensor forwardSplit(VisionTransformer& encoder, const torch::Tensor& imag
 
 } // namespace
 
+CropBox evalBox(int height, int width)
+{
+    const int side = std::min(height, width);
+    return {(height - side) / 2, (width - side) / 2, side, side};
+}
+
 torch::Tensor evalTransform(const torch::Tensor& imageHwc, int crop)
 {
-    const int h = static_cast<int>(imageHwc.size(0)), w = static_cast<int>(imageHwc.size(1));
-    const int side = std::min(h, w);
     // Centre square of the image, resized to crop x crop: the same as resize-shorter-side + centre crop.
-    return cropResizeNormalize(imageHwc, {(h - side) / 2, (w - side) / 2, side, side}, crop);
+    return cropResizeNormalize(imageHwc, evalBox(static_cast<int>(imageHwc.size(0)), static_cast<int>(imageHwc.size(1))), crop);
 }
 
 namespace {
@@ -116,6 +150,7 @@ EvalViews evalViews(const ImageSource& source, int crop)
     const auto e = embedBatches(source, crop, 1024, {}, [&](const torch::Tensor& batch, Embeddings&) { images.push_back(batch); });
     v.images = torch::cat(images);
     v.labels = e.labels;
+    v.indices = e.indices;
     v.skipped = e.skipped;
     return v;
 }

@@ -18,6 +18,7 @@ struct Embeddings {
     torch::Tensor patches;           // [N, P, D] patch tokens, when asked for
     torch::Tensor labels;            // [N] int64
     std::vector<std::string> names;  // N file names
+    std::vector<std::int64_t> indices; // N source indices
     std::vector<std::string> skipped;
 };
 
@@ -26,6 +27,9 @@ using EmbedProgress = std::function<void(std::int64_t done, std::int64_t total)>
 // The evaluation view of an [H, W, 3] uint8 image: shorter side resized to `crop`, centre crop,
 // ImageNet normalisation: [3, crop, crop] float.
 torch::Tensor evalTransform(const torch::Tensor& imageHwc, int crop);
+// Its box: the centred square of an image (ImageSource::view with it gives the same view, decoded
+// as the source decodes views: embedImages, embedViews and the probes decode on every thread).
+CropBox evalBox(int height, int width);
 
 // Images per forward batch of embedImages and embedViews (and so of the online probe).
 constexpr int kEmbedBatch = 256;
@@ -41,6 +45,7 @@ Embeddings embedImages(VisionTransformer& encoder, const ImageSource& source, in
 struct EvalViews {
     torch::Tensor images;
     torch::Tensor labels;
+    std::vector<std::int64_t> indices; // the source index of each view
     std::vector<std::string> skipped;
 };
 EvalViews evalViews(const ImageSource& source, int crop);

@@ -2,6 +2,7 @@
 
 #include "core/errors.h"
 #include "core/imageio/image_folder.h"
+#include "core/imageio/tar_shards.h"
 
 namespace ijepa {
 namespace {
@@ -12,6 +13,8 @@ std::shared_ptr<ImageSource> openOne(const std::string& spec)
         return openFashionMnist("train");
     if (spec == "fashion-mnist:test")
         return openFashionMnist("test");
+    if (isShardSpec(spec))
+        return openTarShards(spec);
     return openImageFolder(spec);
 }
 

@@ -10,8 +10,9 @@
 namespace ijepa {
 
 // What a data spec names, the one syntax of `ijepa train --data`, `eval --train/--test`, `embed
-// --data` and the workbench: "fashion-mnist" (or "fashion-mnist:train"), "fashion-mnist:test", or
-// an image folder (first-level sub-folders are classes).
+// --data` and the workbench: "fashion-mnist" (or "fashion-mnist:train"), "fashion-mnist:test",
+// tar shards in the WebDataset layout ("shards/train-{000000..000127}.tar", tar_shards.h), or an
+// image folder (first-level sub-folders are classes).
 struct OpenedData {
     std::shared_ptr<ImageSource> train;   // the images named (the first `split` of them with a split)
     // Held-out images for diagnostics, the embedding browser and evaluation: Fashion-MNIST's test

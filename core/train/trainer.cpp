@@ -65,21 +65,6 @@ std::int64_t resumeFrom(const std::string& path, IJepaModel& model, AdamW& optim
     return iteration;
 }
 
-LoaderOptions loaderOptions(const Config& config, const ProcessGroup* group)
-{
-    LoaderOptions lo;
-    lo.batchSize = config.data.batch_size;
-    lo.cropSize = config.data.crop_size;
-    lo.cropScale = config.data.crop_scale;
-    lo.workers = std::min<int>(config.data.num_workers, std::max(1u, std::thread::hardware_concurrency()));
-    lo.seed = static_cast<std::uint64_t>(config.meta.seed);
-    if (group) { // this rank's shard, rank-seeded masks
-        lo.rank = group->rank();
-        lo.worldSize = group->worldSize();
-    }
-    return lo;
-}
-
 // Every rank starts from rank 0's weights (and target encoder); returns what gradients average over.
 std::vector<torch::Tensor> joinGroup(ProcessGroup& group, IJepaModel& model, std::int64_t ipe, TrainObserver& observer)
 {
@@ -265,7 +250,7 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     torch::manual_seed(static_cast<std::uint64_t>(config.meta.seed));
     IJepaModel model(config, device);
     AdamW optimizer(model.paramGroups());
-    DataLoader loader(options.data, loaderOptions(config, group), config.mask);
+    DataLoader loader(options.data, loaderOptions(config, group ? group->rank() : 0, group ? group->worldSize() : 1), config.mask);
     const std::int64_t ipe = loader.batchesPerEpoch();
     s.iterationsPerEpoch = ipe;
     RunPlan plan(s, options);

@@ -1,11 +1,13 @@
-// Feeds arbitrary bytes to the image-folder decoding path (OpenCV through ImageFolder::image) as a
-// file of each accepted type, chosen by the first byte: it must return an [H, W, 3] uint8 image or
-// throw ijepa::Error naming the file, never crash or hang.
+// Feeds arbitrary bytes to the image-folder decoding paths (OpenCV through ImageFolder::image, and
+// the loaders' view: libjpeg-turbo's region decoder or OpenCV) as a file of each accepted type,
+// chosen by the first byte: each must return an image ([H, W, 3] uint8; a finite [3, 16, 16] view)
+// or throw ijepa::Error naming the file, never crash or hang.
 #include "core/errors.h"
 #include "core/imageio/image_folder.h"
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -26,6 +28,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         const auto source = ijepa::openImageFolder(dir);
         const auto image = source->image(0);
         if (image.dim() != 3 || image.size(2) != 3 || image.scalar_type() != torch::kUInt8 || source->name(0) != path)
+            __builtin_trap();
+    } catch (const ijepa::Error& e) {
+        if (std::string(e.what()).find(path) == std::string::npos)
+            __builtin_trap(); // every decoding error names the file
+    }
+    try {
+        auto view = torch::full({3, 16, 16}, std::nanf(""));
+        ijepa::openImageFolder(dir)->view(
+            0, [](int h, int w) { return ijepa::CropBox{h / 4, w / 3, std::max(1, h / 2), std::max(1, w / 2)}; }, view);
+        if (!torch::isfinite(view).all().item<bool>())
             __builtin_trap();
     } catch (const ijepa::Error& e) {
         if (std::string(e.what()).find(path) == std::string::npos)
