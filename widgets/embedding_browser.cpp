@@ -25,17 +25,18 @@ EmbeddingSet computeEmbeddingSet(VisionTransformer encoder, std::shared_ptr<Imag
                                  int maxImages, const EmbedProgress& progress)
 {
     EmbeddingSet set;
-    // The first maxImages images, decoded on every thread; unreadable ones are left out.
-    const EvalViews views = evalViews(*limitSource(source, maxImages), crop);
+    // maxImages images spread over the source (every class of a sorted folder), decoded on every
+    // thread; unreadable ones are left out.
+    const auto spread = spreadSource(source, maxImages);
+    const EvalViews views = evalViews(*spread, crop);
     const auto pixels = denormalizeToUint8(views.images).permute({0, 2, 3, 1}).contiguous();
     for (std::size_t k = 0; k < views.indices.size(); ++k) {
         const auto i = views.indices[k];
         set.thumbnails.push_back(imageFromHwc(pixels[static_cast<std::int64_t>(k)]));
-        set.names << QString::fromStdString(source->name(i));
-        set.labels << static_cast<int>(source->label(i));
+        set.names << QString::fromStdString(spread->name(i));
+        set.labels << static_cast<int>(spread->label(i));
     }
-    const auto& kept = views.indices;
-    const auto subset = subsetSource(source, kept, "browser images");
+    const auto subset = subsetSource(spread, views.indices, "browser images");
     torch::NoGradGuard noGrad;
     const Embeddings e = embedImages(encoder, *subset, crop, /*keepPatches=*/true, 64, progress);
     set.features = e.features;

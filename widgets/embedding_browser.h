@@ -36,7 +36,7 @@ struct EmbeddingSet {
 // Fills unitPatches and pca from patches (the browser's heavy preparation, for a worker thread).
 void preparePatchViews(EmbeddingSet& set);
 
-// Embeds the readable images among the first `maxImages` of `source` with `encoder` (evaluation view at
+// Embeds the readable images among `maxImages` spread over `source` with `encoder` (evaluation view at
 // `crop`), keeping patch tokens; unreadable images are left out.
 EmbeddingSet computeEmbeddingSet(VisionTransformer encoder, std::shared_ptr<ImageSource> source, int crop, int patchSize,
                                  int maxImages, const EmbedProgress& progress = {});

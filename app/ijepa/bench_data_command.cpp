@@ -36,8 +36,8 @@ double residentMb()
     return 0.0;
 }
 
-// The evaluation decode (ijepa eval, embed, the online probe): centre views of the first
-// batches x batch images, decoded on every thread, as evalViews runs it.
+// The evaluation decode (ijepa eval and embed, the online probe): centre views of the first
+// batches x batch images, decoded on every thread in batches into one buffer, as embedImages runs it.
 void runEvalDecodeBench(const DataBenchOptions& o, const Config& config, std::shared_ptr<ImageSource> source, int threads)
 {
     const auto count = std::min<std::int64_t>(source->size(), static_cast<std::int64_t>(o.batches) * config.data.batch_size);
@@ -45,10 +45,10 @@ void runEvalDecodeBench(const DataBenchOptions& o, const Config& config, std::sh
     std::cout << "bench data --eval: centre views at crop " << config.data.crop_size << " of " << count << " images, "
               << threads << " threads\n";
     const auto start = std::chrono::steady_clock::now();
-    const auto views = evalViews(*subset, config.data.crop_size);
+    const auto views = evalViewsStreamed(*subset, config.data.crop_size);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::cout << "eval views " << views.images.size(0) << " in " << seconds << " s: " << views.images.size(0) / seconds
-              << " img/s\n";
+    const auto decoded = static_cast<double>(views.indices.size());
+    std::cout << "eval views " << decoded << " in " << seconds << " s: " << decoded / seconds << " img/s\n";
 }
 
 void runDataBench(const DataBenchOptions& o)

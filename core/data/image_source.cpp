@@ -172,6 +172,17 @@ std::shared_ptr<ImageSource> limitSource(std::shared_ptr<ImageSource> source, st
     return subsetSource(std::move(source), std::move(first), "first " + std::to_string(count) + " images");
 }
 
+std::shared_ptr<ImageSource> spreadSource(std::shared_ptr<ImageSource> source, std::int64_t count)
+{
+    const std::int64_t n = source->size();
+    if (count <= 0 || count >= n)
+        return source;
+    std::vector<std::int64_t> picked(static_cast<size_t>(count));
+    for (std::int64_t k = 0; k < count; ++k)
+        picked[static_cast<size_t>(k)] = k * n / count;
+    return subsetSource(std::move(source), std::move(picked), std::to_string(count) + " images spread over it");
+}
+
 std::shared_ptr<ImageSource> subsetSource(std::shared_ptr<ImageSource> source, std::vector<std::int64_t> indices,
                                           const std::string& what)
 {

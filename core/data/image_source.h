@@ -49,6 +49,11 @@ std::shared_ptr<ImageSource> openFashionMnist(const std::string& split = "train"
 // The first `count` images of another source (count <= 0 or >= size: all of them).
 std::shared_ptr<ImageSource> limitSource(std::shared_ptr<ImageSource> source, std::int64_t count);
 
+// `count` images spread evenly over another source (every size/count-th, from the first), so that
+// a source sorted by class (an image folder) gives every class its share (count <= 0 or >= size:
+// all of them).
+std::shared_ptr<ImageSource> spreadSource(std::shared_ptr<ImageSource> source, std::int64_t count);
+
 // The images of another source at `indices`, in that order.
 std::shared_ptr<ImageSource> subsetSource(std::shared_ptr<ImageSource> source, std::vector<std::int64_t> indices,
                                           const std::string& what);

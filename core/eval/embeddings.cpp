@@ -15,13 +15,13 @@
 namespace ijepa {
 namespace {
 
-// Decodes images [first, last) of a source as eval views on every intra-op thread (each image on
-// its own thread, in source order); `ok` says which decoded, `errors` why the others did not.
-torch::Tensor decodeViews(const ImageSource& source, int crop, int64_t first, int64_t last, std::vector<char>& ok,
-                          std::vector<std::string>& errors)
+// Decodes images [first, first + views.size(0)) of a source as eval views into `views`, on every
+// intra-op thread (each image on its own thread); `ok` says which decoded, `errors` why the others
+// did not.
+void decodeViews(const ImageSource& source, int64_t first, torch::Tensor& views, std::vector<char>& ok,
+                 std::vector<std::string>& errors)
 {
-    const int64_t n = last - first;
-    auto views = torch::empty({n, 3, crop, crop});
+    const int64_t n = views.size(0);
     ok.assign(static_cast<size_t>(n), 0);
     errors.assign(static_cast<size_t>(n), "");
     parallelForOnOwnThreads(0, n, 1, [&](int64_t begin, int64_t end) {
@@ -36,12 +36,15 @@ torch::Tensor decodeViews(const ImageSource& source, int crop, int64_t first, in
             }
         }
     });
-    return views;
 }
 
-// Decodes the source in batches of eval views and hands each batch to `run`.
-Embeddings embedBatches(const ImageSource& source, int crop, int batchSize, const EmbedProgress& progress,
-                        const std::function<void(const torch::Tensor&, Embeddings&)>& run)
+// Where a batch of views is decoded to: `slot(start, count)` gives a [count, 3, crop, crop] tensor.
+using ViewSlot = std::function<torch::Tensor(int64_t start, int64_t count)>;
+
+// Decodes the source in batches of eval views (each into its slot) and hands the readable views of
+// each batch to `run` (when set).
+Embeddings embedBatches(const ImageSource& source, int batchSize, const EmbedProgress& progress, const ViewSlot& slot,
+                        const std::function<void(const torch::Tensor&)>& run)
 {
     Embeddings out;
     std::vector<int64_t> labels;
@@ -50,7 +53,8 @@ Embeddings embedBatches(const ImageSource& source, int crop, int batchSize, cons
     std::vector<std::string> errors;
     for (int64_t start = 0; start < n; start += batchSize) {
         const int64_t stop = std::min(n, start + batchSize);
-        auto views = decodeViews(source, crop, start, stop, ok, errors);
+        auto views = slot(start, stop - start);
+        decodeViews(source, start, views, ok, errors);
         std::vector<int64_t> kept;
         for (int64_t i = start; i < stop; ++i) {
             if (!ok[static_cast<size_t>(i - start)]) {
@@ -62,10 +66,8 @@ Embeddings embedBatches(const ImageSource& source, int crop, int batchSize, cons
             out.names.push_back(source.name(i));
             out.indices.push_back(i);
         }
-        if (kept.size() < static_cast<size_t>(stop - start))
-            views = views.index_select(0, torch::tensor(kept, torch::kInt64));
-        if (!kept.empty())
-            run(views, out);
+        if (run && !kept.empty())
+            run(kept.size() < static_cast<size_t>(stop - start) ? views.index_select(0, torch::tensor(kept, torch::kInt64)) : views);
         if (progress)
             progress(stop, n);
     }
@@ -73,6 +75,24 @@ Embeddings embedBatches(const ImageSource& source, int crop, int batchSize, cons
         throw DataError(source.description() + ": no readable images");
     out.labels = torch::tensor(labels, torch::kInt64);
     return out;
+}
+
+// One reused buffer of batchSize views: each batch is decoded into the same memory (a fresh
+// tensor per batch would fault every page of it in again).
+ViewSlot reusedBuffer(const ImageSource& source, int crop, int batchSize)
+{
+    auto buffer = std::make_shared<torch::Tensor>(torch::empty({std::min<int64_t>(batchSize, source.size()), 3, crop, crop}));
+    return [buffer](int64_t, int64_t count) { return buffer->slice(0, 0, count); };
+}
+
+// Every readable view of the source in one [N, 3, crop, crop] tensor, decoded in place.
+std::pair<torch::Tensor, Embeddings> allViews(const ImageSource& source, int crop, const EmbedProgress& progress)
+{
+    auto all = torch::empty({source.size(), 3, crop, crop});
+    auto e = embedBatches(source, 1024, progress, [&](int64_t start, int64_t count) { return all.slice(0, start, start + count); }, {});
+    if (static_cast<int64_t>(e.indices.size()) < source.size())
+        all = all.index_select(0, torch::tensor(e.indices, torch::kInt64));
+    return {all, std::move(e)};
 }
 
 // The encoder's tokens [B, N, D] (the mean of the last `layers` blocks' normed tokens; 1: the
@@ -131,7 +151,7 @@ Embeddings embedImages(VisionTransformer& encoder, const ImageSource& source, in
     const EvalMode evalMode(encoder);
     const auto device = encoder->parameters().front().device();
     std::vector<torch::Tensor> pooled, patches;
-    auto out = embedBatches(source, crop, batchSize, progress, [&](const torch::Tensor& images, Embeddings&) {
+    auto out = embedBatches(source, batchSize, progress, reusedBuffer(source, crop, batchSize), [&](const torch::Tensor& images) {
         const auto tokens = forwardSplit(encoder, images.to(device), layers).to(torch::kCPU, torch::kFloat32);
         pooled.push_back(tokens.mean(1));
         if (keepPatches)
@@ -145,14 +165,14 @@ Embeddings embedImages(VisionTransformer& encoder, const ImageSource& source, in
 
 EvalViews evalViews(const ImageSource& source, int crop)
 {
-    EvalViews v;
-    std::vector<torch::Tensor> images;
-    const auto e = embedBatches(source, crop, 1024, {}, [&](const torch::Tensor& batch, Embeddings&) { images.push_back(batch); });
-    v.images = torch::cat(images);
-    v.labels = e.labels;
-    v.indices = e.indices;
-    v.skipped = e.skipped;
-    return v;
+    auto [images, e] = allViews(source, crop, {});
+    return {images, e.labels, e.indices, e.skipped};
+}
+
+EvalViews evalViewsStreamed(const ImageSource& source, int crop, const EmbedProgress& progress)
+{
+    const auto e = embedBatches(source, kEmbedBatch, progress, reusedBuffer(source, crop, kEmbedBatch), {});
+    return {torch::Tensor(), e.labels, e.indices, e.skipped};
 }
 
 torch::Tensor embedViews(VisionTransformer& encoder, const torch::Tensor& views, int batchSize, bool bf16)
@@ -170,10 +190,8 @@ torch::Tensor embedViews(VisionTransformer& encoder, const torch::Tensor& views,
 
 Embeddings pixelEmbeddings(const ImageSource& source, int crop, const EmbedProgress& progress)
 {
-    std::vector<torch::Tensor> rows;
-    auto out = embedBatches(source, crop, 1024, progress,
-                            [&](const torch::Tensor& images, Embeddings&) { rows.push_back(images.flatten(1)); });
-    out.features = torch::cat(rows);
+    auto [images, out] = allViews(source, crop, progress);
+    out.features = images.flatten(1);
     return out;
 }
 

@@ -49,6 +49,9 @@ struct EvalViews {
     std::vector<std::string> skipped;
 };
 EvalViews evalViews(const ImageSource& source, int crop);
+// The same decode as embedImages runs it, in batches of kEmbedBatch into one reused buffer, with
+// the views dropped (images undefined): the evaluation decode's own speed (ijepa bench data --eval).
+EvalViews evalViewsStreamed(const ImageSource& source, int crop, const EmbedProgress& progress = {});
 // Mean-pooled features [N, D] of decoded views, in batches of `batchSize` as embedImages: the same
 // numbers embedImages gives for the same images. bf16: the forward under bf16 autocast, as a bf16
 // training step runs it (precision.h; the online probe of a bf16 run), features returned in fp32.

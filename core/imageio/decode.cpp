@@ -176,7 +176,10 @@ void decodeView(const std::uint8_t* data, std::size_t size, const std::string& n
     if (!isJpeg(data, size) || !decodeJpegRegion(data, size, name, pick, static_cast<int>(out.size(-1)), pixels, roi)) {
         pixels = decodeMat(data, size, name);
         const CropBox box = pick(pixels.rows, pixels.cols);
-        roi = cv::Rect(box.left, box.top, box.width, box.height);
+        roi = cv::Rect(box.left, box.top, box.width, box.height) & cv::Rect(0, 0, pixels.cols, pixels.rows);
+        if (roi.empty())
+            throw DataError(name + ": the crop box lies outside the " + std::to_string(pixels.cols) + "x" +
+                            std::to_string(pixels.rows) + " image");
     }
     const cv::Mat region = pixels(roi);
     resampleNormalize(region.data, region.rows, region.cols, region.step, out);

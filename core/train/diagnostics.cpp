@@ -81,8 +81,11 @@ void ProbeDiagnostics::started(const TrainStart& start)
     m_on = start.writer && m_options.source && m_options.every > 0;
     if (!m_on)
         return;
-    const auto database = m_options.database ? limitSource(m_options.database, m_options.databaseImages) : nullptr;
-    m_probe = makeProbeSet(*limitSource(m_options.source, m_options.images), database.get(), start.config.data.crop_size,
+    // Spread over the sets, not their first images: an image folder is sorted by class, and its
+    // first 600 images would leave the later classes out of the vote (a probe stuck at 54% on 8
+    // classes of photos while the final k-NN read 90%).
+    const auto database = m_options.database ? spreadSource(m_options.database, m_options.databaseImages) : nullptr;
+    m_probe = makeProbeSet(*spreadSource(m_options.source, m_options.images), database.get(), start.config.data.crop_size,
                            m_options.probeOff);
 }
 

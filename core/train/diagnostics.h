@@ -16,7 +16,8 @@ namespace ijepa {
 struct DiagnosticsOptions {
     std::int64_t every = 100;   // steps between diagnostics (and the last step); 0: none
     // The probe set: held-out query images (their spectrum, RankMe and feature std; the k-NN
-    // queries) and a labelled database the k-NN votes with. Fixed: the first images of each.
+    // queries) and a labelled database the k-NN votes with. Fixed: `images` and `databaseImages`
+    // spread evenly over each (spreadSource: every class of a sorted folder gets its share).
     std::shared_ptr<ImageSource> source;   // queries; null: no diagnostics
     std::int64_t images = 500;
     std::shared_ptr<ImageSource> database; // null: no online probe (probeOff says why)
@@ -76,8 +77,8 @@ struct Measurement {
 Measurement measureRepresentation(VisionTransformer& encoder, const ProbeSet& probe, const KnnOptions& knn = {},
                                   bool bf16 = false);
 
-// The probe's k-NN top-1 of `encoder` with `database` voting for `queries` (their first `databaseImages`
-// and `images` images): exactly `ijepa eval knn`'s figure on those images.
+// The probe's k-NN top-1 of `encoder` with `database` voting for `queries` (the probe's images of
+// each): exactly `ijepa eval knn`'s figure on those images.
 double probeAccuracy(VisionTransformer& encoder, const ImageSource& database, const ImageSource& queries, int crop,
                      const KnnOptions& knn = {});
 
