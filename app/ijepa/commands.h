@@ -25,6 +25,7 @@ void addVizCommand(CLI::App& app);     // viz attention, viz predictor
 void addBenchCommand(CLI::App& app);
 void addTrainCommand(CLI::App& app);
 void addEvalCommands(CLI::App& app);    // embed, eval knn, eval linear
+void addExportCommand(CLI::App& app);
 void addIndexBench(CLI::App& bench);     // bench index
 void addDataBench(CLI::App& bench);      // bench data
 

@@ -44,7 +44,7 @@ struct FeatureOptions {
 
 void addFeatureOptions(CLI::App& cmd, FeatureOptions& o)
 {
-    cmd.add_option("--checkpoint", o.checkpoint, "checkpoint (ours, or the reference's with --config)")->check(CLI::ExistingFile);
+    cmd.add_option("--checkpoint", o.checkpoint, "checkpoint (ours, the reference's with --config) or an export (.safetensors, Hugging Face folder)")->check(CLI::ExistingPath);
     cmd.add_option("--config,-c", o.config.path, "config of the checkpoint (default: the one it carries)")->check(CLI::ExistingFile);
     cmd.add_flag("--context", o.context, "the context encoder instead of the target encoder");
     cmd.add_flag("--pixels", o.pixels, "baseline: raw pixels of the evaluation view");

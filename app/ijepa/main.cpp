@@ -51,6 +51,7 @@ int main(int argc, char** argv)
     ijepa::cli::addBenchCommand(app);
     ijepa::cli::addTrainCommand(app);
     ijepa::cli::addEvalCommands(app);
+    ijepa::cli::addExportCommand(app);
     ijepa::cli::programArgs.assign(argv, argv + argc);
     try {
         app.parse(argc, argv);

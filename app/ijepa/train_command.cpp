@@ -318,6 +318,10 @@ void addTrainCommand(CLI::App& app)
     cmd->add_flag("--resume", t.resume, "continue from <out>/<tag>-latest.pth.tar");
     cmd->add_option("--resume-from", t.resumeFrom, "continue from this checkpoint (the reference's too)")
         ->check(CLI::ExistingFile);
+    cmd->add_option("--init-from", t.initFrom,
+                    "start from exported weights (ijepa export: .safetensors, timm's or a Hugging Face folder): "
+                    "encoder and target encoder, the predictor too when the file holds one")
+        ->check(CLI::ExistingPath);
     cmd->add_option("--branch-from", o->branchFrom,
                     "start a new run in --out from this checkpoint's weights, optimiser and step, with its run's "
                     "config and the key=value changes given (recorded as the branch's parent)")

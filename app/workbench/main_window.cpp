@@ -1,5 +1,7 @@
 #include "app/workbench/main_window.h"
 
+#include "app/workbench/export_dialog.h"
+
 #include "core/io/checkpoint.h"
 #include "core/eval/embeddings.h"
 #include "core/errors.h"
@@ -168,9 +170,18 @@ void MainWindow::buildToolbar()
     bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     m_open = bar->addAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("Open checkpoint…"));
     connect(m_open, &QAction::triggered, this, [this] {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Open checkpoint"), {}, tr("Checkpoints (*.pth.tar *.pth *.pt);;All files (*)"));
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open checkpoint"), {}, tr("Checkpoints (*.pth.tar *.pth *.pt *.safetensors);;All files (*)"));
         if (!path.isEmpty())
             openCheckpoint(path);
+    });
+    auto* exportAction = bar->addAction(tr("Export encoder…"));
+    exportAction->setToolTip(tr("A checkpoint's encoder as safetensors, for timm, or as a Hugging Face folder"));
+    connect(exportAction, &QAction::triggered, this, [this] {
+        auto* dialog = new ExportDialog(m_resumeFrom, m_options.runsDir, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(dialog, &ExportDialog::exported, this, [this](const QString& summary) { log(summary); });
+        connect(dialog, &ExportDialog::failed, this, [this](const QString& message) { log(tr("export: %1").arg(message)); });
+        dialog->show();
     });
     bar->addSeparator();
     m_start = bar->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("Start"));

@@ -3,6 +3,7 @@
 #include "core/compat.h"
 #include "core/data/augment.h"
 #include "core/io/checkpoint.h"
+#include "core/io/encoder_export.h"
 #include "core/errors.h"
 #include "core/model/ijepa_model.h"
 #include "core/parallel.h"
@@ -198,10 +199,16 @@ Embeddings pixelEmbeddings(const ImageSource& source, int crop, const EmbedProgr
 LoadedModel loadModel(const std::string& checkpoint, const Config* config, torch::Device device)
 {
     LoadedModel r;
-    const auto file = readTorchFile(checkpoint);
-    r.config = config ? *config : checkpointConfig(file, checkpoint);
-    r.model = std::make_shared<IJepaModel>(r.config, device);
-    loadCheckpoint(file, checkpoint, *r.model, nullptr);
+    if (isExportedWeights(checkpoint)) { // an export (safetensors, timm, Hugging Face): one encoder in both places
+        r.config = exportedConfig(checkpoint, config);
+        r.model = std::make_shared<IJepaModel>(r.config, device);
+        importWeights(checkpoint, *r.model);
+    } else {
+        const auto file = readTorchFile(checkpoint);
+        r.config = config ? *config : checkpointConfig(file, checkpoint);
+        r.model = std::make_shared<IJepaModel>(r.config, device);
+        loadCheckpoint(file, checkpoint, *r.model, nullptr);
+    }
     r.model->encoder->eval();
     r.model->predictor->eval();
     r.model->targetEncoder->eval();

@@ -73,7 +73,9 @@ LoadedEncoder loadEncoder(const std::string& checkpoint, const Config* config, b
 
 // All three networks of a checkpoint, in eval mode. The config: `config` when given, else the one
 // a project checkpoint carries, else the params-ijepa.yaml the reference writes beside its
-// checkpoints. Throws CheckpointError naming the file when none of these exists.
+// checkpoints. Throws CheckpointError naming the file when none of these exists. An export
+// (encoder_export.h: a .safetensors file or a Hugging Face folder) gives its encoder to both
+// encoders, and its predictor when it holds one.
 struct LoadedModel {
     std::shared_ptr<IJepaModel> model;
     Config config;

@@ -5,6 +5,7 @@
 #include "core/dist/distributed.h"
 #include "core/errors.h"
 #include "core/io/checkpoint.h"
+#include "core/io/encoder_export.h"
 #include "core/io/run_lock.h"
 #include "core/model/ijepa_model.h"
 #include "core/runs/run_resume.h"
@@ -254,6 +255,11 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
     const std::int64_t ipe = loader.batchesPerEpoch();
     s.iterationsPerEpoch = ipe;
     RunPlan plan(s, options);
+    if (!options.initFrom.empty() && s.resumedFrom.empty()) {
+        const bool predictor = importWeights(options.initFrom, model);
+        observer.message("initialised from " + options.initFrom + ": encoder and target encoder" +
+                         (predictor ? ", predictor" : " (predictor fresh)"));
+    }
     s.firstIteration = s.resumedFrom.empty() ? 0 : resumeFrom(s.resumedFrom, model, optimizer, ipe, config, observer);
     const auto trainable = group ? joinGroup(*group, model, ipe, observer) : std::vector<torch::Tensor>{};
     StepSettings settings;

@@ -24,6 +24,9 @@ struct TrainerOptions {
     int threads = 0;                            // LibTorch intra-op threads (0: every logical CPU)
     bool resume = false;                        // continue from <outDir>/<tag>-latest.pth.tar
     std::string resumeFrom;                     // continue from this checkpoint (the reference's too)
+    // Start a new run from exported weights (encoder_export.h: .safetensors or a Hugging Face
+    // folder): encoder and target encoder from the file, the predictor too when it holds one.
+    std::string initFrom;
     std::int64_t maxSteps = 0;                  // stop after this global iteration (0: run every epoch)
     // Data parallel: this process's group (null: one process). Each rank trains its shard of every
     // epoch with its own masks; weights start from rank 0's, gradients are averaged; only rank 0
