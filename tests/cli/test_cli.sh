@@ -170,6 +170,18 @@ assert p.shape == (50, 64, 64), p.shape
 assert np.abs(p.mean(1) - f).max() < 1e-5
 PY
 expect_error "needs an encoder" "$bin" embed --pixels --patches --out "$tmp/x" -q
+# Export, then a new run from the export (--init-from), then the features of both agree: the
+# run at step 0 is the exported encoder (its first checkpoint is after step 1, so compare embed
+# of the export with embed of the source checkpoint); a file of another width is refused by key.
+"$bin" export "$tmp/run/jepa-latest.pth.tar" --to hf --out "$tmp/hf" >/dev/null || fail "export --to hf"
+"$bin" embed --checkpoint "$tmp/hf" --data fashion-mnist:test --limit 50 --out "$tmp/emb-hf" -q >/dev/null || fail "embed an export"
+/usr/bin/python3 -c "import sys, numpy as np; a, b = (np.load(f) for f in sys.argv[1:3]); assert np.abs(a - b).max() < 1e-6, np.abs(a - b).max()" \
+  "$tmp/emb.npy" "$tmp/emb-hf.npy" || fail "an export's features differ from its checkpoint's"
+out=$("$bin" train --data fashion-mnist --limit 64 --out "$tmp/init" --init-from "$tmp/hf" --max-steps 1 -q \
+  --diagnostics-every 0 -c "$tmp/run/params-ijepa.yaml" 2>&1) || fail "train --init-from: $out"
+grep -q "initialised from $tmp/hf: encoder and target encoder (predictor fresh)" <<<"$out" || fail "no init message: $out"
+expect_error "pos_embed" "$bin" train --data fashion-mnist --limit 64 --out "$tmp/init2" --init-from "$tmp/hf" --max-steps 1 -q \
+  --diagnostics-every 0 -c "$tmp/run/params-ijepa.yaml" meta.embed_dim=32
 # Embedding Projector export: 50 rows, a metadata header, a 8x8 sprite of 64-pixel thumbnails.
 "$bin" embed --checkpoint "$tmp/run/jepa-latest.pth.tar" --data fashion-mnist:test --limit 50 --out "$tmp/emb2" \
   --projector "$tmp/proj" -q >/dev/null || fail "embed --projector"
