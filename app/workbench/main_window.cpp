@@ -3,6 +3,7 @@
 #include "app/workbench/export_dialog.h"
 
 #include "core/io/checkpoint.h"
+#include "core/io/encoder_export.h"
 #include "core/eval/embeddings.h"
 #include "core/errors.h"
 #include "core/imageio/data_spec.h"
@@ -263,7 +264,9 @@ bool MainWindow::openCheckpoint(const QString& path)
                 .arg(loaded.config.encoderSize().embed_dim)
                 .arg(loaded.config.encoderSize().depth));
         m_resumeFrom = path;
-        log(tr("the next start continues from %1 (\"New run\" to start afresh)").arg(path));
+        log(isExportedWeights(path.toStdString())
+                ? tr("the next start begins a new run from the weights of %1 (\"New run\" to start afresh)").arg(path)
+                : tr("the next start continues from %1 (\"New run\" to start afresh)").arg(path));
         computeEmbeddings(loaded.model->targetEncoder, loaded.config, QFileInfo(path).fileName(), loaded.model);
         return true;
     } catch (const std::exception& e) {
@@ -319,7 +322,10 @@ void MainWindow::startTraining()
     } else {
         m_runDir = QDir(m_options.runsDir).filePath(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")));
         o.outDir = m_runDir.toStdString();
-        if (!m_resumeFrom.isEmpty()) { // a new run from another run's checkpoint: a branch
+        if (!m_resumeFrom.isEmpty() && isExportedWeights(m_resumeFrom.toStdString())) {
+            o.initFrom = m_resumeFrom.toStdString(); // an export holds weights only: a new run from them
+            s.log.parent = o.initFrom;
+        } else if (!m_resumeFrom.isEmpty()) { // a new run from another run's checkpoint: a branch
             o.resumeFrom = m_resumeFrom.toStdString();
             s.log.parent = o.resumeFrom;
         }

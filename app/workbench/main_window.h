@@ -106,7 +106,7 @@ private:
     std::shared_ptr<ImageSource> m_heldOut; // diagnostics and the embedding browser
     QString m_dataSpec;    // what m_train and m_heldOut were opened from
     OpenedData m_opened;   // the same, as openDataSpec returned it (for the probe set)
-    QString m_resumeFrom;  // checkpoint the next start continues from ("" : a fresh run)
+    QString m_resumeFrom;  // checkpoint the next start continues from, or export it starts from ("" : a fresh run)
     QString m_runDir;
     TrainingWorker* m_worker;
     bool m_closeWhenStopped = false;
