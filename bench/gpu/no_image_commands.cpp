@@ -9,4 +9,6 @@ void addVizCommand(CLI::App&) {}
 void addTrainCommand(CLI::App&) {}
 void addEvalCommands(CLI::App&) {}
 void addIndexBench(CLI::App&) {}
+void addDataBench(CLI::App&) {}   // decodes images (OpenCV, libjpeg-turbo)
+void addExportCommand(CLI::App&) {} // loads checkpoints through the eval code, built with imageio
 } // namespace ijepa::cli

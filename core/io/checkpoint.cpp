@@ -1,6 +1,7 @@
 #include "core/io/checkpoint.h"
 
 #include "core/errors.h"
+#include "core/io/atomic_file.h"
 #include "core/io/pickle.h"
 
 #include <caffe2/serialize/inline_container.h>
@@ -47,12 +48,6 @@ double doubleOr(const Dict& d, const std::string& key, double fallback)
     return v.isDouble() ? v.toDouble() : v.isInt() ? static_cast<double>(v.toInt()) : fallback;
 }
 
-void syncOrThrow(int fd, const std::string& what)
-{
-    if (::fsync(fd) != 0)
-        throw CheckpointError(what + ": fsync failed: " + std::strerror(errno));
-}
-
 } // namespace
 
 c10::IValue readTorchFile(const std::string& path)
@@ -97,12 +92,8 @@ void writeTorchFile(const c10::IValue& value, const std::string& path)
     std::vector<std::pair<std::string, at::Tensor>> storages;
     const std::string payload = pickle::picklePayload(value, storages);
 
-    const std::string tmp = path + ".tmp" + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        throw CheckpointError(path + ": cannot create " + tmp + ": " + std::strerror(errno));
-    int writeError = 0; // the first failed write's errno; 0 while every write succeeded
-    try {
+    writeFileAtomically(path, [&](int fd) {
+        int writeError = 0; // the first failed write's errno; 0 while every write succeeded
         // The writer callback never reports a short write: LibTorch's stream writer would throw, and
         // throwing again from its destructor ends the process (std::terminate). A failure (ENOSPC,
         // EIO, EFBIG...) is remembered, the rest of the archive is dropped, and the error is raised
@@ -131,23 +122,7 @@ void writeTorchFile(const c10::IValue& value, const std::string& path)
         if (writeError)
             throw CheckpointError(path + ": cannot write the checkpoint: " + std::strerror(writeError) +
                                   " (the previous checkpoint, if any, is unchanged)");
-        syncOrThrow(fd, path);
-    } catch (...) {
-        ::close(fd);
-        std::remove(tmp.c_str());
-        throw;
-    }
-    ::close(fd);
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        throw CheckpointError(path + ": cannot rename from " + tmp + ": " + std::strerror(errno));
-    }
-    const auto dir = std::filesystem::absolute(path).parent_path().string();
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
+    });
 }
 
 c10::IValue stateDict(const torch::nn::Module& module, const std::string& prefix)

@@ -1,6 +1,7 @@
 #include "core/io/safetensors.h"
 
 #include "core/errors.h"
+#include "core/io/atomic_file.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -37,20 +38,6 @@ std::string dtypeName(torch::ScalarType t, const std::string& path, const std::s
     throw CheckpointError(path + ": tensor '" + tensor + "' has a dtype safetensors has no name for");
 }
 
-// Writes all of `bytes` or throws naming the file.
-void writeAll(int fd, const char* p, std::size_t n, const std::string& path)
-{
-    while (n > 0) {
-        const ssize_t w = ::write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            throw CheckpointError(path + ": cannot write: " + std::strerror(errno));
-        p += w;
-        n -= static_cast<std::size_t>(w);
-    }
-}
-
 } // namespace
 
 torch::Tensor SafeTensors::find(const std::string& name) const
@@ -85,27 +72,12 @@ void writeSafetensors(const std::string& path, const SafeTensors& file)
     for (int i = 0; i < 8; ++i)
         prefix[i] = static_cast<char>((length >> (8 * i)) & 0xFF);
 
-    const std::string tmp = path + ".tmp" + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        throw CheckpointError(path + ": cannot create " + tmp + ": " + std::strerror(errno));
-    try {
+    writeFileAtomically(path, [&](int fd) {
         writeAll(fd, prefix, 8, path);
         writeAll(fd, text.data(), text.size(), path);
         for (const auto& t : data)
-            writeAll(fd, static_cast<const char*>(t.data_ptr()), t.nbytes(), path);
-        if (::fsync(fd) != 0)
-            throw CheckpointError(path + ": cannot write: " + std::strerror(errno));
-    } catch (...) {
-        ::close(fd);
-        std::remove(tmp.c_str());
-        throw;
-    }
-    ::close(fd);
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        throw CheckpointError(path + ": cannot rename from " + tmp + ": " + std::strerror(errno));
-    }
+            writeAll(fd, t.data_ptr(), t.nbytes(), path);
+    });
 }
 
 SafeTensors parseSafetensors(const std::uint8_t* data, std::size_t size, const std::string& name)

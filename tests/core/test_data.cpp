@@ -14,6 +14,8 @@
 
 using namespace ijepa;
 using ijepa::test::TempDir;
+using ijepa::test::smallLoader;
+using ijepa::test::smallMasks;
 
 namespace {
 
@@ -56,23 +58,6 @@ void makeFolder(const TempDir& dir)
     writeBytes(dir.file("dog/zz-empty.bmp"), "");
 }
 
-LoaderOptions smallLoader(int workers)
-{
-    LoaderOptions o;
-    o.batchSize = 8;
-    o.cropSize = 32;
-    o.workers = workers;
-    o.seed = 7;
-    return o;
-}
-
-MaskConfig smallMasks()
-{
-    MaskConfig m;
-    m.patch_size = 4;
-    m.min_keep = 4;
-    return m;
-}
 
 } // namespace
 

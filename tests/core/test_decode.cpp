@@ -243,25 +243,6 @@ std::string tarMember(const std::string& name, const std::string& data)
     return h + data + std::string((512 - data.size() % 512) % 512, '\0');
 }
 
-// A loader of 2 threads on 32-pixel crops with a 4-pixel patch grid.
-LoaderOptions smallLoader(int batchSize, std::uint64_t seed)
-{
-    LoaderOptions o;
-    o.batchSize = batchSize;
-    o.cropSize = 32;
-    o.workers = 2;
-    o.seed = seed;
-    return o;
-}
-
-MaskConfig smallMasks()
-{
-    MaskConfig m;
-    m.patch_size = 4;
-    m.min_keep = 4;
-    return m;
-}
-
 // `shards` shards of `perShard` samples (a JPEG and a .cls each); sample k's image is photo(k).
 std::string writeShards(const TempDir& dir, int shards, int perShard)
 {
@@ -355,7 +336,7 @@ TEST(TarShards, CorruptAndTruncatedMembersAreNamedAndSkipped)
     EXPECT_NE(errors[1].find("train-000001.tar:s000005.jpg: truncated member"), std::string::npos) << errors[1];
     EXPECT_GE(readable, 2);
     // The loader skips them by name and keeps training.
-    DataLoader loader(src, smallLoader(2, 0), smallMasks());
+    DataLoader loader(src, test::smallLoader(2, 2), test::smallMasks());
     loader.start(0);
     for (int i = 0; i < 4; ++i)
         EXPECT_TRUE(torch::isfinite(loader.next().images).all().item<bool>());
@@ -368,8 +349,9 @@ TEST(TarShards, ExactResumeAndEachRankItsOwnShards)
 {
     TempDir dir;
     const auto src = openTarShards(writeShards(dir, 4, 6));
-    const auto o = smallLoader(4, 11);
-    const auto m = smallMasks();
+    auto o = test::smallLoader(2, 4);
+    o.seed = 11;
+    const auto m = test::smallMasks();
     DataLoader straight(src, o, m);
     std::vector<torch::Tensor> batches;
     for (int it = 0; it < 14; ++it)

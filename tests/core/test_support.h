@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/data/data_loader.h"
 #include "core/io/checkpoint.h"
 
 #include <unistd.h>
@@ -26,6 +27,26 @@ inline c10::Dict<c10::IValue, c10::IValue> readDict(const std::string& path)
 inline torch::Tensor tensorAt(const c10::Dict<c10::IValue, c10::IValue>& d, const std::string& key)
 {
     return d.at(key).toTensor();
+}
+
+// A loader of `workers` threads on 32-pixel crops, batch `batch`, seed 7.
+inline LoaderOptions smallLoader(int workers, int batch = 8)
+{
+    LoaderOptions o;
+    o.batchSize = batch;
+    o.cropSize = 32;
+    o.workers = workers;
+    o.seed = 7;
+    return o;
+}
+
+// Masks on the 8x8 grid of 32-pixel crops with 4-pixel patches.
+inline MaskConfig smallMasks()
+{
+    MaskConfig m;
+    m.patch_size = 4;
+    m.min_keep = 4;
+    return m;
 }
 
 // A small model on 32-pixel crops of Fashion-MNIST: a few ms per image on a CPU.
