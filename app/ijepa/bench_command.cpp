@@ -99,7 +99,7 @@ void addBenchCommand(CLI::App& app)
     addConfigOptions(*cmd, o->config, /*required=*/false);
     cmd->add_option("--steps", o->steps, "timed steps")->capture_default_str()->check(CLI::PositiveNumber);
     cmd->add_option("--warmup", o->warmup, "untimed warm-up steps")->capture_default_str()->check(CLI::NonNegativeNumber);
-    cmd->add_option("--threads", o->threads, "CPU threads (0: every logical CPU)")->capture_default_str();
+    cmd->add_option("--threads", o->threads, "CPU threads (0: every logical CPU)")->capture_default_str()->check(CLI::Range(0, kMaxThreads));
     cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str();
     cmd->add_option("--trace", o->trace, "write a profiler trace of the timed steps (Chrome trace JSON)");
     addIndexBench(*cmd);

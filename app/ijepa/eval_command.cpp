@@ -269,7 +269,7 @@ void addIndexBench(CLI::App& bench)
     cmd->add_option("--dim", o->dim, "width")->capture_default_str();
     cmd->add_option("--queries", o->queries, "timed queries")->capture_default_str();
     cmd->add_option("--k", o->k, "neighbours")->capture_default_str();
-    cmd->add_option("--threads", o->threads, "CPU threads (0: LibTorch default)")->capture_default_str();
+    cmd->add_option("--threads", o->threads, "CPU threads (0: LibTorch default)")->capture_default_str()->check(CLI::Range(0, kMaxThreads));
     cmd->callback([o] { runIndexBench(*o); });
 }
 

@@ -314,7 +314,7 @@ void addTrainCommand(CLI::App& app)
     cmd->add_option("--limit", o->limit, "use only the first N images (0: all)")->capture_default_str();
     cmd->add_option("--out", t.outDir, "folder for logs and checkpoints (default: logging.folder)");
     cmd->add_option("--device", t.device, "cpu, cuda or cuda:N")->capture_default_str();
-    cmd->add_option("--threads", t.threads, "CPU threads for LibTorch (0: every logical CPU)")->capture_default_str();
+    cmd->add_option("--threads", t.threads, "CPU threads for LibTorch (0: every logical CPU)")->capture_default_str()->check(CLI::Range(0, kMaxThreads));
     cmd->add_flag("--resume", t.resume, "continue from <out>/<tag>-latest.pth.tar");
     cmd->add_option("--resume-from", t.resumeFrom, "continue from this checkpoint (the reference's too)")
         ->check(CLI::ExistingFile);

@@ -182,6 +182,11 @@ out=$("$bin" train --data fashion-mnist --limit 64 --out "$tmp/init" --init-from
 grep -q "initialised from $tmp/hf: encoder and target encoder (predictor fresh)" <<<"$out" || fail "no init message: $out"
 expect_error "pos_embed" "$bin" train --data fashion-mnist --limit 64 --out "$tmp/init2" --init-from "$tmp/hf" --max-steps 1 -q \
   --diagnostics-every 0 -c "$tmp/run/params-ijepa.yaml" meta.embed_dim=32
+# Thread counts have a bound, checked at parse time (thousands would hang LibTorch's pool).
+for cmd in "train --data fashion-mnist" "bench" "bench data --data fashion-mnist" "eval knn --pixels" "embed --pixels --out x"; do
+  err=$("$bin" $cmd --threads 1000 2>&1) && fail "$cmd --threads 1000 was accepted"
+  grep -q "threads" <<<"$err" || fail "$cmd --threads 1000 should name --threads: $err"
+done
 # Embedding Projector export: 50 rows, a metadata header, a 8x8 sprite of 64-pixel thumbnails.
 "$bin" embed --checkpoint "$tmp/run/jepa-latest.pth.tar" --data fashion-mnist:test --limit 50 --out "$tmp/emb2" \
   --projector "$tmp/proj" -q >/dev/null || fail "embed --projector"
