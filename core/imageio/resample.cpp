@@ -75,47 +75,53 @@ const std::array<std::array<float, 256>, 3>& normalisation()
 
 } // namespace
 
+namespace {
+
+// One axis of the filter over whole rows: output row i = sum_t weight(i, t) * src row (first(i) + t),
+// each of `rowBytes` bytes, clipped to uint8. Contiguous rows, so the inner loop vectorises.
+void filterRows(const std::uint8_t* src, std::size_t stride, std::size_t rowBytes, const Filter& f, std::uint8_t* dst)
+{
+    std::vector<std::int32_t> acc(rowBytes);
+    for (size_t i = 0; i < f.first.size(); ++i) {
+        std::fill(acc.begin(), acc.end(), 1 << (kPrecision - 1));
+        for (int t = 0; t < f.count[i]; ++t) {
+            const std::int32_t w = f.weights[i * static_cast<size_t>(f.taps) + static_cast<size_t>(t)];
+            const std::uint8_t* row = src + static_cast<size_t>(f.first[i] + t) * stride;
+            for (size_t x = 0; x < rowBytes; ++x)
+                acc[x] += row[x] * w;
+        }
+        std::uint8_t* out = dst + i * rowBytes;
+        for (size_t x = 0; x < rowBytes; ++x)
+            out[x] = clip8(acc[x]);
+    }
+}
+
+} // namespace
+
 void resampleNormalize(const std::uint8_t* rgb, int height, int width, std::size_t stride, torch::Tensor& out)
 {
-    const int side = static_cast<int>(out.size(-1));
-    const Filter fy = filterFor(height, side), fx = filterFor(width, side);
-    // Vertical pass: S rows of the full region width (contiguous, so it vectorises).
-    const int rowBytes = width * 3;
-    std::vector<std::uint8_t> tall(static_cast<size_t>(side) * static_cast<size_t>(rowBytes));
-    std::vector<std::int32_t> acc(static_cast<size_t>(rowBytes));
-    for (int i = 0; i < side; ++i) {
-        std::fill(acc.begin(), acc.end(), 1 << (kPrecision - 1));
-        for (int t = 0; t < fy.count[static_cast<size_t>(i)]; ++t) {
-            const std::int32_t w = fy.weights[static_cast<size_t>(i * fy.taps + t)];
-            const std::uint8_t* row = rgb + static_cast<size_t>(fy.first[static_cast<size_t>(i)] + t) * stride;
-            for (int x = 0; x < rowBytes; ++x)
-                acc[static_cast<size_t>(x)] += row[x] * w;
-        }
-        std::uint8_t* dst = tall.data() + static_cast<size_t>(i) * static_cast<size_t>(rowBytes);
-        for (int x = 0; x < rowBytes; ++x)
-            dst[x] = clip8(acc[static_cast<size_t>(x)]);
-    }
-    // Horizontal pass, normalised into the three channel planes.
+    const auto side = static_cast<size_t>(out.size(-1));
+    const auto w = static_cast<size_t>(width);
+    const Filter fy = filterFor(height, static_cast<int>(side)), fx = filterFor(width, static_cast<int>(side));
+    // Vertical pass: S rows of the region's width. Then the same filter along the other axis, on
+    // the transposed rows (pixel columns become rows, so this pass vectorises too).
+    std::vector<std::uint8_t> tall(side * w * 3), tallT(w * side * 3), wide(side * side * 3);
+    filterRows(rgb, stride, w * 3, fy, tall.data());
+    for (size_t y = 0; y < side; ++y)
+        for (size_t x = 0; x < w; ++x)
+            for (size_t c = 0; c < 3; ++c)
+                tallT[(x * side + y) * 3 + c] = tall[(y * w + x) * 3 + c];
+    filterRows(tallT.data(), side * 3, side * 3, fx, wide.data()); // wide[j][y][c]: output column j
     const auto& lut = normalisation();
     float* planes = out.data_ptr<float>();
-    const size_t plane = static_cast<size_t>(side) * static_cast<size_t>(side);
-    for (int y = 0; y < side; ++y) {
-        const std::uint8_t* row = tall.data() + static_cast<size_t>(y) * static_cast<size_t>(rowBytes);
-        for (int j = 0; j < side; ++j) {
-            std::int32_t r = 1 << (kPrecision - 1), g = r, b = r;
-            const std::uint8_t* p = row + fx.first[static_cast<size_t>(j)] * 3;
-            const std::int32_t* w = fx.weights.data() + static_cast<size_t>(j * fx.taps);
-            for (int t = 0; t < fx.count[static_cast<size_t>(j)]; ++t, p += 3) {
-                r += p[0] * w[t];
-                g += p[1] * w[t];
-                b += p[2] * w[t];
-            }
-            const size_t at = static_cast<size_t>(y) * static_cast<size_t>(side) + static_cast<size_t>(j);
-            planes[at] = lut[0][clip8(r)];
-            planes[plane + at] = lut[1][clip8(g)];
-            planes[2 * plane + at] = lut[2][clip8(b)];
+    const size_t plane = side * side;
+    for (size_t y = 0; y < side; ++y)
+        for (size_t j = 0; j < side; ++j) {
+            const std::uint8_t* p = wide.data() + (j * side + y) * 3;
+            planes[y * side + j] = lut[0][p[0]];
+            planes[plane + y * side + j] = lut[1][p[1]];
+            planes[2 * plane + y * side + j] = lut[2][p[2]];
         }
-    }
 }
 
 } // namespace ijepa
