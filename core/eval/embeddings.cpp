@@ -200,9 +200,10 @@ LoadedModel loadModel(const std::string& checkpoint, const Config* config, torch
 {
     LoadedModel r;
     if (isExportedWeights(checkpoint)) { // an export (safetensors, timm, Hugging Face): one encoder in both places
-        r.config = exportedConfig(checkpoint, config);
+        const auto file = readExport(checkpoint); // read once: the config and the weights
+        r.config = exportedConfig(checkpoint, file, config);
         r.model = std::make_shared<IJepaModel>(r.config, device);
-        importWeights(checkpoint, *r.model);
+        importWeights(checkpoint, file, *r.model);
     } else {
         const auto file = readTorchFile(checkpoint);
         r.config = config ? *config : checkpointConfig(file, checkpoint);

@@ -10,7 +10,6 @@
 #include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
 
-#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -92,17 +91,18 @@ void limitOpenCv()
     (void)once;
 }
 
-void refuseTruncatedJpeg(const std::uint8_t* data, std::size_t size, const std::string& name)
+// What is refused before any decoding: a header over the pixel limit, a JPEG cut short.
+void refuseBeforeDecoding(const std::uint8_t* data, std::size_t size, const std::string& name)
 {
+    probeImageSize(data, size, name);
     if (isJpeg(data, size) && !jpegHasEnd(data, size))
         throw DataError(name + ": truncated JPEG (no end-of-image marker: the file was cut short)");
 }
 
-// The whole image as an RGB cv::Mat (OpenCV decodes every format the folder reader lists).
+// The whole image as an RGB cv::Mat (OpenCV decodes every format the folder reader lists); the
+// caller has run refuseBeforeDecoding.
 cv::Mat decodeMat(const std::uint8_t* data, std::size_t size, const std::string& name)
 {
-    probeImageSize(data, size, name);
-    refuseTruncatedJpeg(data, size, name);
     limitOpenCv();
     cv::Mat bgr;
     try {
@@ -162,6 +162,7 @@ ImageSize probeImageSize(const std::uint8_t* data, std::size_t size, const std::
 
 torch::Tensor decodeImage(const std::uint8_t* data, std::size_t size, const std::string& name)
 {
+    refuseBeforeDecoding(data, size, name);
     const cv::Mat rgb = decodeMat(data, size, name);
     return torch::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, torch::kUInt8).clone();
 }
@@ -169,8 +170,7 @@ torch::Tensor decodeImage(const std::uint8_t* data, std::size_t size, const std:
 void decodeView(const std::uint8_t* data, std::size_t size, const std::string& name, const ImageSource::BoxPicker& pick,
                 torch::Tensor& out)
 {
-    probeImageSize(data, size, name);
-    refuseTruncatedJpeg(data, size, name);
+    refuseBeforeDecoding(data, size, name);
     cv::Mat pixels;
     cv::Rect roi;
     if (!isJpeg(data, size) || !decodeJpegRegion(data, size, name, pick, static_cast<int>(out.size(-1)), pixels, roi)) {

@@ -229,9 +229,10 @@ bool isExportedWeights(const std::string& path)
            (fs::is_directory(path, ec) && fs::is_regular_file(fs::path(path) / "model.safetensors", ec));
 }
 
-Config exportedConfig(const std::string& path, const Config* fallback)
+SafeTensors readExport(const std::string& path) { return readSafetensors(safetensorsIn(path)); }
+
+Config exportedConfig(const std::string& path, const SafeTensors& file, const Config* fallback)
 {
-    const auto file = readSafetensors(safetensorsIn(path));
     if (const auto it = file.metadata.find("config"); it != file.metadata.end())
         return parseConfig(it->second, path + " (its __metadata__ config)");
     // A Hugging Face folder, or its model.safetensors picked inside it.
@@ -257,9 +258,10 @@ Config exportedConfig(const std::string& path, const Config* fallback)
     return *fallback;
 }
 
-bool importWeights(const std::string& path, IJepaModel& model)
+bool importWeights(const std::string& path, IJepaModel& model) { return importWeights(path, readExport(path), model); }
+
+bool importWeights(const std::string& path, const SafeTensors& file, IJepaModel& model)
 {
-    const auto file = readSafetensors(safetensorsIn(path));
     Named encoder, predictor;
     for (const auto& [name, t] : file.tensors)
         (name.rfind("predictor.", 0) == 0 ? predictor : encoder).emplace_back(name, t);

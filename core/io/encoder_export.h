@@ -4,6 +4,7 @@
 // timm's I-JEPA `_gap` models, Hugging Face transformers' IJepaModel), and bringing such weights in.
 
 #include "core/config.h"
+#include "core/io/safetensors.h"
 #include "core/model/ijepa_model.h"
 
 #include <string>
@@ -34,15 +35,20 @@ std::vector<std::string> exportEncoder(const IJepaModel& model, const Config& co
 // with model.safetensors.
 bool isExportedWeights(const std::string& path);
 
+// The safetensors of an export (the file, or a folder's model.safetensors), read once for both
+// functions below.
+SafeTensors readExport(const std::string& path);
+
 // The config an exported file was written with: its metadata's YAML, else (Hugging Face) the
 // encoder's size from config.json on top of `fallback`; throws CheckpointError naming the file
 // when neither says the number of heads and no fallback is given.
-Config exportedConfig(const std::string& path, const Config* fallback);
+Config exportedConfig(const std::string& path, const SafeTensors& file, const Config* fallback);
 
 // Loads exported weights into `model`: the encoder into both the context and the target encoder,
 // the predictor when the file holds one (returned true). Any layout above, told apart by its
 // names. Sizes come from the file; a mismatch with the model is a CheckpointError listing the
-// keys and shapes.
+// keys and shapes. The first form reads the file itself.
 bool importWeights(const std::string& path, IJepaModel& model);
+bool importWeights(const std::string& path, const SafeTensors& file, IJepaModel& model);
 
 } // namespace ijepa
