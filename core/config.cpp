@@ -5,6 +5,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -148,6 +150,108 @@ template <> struct TypeLabel<std::array<double, 2>> { static constexpr const cha
 template <> struct TypeLabel<std::optional<int>> { static constexpr const char* value = "optional int"; };
 template <> struct TypeLabel<std::optional<std::string>> { static constexpr const char* value = "optional string"; };
 
+// Edit distance (insertions, deletions, substitutions, adjacent swaps) for "did you mean".
+size_t editDistance(const std::string& a, const std::string& b)
+{
+    std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+    for (size_t i = 0; i <= a.size(); ++i)
+        d[i][0] = i;
+    for (size_t j = 0; j <= b.size(); ++j)
+        d[0][j] = j;
+    for (size_t i = 1; i <= a.size(); ++i)
+        for (size_t j = 1; j <= b.size(); ++j) {
+            const size_t cost = std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    return d[a.size()][b.size()];
+}
+
+// Every "section.key" of the schema.
+std::vector<std::string> schemaKeys()
+{
+    Config c;
+    std::vector<std::string> keys;
+    forEachField(c, [&](const char* section, const char* key, auto&) { keys.push_back(std::string(section) + "." + key); });
+    return keys;
+}
+
+// How far `typed` is from `valid`: the edit distance of the last dotted parts (the key), 1 more when
+// the sections differ, and at most 1 when one key holds the other (model -> model_name).
+size_t nameDistance(const std::string& typed, const std::string& valid)
+{
+    const auto split = [](const std::string& s) {
+        const auto dot = s.find('.');
+        return dot == std::string::npos ? std::pair{std::string(), s} : std::pair{s.substr(0, dot), s.substr(dot + 1)};
+    };
+    const auto [typedSection, typedKey] = split(typed);
+    const auto [validSection, validKey] = split(valid);
+    size_t d = editDistance(typedKey, validKey);
+    if (typedKey.size() >= 3 && (validKey.find(typedKey) != std::string::npos || typedKey.find(validKey) != std::string::npos))
+        d = std::min<size_t>(d, 1);
+    return d + (typedSection == validSection ? 0 : 1);
+}
+
+// "unknown key 'data.batch_szie' (did you mean data.batch_size?)": the nearest valid name within
+// a third of the key's length, else the valid names of the same section (all of them for a section).
+std::string unknownName(const std::string& what, const std::string& name, const std::vector<std::string>& candidates)
+{
+    std::string best;
+    size_t bestDistance = std::max<size_t>(2, (name.size() - name.find('.') - 1) / 3) + 1;
+    for (const auto& c : candidates) {
+        const size_t d = nameDistance(name, c);
+        if (d < bestDistance) {
+            bestDistance = d;
+            best = c;
+        }
+    }
+    if (!best.empty())
+        return "unknown " + what + " '" + name + "' (did you mean " + best + "?)";
+    const std::string section = name.substr(0, name.find('.') + 1);
+    std::string list;
+    for (const auto& c : candidates)
+        if (c.compare(0, section.size(), section) == 0)
+            list += (list.empty() ? "" : ", ") + c;
+    return "unknown " + what + " '" + name + "' (valid: " + list + ")";
+}
+
+// Refuses any section or key of the file the schema does not have; a typo would otherwise train
+// with the default silently (batch_szie: 16 trained at 128).
+void refuseUnknownKeys(const YAML::Node& root, const std::string& sourceName)
+{
+    const std::vector<std::string> keys = schemaKeys();
+    std::vector<std::string> sections;
+    for (const auto& k : keys) {
+        const std::string s = k.substr(0, k.find('.'));
+        if (std::find(sections.begin(), sections.end(), s) == sections.end())
+            sections.push_back(s);
+    }
+    for (const auto& entry : root) {
+        if (!entry.first.IsScalar())
+            throw ConfigError(sourceName + ": a section name must be a word (data, mask, ...), not a list or mapping");
+        const std::string section = entry.first.Scalar();
+        if (std::find(sections.begin(), sections.end(), section) == sections.end())
+            throw ConfigError(sourceName + ": " + unknownName("section", section, sections));
+        const YAML::Node& body = entry.second;
+        if (body.IsNull())
+            continue; // "loss:" with every key commented out: the defaults
+        if (!body.IsMap()) {
+            const auto first = std::find_if(keys.begin(), keys.end(), [&](const auto& k) { return k.rfind(section + ".", 0) == 0; });
+            throw ConfigError(sourceName + ": section '" + section + "' must be a mapping of its keys (for example " +
+                              section + ": {" + first->substr(section.size() + 1) + ": ...}), got '" +
+                              (body.IsScalar() ? body.Scalar() : "a list") + "'");
+        }
+        for (const auto& item : body) {
+            if (!item.first.IsScalar())
+                throw ConfigError(sourceName + ": section '" + section + "' has a list or mapping as a key name");
+            const std::string name = section + "." + item.first.Scalar();
+            if (std::find(keys.begin(), keys.end(), name) == keys.end())
+                throw ConfigError(sourceName + ": " + unknownName("key", name, keys));
+        }
+    }
+}
+
 void check(bool ok, const std::string& key, const std::string& message)
 {
     if (!ok)
@@ -199,6 +303,7 @@ Config parseConfig(const std::string& yamlText, const std::string& sourceName)
     }
     if (!root.IsMap())
         throw ConfigError(sourceName + ": expected a mapping with sections data, logging, mask, meta, optimization");
+    refuseUnknownKeys(root, sourceName);
     Config config;
     forEachField(config, [&](const char* section, const char* key, auto& member) {
         const YAML::Node sec = root[section];
@@ -302,7 +407,7 @@ void applyOverride(Config& config, const std::string& assignment)
         }
     });
     if (!found)
-        throw ConfigError("override '" + assignment + "': unknown key '" + section + "." + key + "'");
+        throw ConfigError("override '" + assignment + "': " + unknownName("key", section + "." + key, schemaKeys()));
 }
 
 void validateConfig(const Config& c)

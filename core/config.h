@@ -106,8 +106,8 @@ struct Config {
 // Encoder presets of the reference (vision_transformer.py): name -> width/depth/heads.
 std::optional<EncoderSize> encoderPreset(const std::string& modelName);
 
-// Reads a YAML file in the reference schema; unknown keys are ignored, wrong types and invalid
-// values throw ConfigError naming the file and key. The result is validated.
+// Reads a YAML file in the reference schema; an unknown section or key (with the nearest valid
+// name), a wrong type or an invalid value throws ConfigError naming the file and key. The result is validated.
 Config loadConfig(const std::string& path);
 Config parseConfig(const std::string& yamlText, const std::string& sourceName = "<config>");
 std::string dumpConfig(const Config& config);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the fuzzers with clang (preset "fuzz": libFuzzer + ASan + UBSan) and runs them: the
 # checkpoint unpickler for N seconds (default 60, seeded with the fixtures' pickles), then for N/3
-# seconds each the YAML config reader (seeded with the shipped configs), the .npy reader (a written
+# seconds each the YAML config reader (seeded with the shipped configs and misspelt ones), the .npy reader (a written
 # .npy), the Fashion-MNIST IDX/gzip reader, image decoding, the tar shard reader and the
 # safetensors reader (seeds in tests/fixtures/fuzz/).
 # Fails on any crash, leak or undefined behaviour, printing the end of that fuzzer's log.
@@ -19,7 +19,7 @@ mkdir -p "$corpus"-{unpickler,config,npy,idx,image,tar,safetensors}
 for f in ../shared/fixtures/official-tiny/checkpoint.pth.tar ../shared/fixtures/official-tiny/reference.pt tests/fixtures/train_step.pt; do
   [ -f "$f" ] && unzip -p "$f" '*/data.pkl' > "$corpus-unpickler/seed-$(basename "$f").pkl" || true
 done
-cp configs/*.yaml "$corpus-config/"
+cp configs/*.yaml tests/fixtures/fuzz/config/* "$corpus-config/"
 /usr/bin/python3 -c "import numpy; numpy.save('$corpus-npy/seed.npy', numpy.arange(6, dtype='float32').reshape(2, 3))"
 cp tests/fixtures/fuzz/idx/* "$corpus-idx/"
 cp tests/fixtures/fuzz/image/* "$corpus-image/"

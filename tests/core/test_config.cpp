@@ -2,6 +2,7 @@
 #include "core/errors.h"
 #include "tests/core/test_support.h"
 
+#include <filesystem>
 #include <fstream>
 
 using namespace ijepa;
@@ -118,4 +119,64 @@ TEST(Config, CustomSizesOverridePresets)
     EXPECT_EQ(c.encoderSize().embed_dim, 192);
     EXPECT_EQ(c.encoderSize().depth, 4);
     EXPECT_EQ(c.encoderSize().num_heads, 3);
+}
+
+namespace {
+
+// Expects ConfigError whose message contains every one of `parts`.
+void expectMessage(const std::string& yaml, const std::vector<std::string>& parts)
+{
+    try {
+        parseConfig(yaml, "typo.yaml");
+        FAIL() << "accepted: " << yaml;
+    } catch (const ConfigError& e) {
+        for (const auto& part : parts)
+            EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+    }
+}
+
+} // namespace
+
+TEST(Config, UnknownKeysAreRefusedWithTheNearestName)
+{
+    expectMessage("data: {batch_szie: 16}", {"typo.yaml", "data.batch_szie", "did you mean data.batch_size?"});
+    expectMessage("optimisation: {epochs: 2}", {"section 'optimisation'", "did you mean optimization?"});
+    expectMessage("data: 5", {"section 'data'", "mapping", "'5'"});
+    expectMessage("data: [1, 2]", {"section 'data'", "mapping"});
+    expectMessage("mask: {patchsize: 8}", {"mask.patchsize", "did you mean mask.patch_size?"});
+    expectMessage("optimization: {LR: 0.1}", {"optimization.LR", "did you mean optimization.lr?"});
+    expectMessage("meta: {model: vit_tiny}", {"meta.model", "did you mean meta.model_name?"});
+    expectMessage("data: {lr: 0.1}", {"data.lr", "did you mean optimization.lr?"});
+    // Nothing near: every valid name is listed.
+    expectMessage("loss: {temperature: 0.1}", {"loss.temperature", "valid:", "loss.sigreg_weight"});
+    expectMessage("loss: {temperature: 0.1}", {"valid: loss.projector_dim"}); // only the section's keys
+    expectMessage("wandb: {project: x}", {"section 'wandb'", "valid:", "optimization"});
+    // An empty section (every key commented out) means the defaults.
+    EXPECT_EQ(parseConfig("loss:\ndata: {batch_size: 8}\n").data.batch_size, 8);
+}
+
+TEST(Config, OverrideTyposNameTheNearestKey)
+{
+    Config c;
+    try {
+        applyOverride(c, "data.batch_szie=16");
+        FAIL();
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("did you mean data.batch_size?"), std::string::npos) << e.what();
+    }
+}
+
+// Every config this project ships, and the reference's own, load unchanged under the strict reader.
+TEST(Config, ShippedAndReferenceConfigsHaveNoUnknownKeys)
+{
+    for (const auto& path : {test::sharedFixture("official-tiny/params-ijepa.yaml"), test::testFixture("in1k_vith14_ep300.yaml")})
+        EXPECT_NO_THROW(loadConfig(path)) << path;
+    int shipped = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(std::string(IJEPA_SOURCE_DIR) + "/configs")) {
+        if (entry.path().extension() != ".yaml")
+            continue;
+        ++shipped;
+        EXPECT_NO_THROW(loadConfig(entry.path().string())) << entry.path();
+    }
+    EXPECT_GE(shipped, 3);
 }
