@@ -1,6 +1,7 @@
 #include "core/config.h"
 
 #include "core/errors.h"
+#include "core/io/atomic_file.h"
 #include "core/masks/multiblock_masks.h"
 
 #include <yaml-cpp/yaml.h>
@@ -358,10 +359,8 @@ std::string dumpConfig(const Config& config)
 
 void saveConfig(const Config& config, const std::string& path)
 {
-    std::ofstream out(path);
-    out << dumpConfig(config);
-    if (!out)
-        throw ConfigError(path + ": cannot write config file");
+    const std::string text = dumpConfig(config);
+    writeFileAtomically(path, [&](int fd) { writeAll(fd, text.data(), text.size(), path); });
 }
 
 std::vector<ConfigEntry> configEntries(const Config& config)

@@ -30,4 +30,11 @@ public:
     using Error::Error;
 };
 
+// A file cannot be written (a full disk, a read-only folder, a file-size limit); the message names
+// the file and the cause. What was on disk before stays whole. The CLI exits 5 on it.
+class WriteError : public Error {
+public:
+    using Error::Error;
+};
+
 } // namespace ijepa

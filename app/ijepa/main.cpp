@@ -5,6 +5,7 @@
 #include "core/cpu_blas.h"
 #include "core/errors.h"
 
+#include <csignal>
 #include <c10/util/Exception.h>
 
 #include <algorithm>
@@ -40,8 +41,13 @@ int threadsOrAll(int threads)
 int main(int argc, char** argv)
 {
     ijepa::restartWithBetterBlasKernels(argv);
+    std::signal(SIGXFSZ, SIG_IGN); // past a file-size limit a write fails (EFBIG, exit 5) instead of killing us
     CLI::App app{"ijepa: I-JEPA self-supervised pretraining, headless"};
     app.require_subcommand(1);
+    app.footer("Exit status: 0 done; 1 bad command line; 2 bad input (a config key, a file, a checkpoint: the\n"
+               "message names it); 3 internal error (a bug: please report it); 4 training diverged (non-finite\n"
+               "loss; the last good checkpoint is kept); 5 a file could not be written (full disk, read-only\n"
+               "folder; what was on disk stays whole); 130 stopped by Ctrl-C or SIGTERM after a checkpoint.");
     const std::string blas = ijepa::blasDescription();
     app.set_version_flag("--version", std::string("ijepa 0.1.0 (LibTorch ") + ijepa::compat::torchVersion() +
                                           (blas.empty() ? "" : ", " + blas) + ", " + ijepa::allocatorName() + ")");
@@ -57,6 +63,11 @@ int main(int argc, char** argv)
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
+    } catch (const ijepa::WriteError& e) {
+        std::cerr << "ijepa: error: " << e.what() << "\n"
+                  << "ijepa: the files already written are whole (nothing half written is left); free some space, then "
+                     "train --resume continues from the last checkpoint\n";
+        return 5;
     } catch (const ijepa::Error& e) {
         std::cerr << "ijepa: error: " << e.what() << "\n";
         return 2;

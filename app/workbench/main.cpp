@@ -11,6 +11,7 @@
 #include <QCommandLineParser>
 #include <QPainter>
 
+#include <csignal>
 #include <cstdio>
 #ifdef _OPENMP
 #include <omp.h>
@@ -50,6 +51,7 @@ QIcon appIcon()
 int main(int argc, char* argv[])
 {
     ijepa::restartWithBetterBlasKernels(argv);
+    std::signal(SIGXFSZ, SIG_IGN); // past a file-size limit a write fails (EFBIG: a message, a pause) instead of killing us
     QApplication app(argc, argv);
     // LibTorch work on the UI thread (the browser's nearest neighbours, small views) stays on this
     // thread: an OpenMP team of its own would only compete with the training threads for the cores.

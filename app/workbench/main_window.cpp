@@ -83,8 +83,8 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
     connect(m_worker, &TrainingWorker::finished, this, &MainWindow::onFinished);
     connect(m_worker, &TrainingWorker::failed, this, &MainWindow::onFailed);
     connect(m_worker, &TrainingWorker::checkpointFailed, this, [this](const QString& message) {
-        showError(tr("%1\nTraining is paused: free some space and press Resume to write the checkpoint again, or "
-                     "Stop (the previous checkpoint is kept).").arg(message));
+        showError(tr("%1\nTraining is paused: free some space and press Resume to write it again, or "
+                     "Stop (the previous checkpoint and every log row written so far are kept).").arg(message));
     });
     connect(m_worker, &TrainingWorker::encoderReady, this, [this](const EncoderSnapshot& snapshot) {
         computeEmbeddings(snapshot.encoder, m_editor->config(), tr("weights at step %1 (training)").arg(snapshot.iteration),

@@ -194,6 +194,7 @@ void TrainingWorker::run(RunSettings settings)
     // core training, the window still answers at once.
     widgets::lowerThreadPriority();
     settings.checkpoints.onWriteError = [this](const std::string& message) { return waitAfterWriteError(message); };
+    settings.log.onWriteError = settings.checkpoints.onWriteError; // a log row waits for space the same way
     Observer observer(*this, settings.trainer.config);
     try {
         const TrainResult result = runTraining(settings, observer, m_stop);

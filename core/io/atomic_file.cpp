@@ -7,7 +7,9 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 
 namespace ijepa {
 
@@ -19,7 +21,7 @@ void writeAll(int fd, const void* data, std::size_t n, const std::string& path)
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0)
-            throw CheckpointError(path + ": cannot write: " + std::strerror(errno));
+            throw WriteError(path + ": cannot write: " + std::strerror(errno));
         p += w;
         n -= static_cast<std::size_t>(w);
     }
@@ -30,11 +32,11 @@ void writeFileAtomically(const std::string& path, const std::function<void(int f
     const std::string tmp = path + ".tmp" + std::to_string(::getpid());
     const int fd = ::open(tmp.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
-        throw CheckpointError(path + ": cannot create " + tmp + ": " + std::strerror(errno));
+        throw WriteError(path + ": cannot create " + tmp + ": " + std::strerror(errno));
     try {
         write(fd);
         if (::fsync(fd) != 0)
-            throw CheckpointError(path + ": fsync failed: " + std::strerror(errno));
+            throw WriteError(path + ": fsync failed: " + std::strerror(errno));
     } catch (...) {
         ::close(fd);
         std::remove(tmp.c_str());
@@ -43,7 +45,7 @@ void writeFileAtomically(const std::string& path, const std::function<void(int f
     ::close(fd);
     if (std::rename(tmp.c_str(), path.c_str()) != 0) {
         std::remove(tmp.c_str());
-        throw CheckpointError(path + ": cannot rename from " + tmp + ": " + std::strerror(errno));
+        throw WriteError(path + ": cannot rename from " + tmp + ": " + std::strerror(errno));
     }
     const auto dir = std::filesystem::absolute(path).parent_path().string();
     const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -51,6 +53,59 @@ void writeFileAtomically(const std::string& path, const std::function<void(int f
         ::fsync(dfd);
         ::close(dfd);
     }
+}
+
+AppendFile::AppendFile(const std::string& path, bool truncate) : m_path(path)
+{
+    m_fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0644);
+    if (m_fd < 0)
+        throw WriteError(path + ": cannot open for writing: " + std::strerror(errno));
+    struct stat st {};
+    ::fstat(m_fd, &st);
+    m_size = st.st_size;
+}
+
+AppendFile::AppendFile(AppendFile&& other) noexcept
+    : m_fd(std::exchange(other.m_fd, -1)), m_size(other.m_size), m_path(std::move(other.m_path))
+{
+}
+
+AppendFile& AppendFile::operator=(AppendFile&& other) noexcept
+{
+    if (this != &other) {
+        if (m_fd >= 0)
+            ::close(m_fd);
+        m_fd = std::exchange(other.m_fd, -1);
+        m_size = other.m_size;
+        m_path = std::move(other.m_path);
+    }
+    return *this;
+}
+
+AppendFile::~AppendFile()
+{
+    if (m_fd >= 0)
+        ::close(m_fd);
+}
+
+void AppendFile::append(std::string_view record)
+{
+    if (m_fd < 0)
+        throw WriteError(m_path + ": not open for writing");
+    size_t done = 0;
+    while (done < record.size()) {
+        const ssize_t w = ::pwrite(m_fd, record.data() + done, record.size() - done, m_size + static_cast<off_t>(done));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            const int cause = w < 0 ? errno : ENOSPC;
+            if (done > 0) // cut back to the last whole record (the next append writes from there anyway)
+                [[maybe_unused]] const int ignored = ::ftruncate(m_fd, m_size);
+            throw WriteError(m_path + ": cannot write: " + std::strerror(cause));
+        }
+        done += static_cast<size_t>(w);
+    }
+    m_size += static_cast<off_t>(done);
 }
 
 } // namespace ijepa

@@ -120,7 +120,7 @@ void writeTorchFile(const c10::IValue& value, const std::string& path)
             writer.writeRecord("data/" + key, tensor.data_ptr(), tensor.nbytes());
         writer.writeEndOfFile();
         if (writeError)
-            throw CheckpointError(path + ": cannot write the checkpoint: " + std::strerror(writeError) +
+            throw WriteError(path + ": cannot write the checkpoint: " + std::strerror(writeError) +
                                   " (the previous checkpoint, if any, is unchanged)");
     });
 }

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 namespace ijepa {
 namespace {
@@ -89,17 +91,24 @@ EventWriter::EventWriter(const std::string& dir, const std::string& suffix)
     ::gethostname(host, sizeof(host) - 1);
     m_path = dir + "/events.out.tfevents." + std::to_string(static_cast<std::int64_t>(wallTime())) + "." + host + "." +
              suffix;
-    m_out.open(m_path, std::ios::binary | std::ios::app);
-    if (!m_out)
-        throw Error(m_path + ": cannot create the TensorBoard event file");
+    m_file = AppendFile(m_path, false);
     std::string event; // Event{wall_time=1, step=2, file_version=3}
     tag(event, 1, 1);
     fixed<double>(event, wallTime());
     tag(event, 2, 0);
     varint(event, 0);
     bytesField(event, 3, "brain.Event:2");
-    m_out << tfRecord(event);
-    m_out.flush();
+    m_pending = tfRecord(event);
+    flush();
+}
+
+EventWriter::~EventWriter()
+{
+    try {
+        flush();
+    } catch (const Error&) {
+        // the records since the last flush are lost; the file holds whole records only
+    }
 }
 
 void EventWriter::writeEvent(std::int64_t step, const std::string& summaryValue)
@@ -112,7 +121,7 @@ void EventWriter::writeEvent(std::int64_t step, const std::string& summaryValue)
     tag(event, 2, 0);
     varint(event, static_cast<std::uint64_t>(step));
     bytesField(event, 5, summary);
-    m_out << tfRecord(event);
+    m_pending += tfRecord(event);
 }
 
 void EventWriter::addScalar(const std::string& name, std::int64_t step, double value)
@@ -193,6 +202,40 @@ void EventWriter::addImage(const std::string& name, std::int64_t step, const std
     writeEvent(step, v);
 }
 
-void EventWriter::flush() { m_out.flush(); }
+void EventWriter::flush()
+{
+    if (m_pending.empty())
+        return;
+    m_file.append(m_pending); // whole or not at all; kept for a retry when it fails
+    m_pending.clear();
+}
+
+std::int64_t cutTornRecords(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return 0;
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    in.close();
+    const auto u32 = [&](size_t at) {
+        std::uint32_t v = 0;
+        std::memcpy(&v, bytes.data() + at, 4);
+        return v;
+    };
+    size_t whole = 0; // the end of the last record whose framing and checksums hold
+    while (whole + 12 <= bytes.size()) {
+        std::uint64_t length = 0;
+        std::memcpy(&length, bytes.data() + whole, 8);
+        if (maskedCrc32c(std::string_view(bytes.data() + whole, 8)) != u32(whole + 8) || length > bytes.size() ||
+            whole + 12 + length + 4 > bytes.size() ||
+            maskedCrc32c(std::string_view(bytes.data() + whole + 12, length)) != u32(whole + 12 + length))
+            break;
+        whole += 12 + length + 4;
+    }
+    if (whole == bytes.size())
+        return 0;
+    std::filesystem::resize_file(path, whole);
+    return static_cast<std::int64_t>(bytes.size() - whole);
+}
 
 } // namespace ijepa

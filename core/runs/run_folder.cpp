@@ -1,4 +1,6 @@
 #include "core/runs/run_folder.h"
+
+#include "core/io/atomic_file.h"
 #include "core/runs/run_resume.h"
 
 #include "core/errors.h"
@@ -284,14 +286,8 @@ void writeRunMeta(const std::string& dir, const RunMeta& m)
                            {"status", m.status},
                            {"parent", m.parent},
                            {"branch_step", m.branchStep}};
-    const fs::path path = fs::path(dir) / "run.json", tmp = fs::path(dir) / "run.json.tmp";
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << j.dump(2) << "\n";
-        if (!out)
-            throw Error(tmp.string() + ": cannot write the run's metadata");
-    }
-    fs::rename(tmp, path);
+    const std::string path = (fs::path(dir) / "run.json").string(), text = j.dump(2) + "\n";
+    writeFileAtomically(path, [&](int fd) { writeAll(fd, text.data(), text.size(), path); });
 }
 
 std::optional<RunMeta> readRunMeta(const std::string& dir, std::string* problem)

@@ -81,7 +81,7 @@ void Checkpointer::save(std::int64_t iteration)
         try {
             saveCheckpoint(m_latest, *m_model, m_optimizer, meta);
             break;
-        } catch (const CheckpointError& e) {
+        } catch (const WriteError& e) {
             if (!m_options.onWriteError || !m_options.onWriteError(e.what()))
                 throw;
             say(std::string("retrying the checkpoint after: ") + e.what());

@@ -12,7 +12,7 @@ struct CheckpointOptions {
     std::int64_t every = 200; // steps between <tag>-latest writes (also at every epoch end and the last step)
     int snapshotEvery = 0;    // epochs between numbered snapshots <tag>-ep<N> (0: none)
     // Called on the training thread when a write fails (a full disk, say), with the message; true
-    // retries the write (the user freed space), false gives up and the CheckpointError ends the
+    // retries the write (the user freed space), false gives up and the WriteError ends the
     // run. Unset: give up at once (the CLI: exit 2 with the message).
     std::function<bool(const std::string& message)> onWriteError;
 };

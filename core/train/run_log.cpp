@@ -2,12 +2,16 @@
 
 #include "core/data/data_loader.h"
 #include "core/errors.h"
+#include "core/io/atomic_file.h"
 #include "core/io/event_writer.h"
 #include "core/runs/run_resume.h"
 
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -20,6 +24,35 @@ constexpr const char* kCsvHeader =
     "epoch,itr,loss,mask-A,mask-B,time (ms),lr,wd,momentum,img/s,rankme,feat_std,probe_knn,jepa_loss,sigreg_loss,"
     "sigreg_stat,settings";
 
+// The fields of a CSV line (commas inside quotes do not count).
+size_t csvFields(const std::string& line)
+{
+    size_t fields = 1;
+    bool quoted = false;
+    for (const char c : line) {
+        if (c == '"')
+            quoted = !quoted;
+        else if (c == ',' && !quoted)
+            ++fields;
+    }
+    return fields;
+}
+
+// Runs `write`; when it fails (a full disk), asks `onError` whether to try again (the user freed
+// space) or to give up with the WriteError.
+void retrying(const std::function<bool(const std::string&)>& onError, const std::function<void()>& write)
+{
+    for (;;) {
+        try {
+            write();
+            return;
+        } catch (const WriteError& e) {
+            if (!onError || !onError(e.what()))
+                throw;
+        }
+    }
+}
+
 } // namespace
 
 RunLog::RunLog(RunLogOptions options) : m_options(std::move(options)) {}
@@ -29,7 +62,11 @@ void RunLog::started(const TrainStart& s)
 {
     if (!s.writer)
         return;
-    saveConfig(s.config, (fs::path(s.outDir) / "params-ijepa.yaml").string());
+    retrying(m_options.onWriteError, [&] { saveConfig(s.config, (fs::path(s.outDir) / "params-ijepa.yaml").string()); });
+    std::error_code ec;
+    for (const auto& f : fs::directory_iterator(fs::path(s.outDir) / "tb", ec)) // a record a full disk or a crash cut short
+        if (f.path().filename().string().rfind("events.out.tfevents.", 0) == 0)
+            cutTornRecords(f.path().string());
     openCsv((fs::path(s.outDir) / (s.config.logging.write_tag + "_r0.csv")).string(), s.firstIteration, s.iterationsPerEpoch);
     m_events = std::make_unique<EventWriter>((fs::path(s.outDir) / "tb").string());
     // A resumed branch keeps its parent; a new branch records where it started.
@@ -45,7 +82,7 @@ void RunLog::started(const TrainStart& s)
         m_meta.parent = fs::absolute(m_options.parent).string();
         m_meta.branchStep = s.firstIteration;
     }
-    writeRunMeta(m_dir, m_meta);
+    retrying(m_options.onWriteError, [&] { writeRunMeta(m_dir, m_meta); });
     // A run that does not continue in this folder starts a new settings history.
     if (!continuesInFolder(s.resumedFrom, s.outDir))
         fs::remove(configHistoryPath(m_dir));
@@ -58,10 +95,10 @@ void RunLog::settingsChanged(const SettingsChange& change, const TrainStart& now
     if (!m_events)
         return;
     if (record)
-        appendConfigHistory(configHistoryPath(m_dir), change);
+        retrying(m_options.onWriteError, [&] { appendConfigHistory(configHistoryPath(m_dir), change); });
     if (m_meta.scheduleIterations != now.scheduleIterations) { // the epochs changed: the plan the runs panel shows
         m_meta.scheduleIterations = now.scheduleIterations;
-        writeRunMeta(m_dir, m_meta);
+        retrying(m_options.onWriteError, [&] { writeRunMeta(m_dir, m_meta); });
     }
     if (change.step < m_first) // in force before a resumed checkpoint: its rows and markers are kept
         return;
@@ -69,29 +106,34 @@ void RunLog::settingsChanged(const SettingsChange& change, const TrainStart& now
         m_marker += ' ';
     m_marker += describeChange(change);
     m_events->addText("settings", change.step + 1, "from step " + std::to_string(change.step + 1) + ": " + describeChange(change));
-    m_events->flush();
+    flushEvents();
 }
 
-// The reference's CSV log (src/utils/logging.py CSVLogger), keeping the rows before `keepBelow`.
+// The reference's CSV log (src/utils/logging.py CSVLogger), keeping the whole rows before
+// `keepBelow` (a row a crash or a full disk cut short is dropped); rewritten atomically.
 void RunLog::openCsv(const std::string& path, std::int64_t keepBelow, std::int64_t ipe)
 {
-    std::vector<std::string> keep;
+    std::string text = std::string(kCsvHeader) + "\n";
     if (std::ifstream in(path); in) {
-        std::string line;
-        std::getline(in, line);
-        while (std::getline(in, line)) {
+        const std::string old((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        size_t at = old.find('\n'); // past the header
+        const size_t columns = csvFields(old.substr(0, at));
+        while (at != std::string::npos && at + 1 < old.size()) {
+            const size_t end = old.find('\n', at + 1);
+            if (end == std::string::npos)
+                break; // no newline: cut short
+            const std::string line = old.substr(at + 1, end - at - 1);
             long long epoch = 0, itr = 0;
-            if (std::sscanf(line.c_str(), "%lld,%lld", &epoch, &itr) == 2 && (epoch - 1) * ipe + itr < keepBelow)
-                keep.push_back(line);
+            if (csvFields(line) == columns && std::sscanf(line.c_str(), "%lld,%lld", &epoch, &itr) == 2 &&
+                (epoch - 1) * ipe + itr < keepBelow)
+                text += line + "\n";
+            at = end;
         }
     }
-    m_csv.open(path, std::ios::trunc);
-    if (!m_csv)
-        throw Error(path + ": cannot write the CSV log");
-    m_csv << kCsvHeader << "\n";
-    for (const auto& l : keep)
-        m_csv << l << "\n";
-    m_csv.flush();
+    retrying(m_options.onWriteError, [&] {
+        writeFileAtomically(path, [&](int fd) { writeAll(fd, text.data(), text.size(), path); });
+        m_csv = AppendFile(path, false);
+    });
 }
 
 void RunLog::stepDone(const Step& step)
@@ -109,44 +151,53 @@ void RunLog::stepDone(const Step& step)
         const std::string png = m_options.renderMasks(step.batch, h, w);
         if (!png.empty()) {
             m_events->addImage("masks", r.iteration, png, h, w);
-            m_events->flush();
+            flushEvents();
         }
     }
 }
 
+void RunLog::flushEvents()
+{
+    retrying(m_options.onWriteError, [&] { m_events->flush(); });
+}
+
 void RunLog::csvRow(const StepReport& r)
 {
+    std::ostringstream out; // the whole row, then one write
     char line[256];
     std::snprintf(line, sizeof(line), "%lld,%lld,%.5f,%lld,%lld,%.1f,%.6e,%.6e,%.6f,%.1f,", static_cast<long long>(r.epoch),
                   static_cast<long long>(r.stepInEpoch - 1), r.loss, static_cast<long long>(r.contextSize),
                   static_cast<long long>(r.targetSize), r.stepMs, r.lr, r.weightDecay, r.momentum, r.imagesPerSecond);
-    m_csv << line;
+    out << line;
     if (std::isfinite(r.rankMe)) {
         std::snprintf(line, sizeof(line), "%.3f,%.6f", r.rankMe, r.featureStd);
-        m_csv << line;
+        out << line;
     } else {
-        m_csv << ",";
+        out << ",";
     }
-    m_csv << ",";
+    out << ",";
     if (std::isfinite(r.probeAccuracy)) {
         std::snprintf(line, sizeof(line), "%.4f", r.probeAccuracy);
-        m_csv << line;
+        out << line;
     }
     std::snprintf(line, sizeof(line), ",%.5f,", r.jepaLoss);
-    m_csv << line;
+    out << line;
     if (std::isfinite(r.sigregLoss)) {
         std::snprintf(line, sizeof(line), "%.5f", r.sigregLoss);
-        m_csv << line;
+        out << line;
     }
-    m_csv << ",";
+    out << ",";
     if (std::isfinite(r.sigregSignal)) {
         std::snprintf(line, sizeof(line), "%.4f", r.sigregSignal);
-        m_csv << line;
+        out << line;
     }
-    m_csv << ",";
+    out << ",";
     if (!m_marker.empty()) // quoted: a value such as optimization.ema=[0.99, 1.0] holds a comma
-        m_csv << '"' << std::exchange(m_marker, {}) << '"';
-    m_csv << "\n" << std::flush;
+        out << '"' << m_marker << '"';
+    out << "\n";
+    const std::string row = out.str();
+    retrying(m_options.onWriteError, [&] { m_csv.append(row); });
+    m_marker.clear();
 }
 
 void RunLog::scalars(const StepReport& r)
@@ -166,7 +217,7 @@ void RunLog::scalars(const StepReport& r)
         m_events->addScalar("memory/gpu_allocated_mb", r.iteration, r.gpuMemoryMb);
         m_events->addScalar("memory/gpu_peak_mb", r.iteration, r.gpuPeakMemoryMb);
     }
-    m_events->flush();
+    flushEvents();
 }
 
 void RunLog::signals(const StepReport& r)
@@ -196,7 +247,7 @@ void RunLog::signals(const StepReport& r)
         if (!png.empty())
             m_events->addImage("predictor/loss_by_position", r.iteration, png, h, w);
     }
-    m_events->flush();
+    flushEvents();
 }
 
 void RunLog::ended(TrainResult& result)
@@ -212,7 +263,7 @@ void RunLog::ended(TrainResult& result)
     }
     if (std::isfinite(result.finalKnn))
         m_events->addScalar("eval/knn_top1", result.iteration, result.finalKnn);
-    m_events->flush();
+    flushEvents();
 }
 
 } // namespace ijepa

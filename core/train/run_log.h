@@ -1,10 +1,10 @@
 #pragma once
 
+#include "core/io/atomic_file.h"
 #include "core/runs/run_folder.h"
 #include "core/train/observer.h"
 
 #include <cstdint>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
@@ -25,6 +25,10 @@ struct RunLogOptions {
     std::function<std::string(const std::vector<double>&, int grid, int& height, int& width)> renderHeatmap;
     // A branched run: the checkpoint it started from (recorded in run.json with its step).
     std::string parent;
+    // Called on the training thread when a log write fails (a full disk), with the message; true
+    // writes it again (the user freed space), false gives up and the WriteError ends the run.
+    // Unset: give up at once (the CLI: exit 5). No row or record is ever left half written.
+    std::function<bool(const std::string& message)> onWriteError;
 };
 
 // The run's files, rank 0 only: params-ijepa.yaml (the config used), <tag>_r0.csv (the
@@ -35,7 +39,7 @@ struct RunLogOptions {
 // the probe, RankMe, feature std, the spectrum as a histogram, the predictor's loss by position as
 // an image and by target block; mask grids; the final k-NN once) and run.json (the data, iterations
 // per epoch, status, a branch's parent: core/runs/run_folder.h). When a run resumes, CSV rows
-// past its checkpoint (steps a crash lost) are dropped first.
+// past its checkpoint (steps a crash lost) and rows or event records cut short are dropped first.
 class RunLog final : public TrainObserver {
 public:
     explicit RunLog(RunLogOptions options);
@@ -51,13 +55,14 @@ private:
     void csvRow(const StepReport& r);
     void scalars(const StepReport& r);
     void signals(const StepReport& r);
+    void flushEvents();
 
     RunLogOptions m_options;
     RunMeta m_meta;
     std::string m_dir;
     std::string m_marker; // settings changed since the last CSV row
     std::int64_t m_first = 0;
-    std::ofstream m_csv;
+    AppendFile m_csv;
     std::unique_ptr<EventWriter> m_events;
 };
 

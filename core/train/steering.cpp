@@ -1,5 +1,7 @@
 #include "core/train/steering.h"
 
+#include "core/io/atomic_file.h"
+
 #include "core/errors.h"
 
 #include <nlohmann/json.hpp>
@@ -107,10 +109,7 @@ std::vector<SettingsChange> readConfigHistory(const std::string& path)
 
 void appendConfigHistory(const std::string& path, const SettingsChange& change)
 {
-    std::ofstream out(path, std::ios::app);
-    out << nlohmann::json{{"step", change.step}, {"set", change.assignments}}.dump() << "\n" << std::flush;
-    if (!out)
-        throw Error(path + ": cannot write the settings change (disk full?)");
+    AppendFile(path, false).append(nlohmann::json{{"step", change.step}, {"set", change.assignments}}.dump() + "\n");
 }
 
 void SteeringQueue::request(const std::vector<std::string>& assignments)

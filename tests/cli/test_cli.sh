@@ -5,13 +5,15 @@ set -euo pipefail
 bin=$1; fixtures=$2
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-# expect_error FRAGMENT CMD...: CMD must exit 2 with FRAGMENT in its message.
-expect_error() {
-  local fragment=$1 err rc=0; shift
+# expect_exit CODE FRAGMENT CMD...: CMD must exit CODE with FRAGMENT in its message.
+expect_exit() {
+  local code=$1 fragment=$2 err rc=0; shift 2
   err=$("$@" 2>&1) || rc=$?
-  [ $rc -eq 2 ] || fail "'$*' should exit 2, got $rc"
-  grep -q "$fragment" <<<"$err" || fail "'$*' should name $fragment: $err"
+  [ $rc -eq "$code" ] || fail "'$*' should exit $code, got $rc: $err"
+  grep -q -- "$fragment" <<<"$err" || fail "'$*' should name $fragment: $err"
 }
+# expect_error FRAGMENT CMD...: bad input, exit 2.
+expect_error() { expect_exit 2 "$@"; }
 
 out=$("$bin" info "$fixtures/official-tiny/checkpoint.pth.tar")
 grep -q "width 64, depth 2, patch 8, grid 8x8" <<<"$out" || fail "info architecture: $out"
@@ -110,7 +112,7 @@ expect_error "optimization.lr" "${train[@]}" --data fashion-mnist --out "$tmp/r2
 expect_error "no checkpoint to resume" "${train[@]}" --data fashion-mnist --out "$tmp/r3" --resume
 expect_error "no CUDA device" "${train[@]}" --data fashion-mnist --out "$tmp/r2" --device cuda
 # Reliability: sizes no machine can train name the key; a second writer on a run folder is refused
-# at once, naming the first; a full disk is a message and exit 2, with no temp file left.
+# at once, naming the first; a full disk is a message and exit 5, with no temp file left.
 expect_error "data.crop_size 100000" "${train[@]}" --data fashion-mnist --out "$tmp/big" data.crop_size=100000
 "${train[@]}" --data fashion-mnist --out "$tmp/locked" optimization.epochs=200 --checkpoint-every 1000 2>/dev/null &
 first=$!
@@ -120,12 +122,26 @@ kill -TERM $first; wait $first || true
 [ -s "$tmp/locked/jepa-latest.pth.tar" ] || fail "the first writer's checkpoint"
 mkdir -p "$tmp/full"
 if mount -t tmpfs -o size=2m tmpfs "$tmp/full" 2>/dev/null; then
-  expect_error "No space left on device" "${train[@]}" --data fashion-mnist --out "$tmp/full/run"
+  expect_exit 5 "No space left on device" "${train[@]}" --data fashion-mnist --out "$tmp/full/run"
   ls "$tmp/full/run" | grep -q "tmp" && { umount "$tmp/full"; fail "a temp file was left on the full disk"; }
   umount "$tmp/full"
 else
   echo "test_cli: no tmpfs mount here (not root?): the full-disk case is covered by test_checkpoint's injected failure"
 fi
+# A file-size limit (a scheduler's ulimit -f, or a disk that fills) cuts a log write short: exit 5
+# naming the file, and the CSV and the event file hold whole rows and records only.
+expect_exit 5 "cannot write: File too large" prlimit --fsize=4000 "$bin" train --data fashion-mnist --limit 1024 \
+  data.batch_size=16 data.crop_size=32 mask.patch_size=4 mask.min_keep=4 meta.embed_dim=64 meta.depth=2 meta.num_heads=2 \
+  meta.pred_emb_dim=32 meta.pred_depth=1 optimization.epochs=1 --max-steps 60 --checkpoint-every 1000 --image-every 0 \
+  --final-knn false -q --out "$tmp/fsize"
+python3 - "$tmp/fsize/jepa_r0.csv" <<'PY' || fail "rows cut short by the limit: $(tail -c 300 "$tmp/fsize/jepa_r0.csv")"
+import sys
+text = open(sys.argv[1]).read()
+assert text.endswith("\n"), "torn last row"
+rows = text.splitlines()
+assert len(rows) > 5 and all(r.count(",") == 16 for r in rows), rows[-1]
+PY
+python3 "$(dirname "$0")/../python/check_events.py" "$tmp"/fsize/tb/events.out.tfevents.* >/dev/null || fail "event file after the limit"
 # Data parallel (c10d Gloo): 2 local ranks; only rank 0 writes; the checkpoint records world_size 2.
 rank=("$bin" train --data fashion-mnist --limit 64 --threads 1 data.batch_size=8 data.num_workers=1
       data.crop_size=32 mask.patch_size=4 mask.min_keep=4 meta.embed_dim=64 meta.depth=2 meta.num_heads=2

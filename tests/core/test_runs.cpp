@@ -7,9 +7,15 @@
 #include "core/train/schedules.h"
 #include "tests/core/test_support.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <cmath>
+#include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 using namespace ijepa;
 using ijepa::test::TempDir;
@@ -21,7 +27,7 @@ namespace fs = std::filesystem;
 struct Quiet : TrainObserver {};
 
 // A tiny run of `steps` steps of 16 images into `dir`.
-TrainResult tinyRun(const std::string& dir, std::int64_t steps, const Config& c = test::smallModelConfig())
+RunSettings tinySettings(const std::string& dir, std::int64_t steps, const Config& c = test::smallModelConfig())
 {
     RunSettings o;
     o.trainer.config = c;
@@ -30,12 +36,123 @@ TrainResult tinyRun(const std::string& dir, std::int64_t steps, const Config& c 
     o.trainer.maxSteps = steps;
     o.log.imageEvery = 0;
     o.diagnostics.every = 0;
-    Quiet quiet;
-    std::atomic_bool stop{false};
-    return runTraining(o, quiet, stop);
+    return o;
 }
 
+TrainResult tinyRun(const std::string& dir, std::int64_t steps, const Config& c = test::smallModelConfig())
+{
+    Quiet quiet;
+    std::atomic_bool stop{false};
+    return runTraining(tinySettings(dir, steps, c), quiet, stop);
+}
+
+std::string fileText(const fs::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// The CSV's rows after the header, each checked whole (17 fields, newline-ended).
+std::vector<std::string> wholeCsvRows(const std::string& path)
+{
+    const std::string text = fileText(path);
+    EXPECT_EQ(text.back(), '\n') << "torn last row";
+    std::vector<std::string> rows;
+    std::istringstream in(text);
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) {
+        EXPECT_EQ(std::count(line.begin(), line.end(), ','), 16) << line;
+        rows.push_back(line);
+    }
+    return rows;
+}
+
+// After step `after`, limits every file to `bytes` (a disk that fills up); the run's write-error
+// handlers "free space" by lifting it and ask for the write again.
+struct FillsTheDisk : TrainObserver {
+    std::int64_t after = 2;
+    rlim_t bytes = 0;
+    rlimit old{};
+    int failures = 0;
+    void stepDone(const Step& step) override
+    {
+        if (step.report.iteration != after)
+            return;
+        std::signal(SIGXFSZ, SIG_IGN);
+        ::getrlimit(RLIMIT_FSIZE, &old);
+        rlimit small = old;
+        small.rlim_cur = bytes;
+        ::setrlimit(RLIMIT_FSIZE, &small);
+    }
+    bool freeSpace(const std::string& message)
+    {
+        EXPECT_NE(message.find(std::strerror(EFBIG)), std::string::npos) << message;
+        ++failures;
+        ::setrlimit(RLIMIT_FSIZE, &old);
+        return true;
+    }
+};
+
 } // namespace
+
+TEST(RunLog, AFullDiskWaitsForSpaceAndLosesNoRow)
+{
+    TempDir dir;
+    RunSettings o = tinySettings(dir.path.string(), 8);
+    FillsTheDisk disk;
+    disk.bytes = 400; // past the header and two rows of the CSV, and below every other log's size
+    o.log.onWriteError = [&](const std::string& m) { return disk.freeSpace(m); };
+    o.checkpoints.onWriteError = o.log.onWriteError;
+    std::atomic_bool stop{false};
+    EXPECT_EQ(runTraining(o, disk, stop).iteration, 8);
+    EXPECT_GE(disk.failures, 1);
+    const auto rows = wholeCsvRows(dir.file("jepa_r0.csv"));
+    ASSERT_EQ(rows.size(), 8u);
+    for (size_t i = 0; i < rows.size(); ++i) // each step once, in order (epoch, itr)
+        EXPECT_EQ(rows[i].substr(0, rows[i].find(',', 2)), std::to_string(i / 4 + 1) + "," + std::to_string(i % 4)) << rows[i];
+}
+
+TEST(RunLog, AFullDiskWithoutAHandlerEndsTheRunWithWholeRows)
+{
+    TempDir dir;
+    RunSettings o = tinySettings(dir.path.string(), 8);
+    FillsTheDisk disk;
+    disk.bytes = 400;
+    std::atomic_bool stop{false};
+    EXPECT_THROW(runTraining(o, disk, stop), WriteError);
+    ::setrlimit(RLIMIT_FSIZE, &disk.old);
+    const auto rows = wholeCsvRows(dir.file("jepa_r0.csv"));
+    EXPECT_GE(rows.size(), 2u);
+    EXPECT_LT(rows.size(), 8u);
+}
+
+TEST(RunLog, ResumeDropsARowAndARecordCutShort)
+{
+    TempDir dir;
+    tinyRun(dir.path.string(), 4); // one epoch: a checkpoint at step 4
+    { // step 2's row cut short (the disk filled, later rows went on after it), and a last row cut by a crash
+        std::string csv = fileText(dir.file("jepa_r0.csv"));
+        const size_t row2 = csv.find("\n1,1,") + 1;
+        csv.erase(csv.find(',', row2 + 8), csv.find('\n', row2) - csv.find(',', row2 + 8));
+        std::ofstream(dir.file("jepa_r0.csv"), std::ios::trunc) << csv << "2,0,0.12345,40";
+    }
+    std::string events;
+    for (const auto& f : fs::directory_iterator(dir.path / "tb"))
+        events = f.path().string();
+    const size_t eventBytes = fs::file_size(events);
+    std::ofstream(events, std::ios::app | std::ios::binary) << std::string("\x20\0\0\0\0\0\0\0\1\2", 10);
+    RunSettings o = tinySettings(dir.path.string(), 6);
+    o.trainer.resume = true;
+    Quiet quiet;
+    std::atomic_bool stop{false};
+    EXPECT_EQ(runTraining(o, quiet, stop).iteration, 6);
+    const auto rows = wholeCsvRows(dir.file("jepa_r0.csv"));
+    ASSERT_EQ(rows.size(), 5u); // steps 1, 3, 4 kept; 5 and 6 new
+    EXPECT_EQ(rows[1].substr(0, 4), "1,2,");
+    EXPECT_EQ(rows[4].substr(0, 4), "2,1,");
+    EXPECT_EQ(fs::file_size(events), eventBytes) << "the cut record is still there";
+}
 
 TEST(RunFolder, ReadsWhatTrainWrote)
 {
