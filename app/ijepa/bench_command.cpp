@@ -97,8 +97,8 @@ void addBenchCommand(CLI::App& app)
     auto* cmd = app.add_subcommand("bench", "Training-step throughput on synthetic images (warm-up excluded)");
     auto o = std::make_shared<BenchOptions>();
     addConfigOptions(*cmd, o->config, /*required=*/false);
-    cmd->add_option("--steps", o->steps, "timed steps")->capture_default_str()->check(CLI::PositiveNumber);
-    cmd->add_option("--warmup", o->warmup, "untimed warm-up steps")->capture_default_str()->check(CLI::NonNegativeNumber);
+    cmd->add_option("--steps", o->steps, "timed steps")->capture_default_str()->check(CLI::Range(1, 1000000));
+    cmd->add_option("--warmup", o->warmup, "untimed warm-up steps")->capture_default_str()->check(CLI::Range(0, 100000));
     cmd->add_option("--threads", o->threads, "CPU threads (0: every logical CPU)")->capture_default_str()->check(CLI::Range(0, kMaxThreads));
     cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str();
     cmd->add_option("--trace", o->trace, "write a profiler trace of the timed steps (Chrome trace JSON)");

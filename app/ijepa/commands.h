@@ -31,6 +31,10 @@ void addDataBench(CLI::App& bench);      // bench data
 
 // --threads: at most this many (more would only wait on each other; thousands hang LibTorch's pool).
 inline constexpr int kMaxThreads = 256;
+// Image counts (--limit...: 0 means all) and step counts (--max-steps, --checkpoint-every...): the
+// ranges every such option is checked against at parse time (and shows in --help).
+inline const CLI::Range kCountRange{std::int64_t{0}, std::int64_t{1'000'000'000}};
+inline const CLI::Range kStepRange{std::int64_t{0}, std::int64_t{1'000'000'000'000}};
 // `threads`, or every logical CPU for 0.
 int threadsOrAll(int threads);
 

@@ -2,6 +2,7 @@
 #include "core/eval/embeddings.h"
 #include "core/imageio/projector.h"
 #include "core/errors.h"
+#include "core/model/memory_estimate.h"
 #include "core/eval/evaluation.h"
 #include "core/model/ijepa_model.h"
 #include "core/imageio/data_spec.h"
@@ -51,7 +52,7 @@ void addFeatureOptions(CLI::App& cmd, FeatureOptions& o)
     cmd.add_flag("--random-init", o.randomInit, "baseline: a randomly initialised encoder of the config's size");
     cmd.add_option("--layers", o.layers, "features: the mean of the last N blocks' normed tokens (1: the output)")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(1, 64));
     cmd.add_option("--threads", o.threads, "CPU threads for decoding and the encoder (0: every logical CPU)")
         ->capture_default_str()
         ->check(CLI::Range(0, kMaxThreads));
@@ -148,9 +149,9 @@ void addEvalOptions(CLI::App& cmd, EvalOptions& o)
     addFeatureOptions(cmd, o.features);
     cmd.add_option("--train", o.train, "training split: fashion-mnist, fashion-mnist:test, a folder or tar shards")->capture_default_str();
     cmd.add_option("--test", o.test, "test split")->capture_default_str();
-    cmd.add_option("--split", o.split, "split --train itself: this fraction trains, the rest tests (0: use --test)");
-    cmd.add_option("--limit-train", o.limitTrain, "first N training images only");
-    cmd.add_option("--limit-test", o.limitTest, "first N test images only");
+    cmd.add_option("--split", o.split, "split --train itself: this fraction trains, the rest tests (0: use --test)")->check(CLI::Range(0.0, 0.99));
+    cmd.add_option("--limit-train", o.limitTrain, "first N training images only")->check(kCountRange);
+    cmd.add_option("--limit-test", o.limitTest, "first N test images only")->check(kCountRange);
 }
 
 struct EmbedOptions {
@@ -194,6 +195,10 @@ struct IndexBenchOptions {
 
 void runIndexBench(const IndexBenchOptions& o)
 {
+    if (o.k > o.n)
+        throw ConfigError("--k " + std::to_string(o.k) + ": more neighbours than --n " + std::to_string(o.n) + " embeddings");
+    requireMemory(8.0 * static_cast<double>(o.n) * static_cast<double>(o.dim), "bench index: --n " + std::to_string(o.n) +
+                  " x --dim " + std::to_string(o.dim), "lower --n or --dim");
     if (o.threads > 0)
         at::set_num_threads(o.threads);
     const auto gen = at::detail::createCPUGenerator(0);
@@ -224,7 +229,7 @@ void addEvalCommands(CLI::App& app)
     addFeatureOptions(*embed, eo->features);
     embed->add_option("--data", eo->data, "fashion-mnist, fashion-mnist:test, a folder or tar shards (train-{000000..000127}.tar)")->capture_default_str();
     embed->add_option("--out", eo->out, "output prefix: PREFIX.npy, PREFIX.labels.npy, PREFIX.files.txt")->required();
-    embed->add_option("--limit", eo->limit, "first N images only");
+    embed->add_option("--limit", eo->limit, "first N images only")->check(kCountRange);
     embed->add_flag("--patches", eo->patches, "also PREFIX.patches.npy with every patch token [N, P, D]");
     embed->add_option("--projector", eo->projector,
                       "also write a TensorBoard Embedding Projector folder (tensors.tsv, metadata.tsv, sprite.png, "
@@ -236,8 +241,8 @@ void addEvalCommands(CLI::App& app)
     auto* knn = eval->add_subcommand("knn", "cosine k-NN with temperature-weighted votes (DINO)");
     auto ko = std::make_shared<EvalOptions>();
     addEvalOptions(*knn, *ko);
-    knn->add_option("--k", ko->knn.k, "neighbours")->capture_default_str()->check(CLI::PositiveNumber);
-    knn->add_option("--temperature", ko->knn.temperature, "vote temperature")->capture_default_str()->check(CLI::PositiveNumber);
+    knn->add_option("--k", ko->knn.k, "neighbours")->capture_default_str()->check(CLI::Range(1, 10000));
+    knn->add_option("--temperature", ko->knn.temperature, "vote temperature")->capture_default_str()->check(CLI::Range(1e-4, 1e4));
     knn->callback([ko] {
         std::string what;
         const auto [a, b] = evalEmbeddings(*ko, what);
@@ -249,7 +254,7 @@ void addEvalCommands(CLI::App& app)
     auto* linear = eval->add_subcommand("linear", "linear probe on standardised features (L-BFGS, weight-decay sweep)");
     auto lo = std::make_shared<EvalOptions>();
     addEvalOptions(*linear, *lo);
-    linear->add_option("--iterations", lo->linear.epochs, "L-BFGS iterations")->capture_default_str();
+    linear->add_option("--iterations", lo->linear.epochs, "L-BFGS iterations")->capture_default_str()->check(CLI::Range(1, 100000));
     linear->callback([lo] {
         std::string what;
         const auto [a, b] = evalEmbeddings(*lo, what);
@@ -265,10 +270,10 @@ void addIndexBench(CLI::App& bench)
 {
     auto* cmd = bench.add_subcommand("index", "Query latency of the exact cosine index (random embeddings)");
     auto o = std::make_shared<IndexBenchOptions>();
-    cmd->add_option("--n", o->n, "embeddings")->capture_default_str();
-    cmd->add_option("--dim", o->dim, "width")->capture_default_str();
-    cmd->add_option("--queries", o->queries, "timed queries")->capture_default_str();
-    cmd->add_option("--k", o->k, "neighbours")->capture_default_str();
+    cmd->add_option("--n", o->n, "embeddings")->capture_default_str()->check(CLI::Range(std::int64_t{1}, std::int64_t{100000000}));
+    cmd->add_option("--dim", o->dim, "width")->capture_default_str()->check(CLI::Range(std::int64_t{1}, std::int64_t{65536}));
+    cmd->add_option("--queries", o->queries, "timed queries")->capture_default_str()->check(CLI::Range(1, 1000000));
+    cmd->add_option("--k", o->k, "neighbours")->capture_default_str()->check(CLI::Range(1, 10000));
     cmd->add_option("--threads", o->threads, "CPU threads (0: LibTorch default)")->capture_default_str()->check(CLI::Range(0, kMaxThreads));
     cmd->callback([o] { runIndexBench(*o); });
 }

@@ -62,7 +62,7 @@ int main(int argc, char** argv)
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        return app.exit(e) == 0 ? 0 : 1; // --help and --version: 0; CLI11's own codes (105...) are not documented
     } catch (const ijepa::WriteError& e) {
         std::cerr << "ijepa: error: " << e.what() << "\n"
                   << "ijepa: the files already written are whole (nothing half written is left); free some space, then "

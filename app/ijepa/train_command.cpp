@@ -311,7 +311,7 @@ void addTrainCommand(CLI::App& app)
     TrainerOptions& t = o->run.trainer;
     addConfigOptions(*cmd, o->config, /*required=*/false);
     cmd->add_option("--data", o->data, "image folder, tar shards (train-{000000..000127}.tar), fashion-mnist or fashion-mnist:test (default: data.root_path/data.image_folder)");
-    cmd->add_option("--limit", o->limit, "use only the first N images (0: all)")->capture_default_str();
+    cmd->add_option("--limit", o->limit, "use only the first N images (0: all)")->capture_default_str()->check(kCountRange);
     cmd->add_option("--out", t.outDir, "folder for logs and checkpoints (default: logging.folder)");
     cmd->add_option("--device", t.device, "cpu, cuda or cuda:N")->capture_default_str();
     cmd->add_option("--threads", t.threads, "CPU threads for LibTorch (0: every logical CPU)")->capture_default_str()->check(CLI::Range(0, kMaxThreads));
@@ -330,23 +330,23 @@ void addTrainCommand(CLI::App& app)
                     "apply a run's settings changes (its config_history.jsonl) at their steps: re-runs a steered run")
         ->check(CLI::ExistingFile);
     cmd->add_option("--max-steps", t.maxSteps, "stop after this global iteration, with a checkpoint (0: all epochs)")
-        ->capture_default_str()->check(CLI::NonNegativeNumber);
+        ->capture_default_str()->check(kStepRange);
     cmd->add_option("--checkpoint-every", o->run.checkpoints.every, "steps between checkpoints (also at every epoch end)")
-        ->capture_default_str()->check(CLI::NonNegativeNumber);
+        ->capture_default_str()->check(kStepRange);
     cmd->add_option("--snapshot-every", o->run.checkpoints.snapshotEvery, "epochs between numbered snapshots <tag>-epN (0: none)")
-        ->capture_default_str()->check(CLI::NonNegativeNumber);
+        ->capture_default_str()->check(CLI::Range(0, 1000000));
     cmd->add_option("--log-every", o->run.log.logEvery, "steps between TensorBoard scalars")
-        ->capture_default_str()->check(CLI::PositiveNumber);
+        ->capture_default_str()->check(CLI::Range(std::int64_t{1}, std::int64_t{1000000000000}));
     cmd->add_option("--image-every", o->run.log.imageEvery, "steps between mask images in TensorBoard (0: none)")
-        ->capture_default_str()->check(CLI::NonNegativeNumber);
+        ->capture_default_str()->check(kStepRange);
     cmd->add_option("--diagnostics-every", o->run.diagnostics.every,
                     "steps between RankMe / feature-std diagnostics on fixed held-out images (0: none)")
-        ->capture_default_str()->check(CLI::NonNegativeNumber);
+        ->capture_default_str()->check(kStepRange);
     cmd->add_option("--diagnostics-images", o->run.diagnostics.images,
                     "held-out probe queries: their spectrum, RankMe, feature std and k-NN")
-        ->capture_default_str()->check(CLI::PositiveNumber);
+        ->capture_default_str()->check(CLI::Range(1, 100000));
     cmd->add_option("--probe-database", o->run.diagnostics.databaseImages, "labelled images the online k-NN probe votes with")
-        ->capture_default_str()->check(CLI::PositiveNumber);
+        ->capture_default_str()->check(CLI::Range(1, 1000000));
     cmd->add_option("--context-probe", o->run.diagnostics.contextProbe,
                     "the online k-NN probe of the context encoder too (its lead shows the EMA's lag; doubles the probe's cost)")
         ->capture_default_str();
@@ -357,7 +357,7 @@ void addTrainCommand(CLI::App& app)
     cmd->add_option("--nproc", o->nproc,
                     "data parallel on this machine: start N processes (c10d Gloo on CPU, NCCL on CUDA); also runs "
                     "under torchrun's RANK/WORLD_SIZE/LOCAL_RANK/MASTER_ADDR/MASTER_PORT")
-        ->capture_default_str()->check(CLI::NonNegativeNumber);
+        ->capture_default_str()->check(CLI::Range(0, 256));
     cmd->callback([o] { runTrain(*o); });
 }
 

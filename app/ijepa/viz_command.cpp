@@ -198,17 +198,17 @@ void addVizCommand(CLI::App& app)
     auto o = std::make_shared<VizOptions>();
     auto* attn = viz->add_subcommand("attention", "Attention of one query patch, of all queries, and per head, over an image");
     addShared(*attn, *o);
-    attn->add_option("--layer", o->layer, "encoder block, 0-based (negative: from the end; default the last)")->capture_default_str();
-    attn->add_option("--head", o->head, "attention head (-1: the mean over heads)")->capture_default_str();
-    attn->add_option("--query", o->query, "query patch index, raster order (default: the centre patch)");
+    attn->add_option("--layer", o->layer, "encoder block, 0-based (negative: from the end; default the last)")->capture_default_str()->check(CLI::Range(-64, 63));
+    attn->add_option("--head", o->head, "attention head (-1: the mean over heads)")->capture_default_str()->check(CLI::Range(-1, 255));
+    attn->add_option("--query", o->query, "query patch index, raster order (default: the centre patch)")->check(CLI::Range(-1, 100000000));
     attn->add_option("--encoder", o->encoder, "target or context")->check(CLI::IsMember({"target", "context"}))->capture_default_str();
     attn->callback([o] { runAttention(*o); });
 
     auto* pred = viz->add_subcommand("predictor", "What the predictor predicts behind the mask, by retrieval from a patch bank");
     addShared(*pred, *o);
     pred->add_option("--bank", o->bank, "data spec of the bank images (default: the image's data or folder, the image left out)");
-    pred->add_option("--bank-images", o->bankImages, "images in the bank")->capture_default_str()->check(CLI::PositiveNumber);
-    pred->add_option("--mask-iteration", o->maskIteration, "iteration of the mask sample to use")->capture_default_str();
+    pred->add_option("--bank-images", o->bankImages, "images in the bank")->capture_default_str()->check(CLI::Range(1, 100000));
+    pred->add_option("--mask-iteration", o->maskIteration, "iteration of the mask sample to use")->capture_default_str()->check(kStepRange);
     pred->add_option("--context", o->contextBlock, "context block top,left,height,width in patches (default: sampled)")
         ->delimiter(',')->expected(4);
     pred->add_option("--target", o->targetBlock, "a target block top,left,height,width (repeatable; default: sampled)")

@@ -4,7 +4,6 @@
 #include "app/workbench/main_window.h"
 #include "core/cpu_blas.h"
 
-
 #include <ATen/Parallel.h>
 
 #include <QApplication>
@@ -16,8 +15,9 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#include <cmath>
+#include <optional>
 #include <string>
-#include <type_traits>
 
 using namespace ijepa::workbench;
 
@@ -46,12 +46,121 @@ QIcon appIcon()
     return QIcon(pixmap);
 }
 
+// The command line, parsed before any window exists: --help and a bad value need no display.
+struct CommandLine {
+    WorkbenchOptions options;
+    QString checkpoint, screenshots, benchPlot;
+    std::int64_t screenshotSteps = 40;
+    double benchUiSeconds = 0;
+    bool start = false;
+};
+
+// A number option's value within [lo, hi], or an error naming the option and its range.
+std::optional<double> numberIn(const QCommandLineParser& parser, const QString& name, double lo, double hi, QString& error)
+{
+    bool ok = false;
+    const double v = parser.value(name).toDouble(&ok);
+    if (ok && v >= lo && v <= hi && std::floor(v) == v)
+        return v;
+    error = QStringLiteral("--%1 %2: expected a whole number in [%3, %4]")
+                .arg(name, parser.value(name), QString::number(lo, 'g', 15), QString::number(hi, 'g', 15));
+    return std::nullopt;
+}
+
+// Parses argv; returns an exit code when the program should end here (help, version, an error).
+std::optional<int> parseCommandLine(const QStringList& args, CommandLine& cl)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("I-JEPA Workbench: train and inspect I-JEPA models"));
+    const QCommandLineOption help = parser.addHelpOption();
+    const QCommandLineOption version = parser.addVersionOption();
+    const ijepa::RunSettings defaults; // the core's defaults, the same as ijepa train's
+    const auto setting = [](const char* name, const char* help, const std::string& value) {
+        return QCommandLineOption(QString::fromLatin1(name), QStringLiteral("%1 (default %2)").arg(QLatin1String(help), QString::fromStdString(value)),
+                                  QStringLiteral("VALUE"), QString::fromStdString(value));
+    };
+    parser.addOptions({
+        {{"d", "data"}, "fashion-mnist (default), an image folder or tar shards (train-{000000..000127}.tar)", "DATA", "fashion-mnist"},
+        {{"c", "config"}, "YAML config (default: the shipped Fashion-MNIST config)", "FILE"},
+        {"runs", "folder for runs (one time-stamped folder per run)", "DIR", "runs/workbench"},
+        {"limit", "use only the first N training images, 0..1e9 (0: all)", "N", "0"},
+        setting("max-steps", "stop each run after N steps, 0..1e12 (0: the whole schedule)", std::to_string(defaults.trainer.maxSteps)),
+        setting("threads", "torch threads for training, 0..256 (0: all cores)", std::to_string(defaults.trainer.threads)),
+        setting("device", "cpu, cuda or cuda:N", defaults.trainer.device),
+        setting("checkpoint-every", "steps between checkpoints, 0..1e12 (also at every epoch end)", std::to_string(defaults.checkpoints.every)),
+        setting("diagnostics-every", "steps between the learning signals: probe, spectrum, loss map, 0..1e12 (0: none)",
+                std::to_string(defaults.diagnostics.every)),
+        {"set", "config override section.key=value (repeatable)", "KEY=VALUE"},
+        {"start", "start training at once"},
+        {"checkpoint", "open a checkpoint at start", "FILE"},
+        {"screenshots", "train, save screenshots of the window and each view to DIR, quit", "DIR"},
+        {"screenshot-steps", "steps to train before the screenshots, 1..1e6", "N", "40"},
+        {"bench-ui", "train for S seconds, print the largest UI event-loop delay, quit (1..86400)", "S"},
+        {"bench-plot", "time redraws of a loss curve with N points (NxS: S curves of N points, as the runs overlay draws them), quit",
+         "N[xS]"},
+    });
+    if (!parser.parse(args)) {
+        std::fprintf(stderr, "ijepa-workbench: %s (see --help)\n", qPrintable(parser.errorText()));
+        return 1;
+    }
+    if (parser.isSet(help) || parser.isSet(QStringLiteral("help-all"))) { // no QApplication yet: our own name
+        std::fputs(qPrintable(parser.helpText().replace(QStringLiteral("<executable_name>"), QStringLiteral("ijepa-workbench"))), stdout);
+        return 0;
+    }
+    if (parser.isSet(version)) {
+        std::printf("ijepa-workbench %s\n", IJEPA_VERSION);
+        return 0;
+    }
+    QString error;
+    const auto count = [&](const char* name, double hi) { return numberIn(parser, QLatin1String(name), 0, hi, error); };
+    const auto limit = count("limit", 1e9), maxSteps = count("max-steps", 1e12), threads = count("threads", 256),
+               checkpointEvery = count("checkpoint-every", 1e12), diagnosticsEvery = count("diagnostics-every", 1e12),
+               shotSteps = numberIn(parser, QStringLiteral("screenshot-steps"), 1, 1e6, error);
+    if (!limit || !maxSteps || !threads || !checkpointEvery || !diagnosticsEvery || !shotSteps) {
+        std::fprintf(stderr, "ijepa-workbench: %s\n", qPrintable(error));
+        return 1;
+    }
+    if (parser.isSet(QStringLiteral("bench-ui"))) {
+        bool ok = false;
+        cl.benchUiSeconds = parser.value(QStringLiteral("bench-ui")).toDouble(&ok);
+        if (!ok || cl.benchUiSeconds < 1 || cl.benchUiSeconds > 86400) {
+            std::fprintf(stderr, "ijepa-workbench: --bench-ui %s: expected seconds in [1, 86400]\n", qPrintable(parser.value(QStringLiteral("bench-ui"))));
+            return 1;
+        }
+    }
+    WorkbenchOptions& o = cl.options;
+    o.data = parser.value(QStringLiteral("data"));
+    o.config = parser.value(QStringLiteral("config"));
+    o.runsDir = parser.value(QStringLiteral("runs"));
+    o.limit = static_cast<std::int64_t>(*limit);
+    o.run.trainer.maxSteps = static_cast<std::int64_t>(*maxSteps);
+    o.run.trainer.threads = static_cast<int>(*threads);
+    o.run.trainer.device = parser.value(QStringLiteral("device")).toStdString();
+    o.run.checkpoints.every = static_cast<std::int64_t>(*checkpointEvery);
+    o.run.diagnostics.every = static_cast<std::int64_t>(*diagnosticsEvery);
+    o.overrides = parser.values(QStringLiteral("set"));
+    cl.checkpoint = parser.value(QStringLiteral("checkpoint"));
+    cl.screenshots = parser.value(QStringLiteral("screenshots"));
+    cl.screenshotSteps = static_cast<std::int64_t>(*shotSteps);
+    cl.benchPlot = parser.value(QStringLiteral("bench-plot"));
+    cl.start = parser.isSet(QStringLiteral("start"));
+    o.askOnClose = cl.screenshots.isEmpty() && cl.benchUiSeconds == 0;
+    return std::nullopt;
+}
+
 } // namespace
 
 int main(int argc, char* argv[])
 {
     ijepa::restartWithBetterBlasKernels(argv);
     std::signal(SIGXFSZ, SIG_IGN); // past a file-size limit a write fails (EFBIG: a message, a pause) instead of killing us
+    QStringList args;
+    for (int i = 0; i < argc; ++i)
+        args << QString::fromLocal8Bit(argv[i]);
+    CommandLine cl;
+    if (const auto exit = parseCommandLine(args, cl))
+        return *exit;
+
     QApplication app(argc, argv);
     // LibTorch work on the UI thread (the browser's nearest neighbours, small views) stays on this
     // thread: an OpenMP team of its own would only compete with the training threads for the cores.
@@ -65,74 +174,21 @@ int main(int argc, char* argv[])
     QApplication::setApplicationName(QStringLiteral("ijepa-workbench"));
     QApplication::setApplicationVersion(QStringLiteral(IJEPA_VERSION));
     QApplication::setWindowIcon(appIcon());
-
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("I-JEPA Workbench: train and inspect I-JEPA models"));
-    parser.addHelpOption();
-    parser.addVersionOption();
-    const QCommandLineOption data({"d", "data"}, "fashion-mnist (default), an image folder or tar shards (train-{000000..000127}.tar)", "DATA", "fashion-mnist");
-    const QCommandLineOption config({"c", "config"}, "YAML config (default: the shipped Fashion-MNIST config)", "FILE");
-    const QCommandLineOption out("runs", "folder for runs (one time-stamped folder per run)", "DIR", "runs/workbench");
-    const QCommandLineOption limit("limit", "use only the first N training images", "N", "0");
-    // Run settings: the defaults are the core's (RunSettings), the same as ijepa train's.
-    const ijepa::RunSettings defaults;
-    // A run setting's option: its help text ends with the default it takes from RunSettings.
-    const auto setting = [](const char* name, const char* help, auto value) {
-        const QString v = QString::fromStdString([&] {
-            if constexpr (std::is_arithmetic_v<decltype(value)>)
-                return std::to_string(value);
-            else
-                return std::string(value);
-        }());
-        return QCommandLineOption(QString::fromLatin1(name), QStringLiteral("%1 (default %2)").arg(QLatin1String(help), v),
-                                  QStringLiteral("VALUE"), v);
-    };
-    const auto maxSteps = setting("max-steps", "stop each run after N steps (0: the whole schedule)", defaults.trainer.maxSteps);
-    const auto threads = setting("threads", "torch threads for training (0: all cores)", defaults.trainer.threads);
-    const auto device = setting("device", "cpu, cuda or cuda:N", defaults.trainer.device);
-    const auto checkpointEvery =
-        setting("checkpoint-every", "steps between checkpoints (also at every epoch end)", defaults.checkpoints.every);
-    const auto diagnosticsEvery =
-        setting("diagnostics-every", "steps between the learning signals: probe, spectrum, loss map (0: none)",
-                defaults.diagnostics.every);
-    const QCommandLineOption set("set", "config override section.key=value (repeatable)", "KEY=VALUE");
-    const QCommandLineOption start("start", "start training at once");
-    const QCommandLineOption checkpoint("checkpoint", "open a checkpoint at start", "FILE");
-    const QCommandLineOption shots("screenshots", "train, save screenshots of the window and each view to DIR, quit", "DIR");
-    const QCommandLineOption shotSteps("screenshot-steps", "steps to train before the screenshots", "N", "40");
-    const QCommandLineOption benchUi("bench-ui", "train for S seconds, print the largest UI event-loop delay, quit", "S");
-    const QCommandLineOption benchPlot("bench-plot", "time redraws of a loss curve with N points (NxS: S curves of N points, as the runs overlay draws them), quit",
-                                       "N[xS]");
-    parser.addOptions({data, config, out, limit, maxSteps, threads, device, checkpointEvery, diagnosticsEvery, set, start, checkpoint, shots, shotSteps, benchUi, benchPlot});
-    parser.process(app);
-    if (parser.isSet(benchPlot)) {
-        const QStringList parts = parser.value(benchPlot).split(QLatin1Char('x'));
+    if (!cl.benchPlot.isEmpty()) {
+        const QStringList parts = cl.benchPlot.split(QLatin1Char('x'));
         return runPlotBench(parts.value(0).toInt(), std::max(1, parts.value(1, QStringLiteral("1")).toInt()));
     }
 
-    WorkbenchOptions options;
-    options.data = parser.value(data);
-    options.config = parser.value(config);
-    options.runsDir = parser.value(out);
-    options.limit = parser.value(limit).toLongLong();
-    options.run.trainer.maxSteps = parser.value(maxSteps).toLongLong();
-    options.run.trainer.threads = parser.value(threads).toInt();
-    options.run.trainer.device = parser.value(device).toStdString();
-    options.run.checkpoints.every = parser.value(checkpointEvery).toLongLong();
-    options.run.diagnostics.every = parser.value(diagnosticsEvery).toLongLong();
-    options.overrides = parser.values(set);
-    const bool automated = parser.isSet(shots) || parser.isSet(benchUi);
-    options.askOnClose = !automated;
-
-    MainWindow window(options);
+    const bool automated = !cl.screenshots.isEmpty() || cl.benchUiSeconds > 0;
+    MainWindow window(cl.options);
     window.show();
-    if (parser.isSet(checkpoint))
-        window.openCheckpoint(parser.value(checkpoint));
-    if (parser.isSet(shots))
-        runScreenshots(window, parser.value(shots), parser.value(shotSteps).toLongLong());
-    if (parser.isSet(benchUi))
-        runUiBench(window, parser.value(benchUi).toDouble());
-    if (parser.isSet(start) || automated) {
+    if (!cl.checkpoint.isEmpty())
+        window.openCheckpoint(cl.checkpoint);
+    if (!cl.screenshots.isEmpty())
+        runScreenshots(window, cl.screenshots, cl.screenshotSteps);
+    if (cl.benchUiSeconds > 0)
+        runUiBench(window, cl.benchUiSeconds);
+    if (cl.start || automated) {
         window.startTraining();
         if (automated && !window.worker()->isRunning()) {
             std::fprintf(stderr, "ijepa-workbench: could not start training: %s\n", qPrintable(window.lastError()));

@@ -1,5 +1,7 @@
 #include "core/eval/embeddings.h"
 
+#include "core/model/memory_estimate.h"
+
 #include "core/compat.h"
 #include "core/data/augment.h"
 #include "core/io/checkpoint.h"
@@ -148,6 +150,13 @@ struct EvalMode {
 Embeddings embedImages(VisionTransformer& encoder, const ImageSource& source, int crop, bool keepPatches,
                        int batchSize, const EmbedProgress& progress, int layers)
 {
+    const auto& shape = encoder->options;
+    const std::int64_t tokens = static_cast<std::int64_t>(shape.gridSize()) * shape.gridSize();
+    requireMemory(inferenceBytes(tokens, shape.embedDim, shape.depth, shape.numHeads, batchSize) +
+                      4.0 * source.size() * shape.embedDim * (keepPatches ? tokens + 1.0 : 1.0) + 12.0 * batchSize * crop * crop,
+                  "embedding " + std::to_string(source.size()) + " images at crop " + std::to_string(crop) + " (" +
+                      std::to_string(tokens) + " patches an image) with a " + std::to_string(shape.embedDim) + "-wide encoder",
+                  "lower data.crop_size, raise mask.patch_size or use fewer images");
     torch::NoGradGuard noGrad;
     const EvalMode evalMode(encoder);
     const auto device = encoder->parameters().front().device();

@@ -1,6 +1,7 @@
 #include "core/masks/multiblock_masks.h"
 
 #include "core/errors.h"
+#include "core/model/memory_estimate.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
@@ -200,6 +201,12 @@ MaskBatch MaskSampler::sample(int batchSize) { return sampleAt(m_iteration++, ba
 
 MaskDraw MaskSampler::drawAt(std::int64_t iteration, int batchSize) const
 {
+    // Each mask is a list of patch indices (8 bytes), and truncation copies it once.
+    const double patches = static_cast<double>(m_gridH) * m_gridW;
+    requireMemory(16.0 * patches * batchSize * (m_config.num_enc_masks + m_config.num_pred_masks),
+                  "mask.patch_size with data.crop_size gives a " + std::to_string(m_gridH) + "x" + std::to_string(m_gridW) +
+                      " patch grid: sampling masks for data.batch_size " + std::to_string(batchSize),
+                  "lower data.crop_size or data.batch_size, or raise mask.patch_size");
     MaskDraw draw;
     std::tie(draw.target, draw.context) = blockSizes(iteration);
     Rng rng(m_seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(iteration) * 0xBF58476D1CE4E5B9ULL + 1);

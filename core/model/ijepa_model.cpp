@@ -1,5 +1,7 @@
 #include "core/model/ijepa_model.h"
 
+#include "core/model/memory_estimate.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -33,6 +35,7 @@ std::vector<torch::Tensor> maskList(const torch::Tensor& masks)
 
 IJepaModel::IJepaModel(const Config& config, torch::Device device)
 {
+    requireModelFits(config);
     const auto encOpts = encoderOptions(config);
     encoder = VisionTransformer(encOpts);
     PredictorOptions p;

@@ -4,6 +4,7 @@
 #include "core/data/data_loader.h"
 #include "core/dist/distributed.h"
 #include "core/errors.h"
+#include "core/model/memory_estimate.h"
 #include "core/io/checkpoint.h"
 #include "core/io/encoder_export.h"
 #include "core/io/run_lock.h"
@@ -124,29 +125,9 @@ std::unique_ptr<RunLock> claimRunFolder(const TrainStart& s, TrainObserver& obse
 // Refuses, naming the keys, a run whose memory estimate is beyond this machine's memory (CPU).
 void checkFits(const Config& c, const std::string& device)
 {
-    if (device != "cpu")
-        return;
-    const auto e = c.encoderSize();
-    const double tokens = std::pow(static_cast<double>(c.gridSize()), 2.0);
-    const double d = e.embed_dim, dp = c.meta.pred_emb_dim;
-    const double params = 12.0 * d * d * e.depth + 12.0 * dp * dp * c.meta.pred_depth;
-    // Weights, target copy, gradients and two AdamW moments; activations kept for backward (about
-    // 10 D floats and two attention maps a token per block) for the context encoder and predictor,
-    // over the whole grid as an upper bound.
-    const double activations = static_cast<double>(c.data.batch_size) * tokens *
-                               (e.depth * (10.0 * d + 2.0 * e.num_heads * tokens) +
-                                c.meta.pred_depth * (10.0 * dp + 2.0 * e.num_heads * tokens) * c.mask.num_pred_masks);
-    const double need = 4.0 * (5.0 * params + activations);
-    const double have = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
-    if (have > 0 && need > have) {
-        char msg[320];
-        std::snprintf(msg, sizeof(msg),
-                      "data.crop_size %d / mask.patch_size %d (%.0f patches an image), data.batch_size %d, a %d-wide "
-                      "encoder: training needs about %.0f GB, this machine has %.0f GB; lower data.crop_size or "
-                      "data.batch_size, or raise mask.patch_size",
-                      c.data.crop_size, c.mask.patch_size, tokens, c.data.batch_size, e.embed_dim, need / 1e9, have / 1e9);
-        throw ConfigError(msg);
-    }
+    if (device == "cpu")
+        requireMemory(trainingBytes(c), shapeInWords(c) + ": training",
+                      "lower data.crop_size or data.batch_size, or raise mask.patch_size");
 }
 
 // The run's schedules and length, which settings changes alter from their step on: the changes of

@@ -203,6 +203,48 @@ for cmd in "train --data fashion-mnist" "bench" "bench data --data fashion-mnist
   err=$("$bin" $cmd --threads 1000 2>&1) && fail "$cmd --threads 1000 was accepted"
   grep -q "threads" <<<"$err" || fail "$cmd --threads 1000 should name --threads: $err"
 done
+# Every numeric option has a range, checked at parse time: exit 1 naming the option and the range
+# (a negative count used to mean "all" or "the default" silently; huge ones hung or crashed).
+ck=$fixtures/official-tiny/checkpoint.pth.tar img=$fixtures/official-tiny/images/001.png
+while read -r value cmd; do
+  rc=0; err=$("$bin" ${cmd//V/$value} 2>&1) || rc=$?
+  opt=$(grep -o -- "--[a-z-]* V" <<<"$cmd" | cut -d' ' -f1)
+  [ $rc -eq 1 ] && grep -q -- "$opt: Value $value not in range" <<<"$err" || fail "'${cmd//V/$value}': exit $rc: $err"
+done <<OPTIONS
+-7 bench --steps V
+99999999999 bench --warmup V
+-1 eval knn --pixels --limit-train V
+-1 eval knn --pixels --limit-test V
+2 eval knn --pixels --split V
+0 eval knn --pixels --k V
+-3 eval knn --pixels --layers V
+0 eval linear --pixels --iterations V
+-1 embed --pixels --out x --limit V
+0 bench index --n V
+70000 bench index --dim V
+-1 bench index --queries V
+-2 masks --batches V
+-1 masks --iteration V
+-1 train --data fashion-mnist --limit V
+-1 train --data fashion-mnist --max-steps V
+-1 train --data fashion-mnist --checkpoint-every V
+0 train --data fashion-mnist --log-every V
+200000 train --data fashion-mnist --diagnostics-images V
+-1 train --data fashion-mnist --nproc V
+-2 viz attention --checkpoint $ck --image $img --out x.png --head V
+-5 viz attention --checkpoint $ck --image $img --out x.png --query V
+0 viz predictor --checkpoint $ck --image $img --out x.png --bank-images V
+OPTIONS
+expect_error "more neighbours than --n 5" "$bin" bench index --n 5 --k 20
+# Every command that builds a model or samples masks checks the memory first: a config no machine
+# can hold names its keys (exit 2), it does not end in "can't allocate" (exit 3) or the OOM killer.
+sed -e "s/crop_size: 64/crop_size: 100000/" -e "s/batch_size: 4/batch_size: 256/" "$tiny" > "$tmp/huge.yaml"
+expect_error "data.crop_size gives a 12500x12500 patch grid" "$bin" masks -c "$tmp/huge.yaml"
+expect_error "data.crop_size 100000" "$bin" bench -c "$tmp/huge.yaml" --steps 1
+expect_error "data.crop_size 100000" "$bin" eval knn --checkpoint "$ck" -c "$tmp/huge.yaml" --limit-train 10 --limit-test 10
+expect_error "data.crop_size 100000" "$bin" embed --checkpoint "$ck" -c "$tmp/huge.yaml" --out "$tmp/huge" --limit 5
+expect_error "data.crop_size 100000" "$bin" export "$ck" -c "$tmp/huge.yaml" --to safetensors --out "$tmp/huge.safetensors"
+expect_error "data.crop_size 100000" "$bin" viz predictor --checkpoint "$ck" -c "$tmp/huge.yaml" --image "$img" --out "$tmp/x.png"
 # Embedding Projector export: 50 rows, a metadata header, a 8x8 sprite of 64-pixel thumbnails.
 "$bin" embed --checkpoint "$tmp/run/jepa-latest.pth.tar" --data fashion-mnist:test --limit 50 --out "$tmp/emb2" \
   --projector "$tmp/proj" -q >/dev/null || fail "embed --projector"

@@ -119,7 +119,7 @@ TEST(Checkpoint, AFailedWriteLeavesThePreviousCheckpointAndNoTempFile)
     bool threw = false;
     try {
         saveCheckpoint(path, model, &opt, meta);
-    } catch (const CheckpointError& e) {
+    } catch (const WriteError& e) {
         threw = true;
         EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find(std::strerror(EFBIG)), std::string::npos) << e.what();

@@ -4,6 +4,8 @@
 #include "core/errors.h"
 #include "core/imageio/image_folder.h"
 #include "core/io/run_lock.h"
+#include "core/masks/multiblock_masks.h"
+#include "core/model/ijepa_model.h"
 #include "core/train/run.h"
 #include "tests/core/test_support.h"
 
@@ -310,6 +312,30 @@ TEST(Trainer, RefusesARunThatCannotFitInMemory)
         EXPECT_NE(std::string(e.what()).find("data.crop_size 100000"), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("GB"), std::string::npos) << e.what();
     }
+}
+
+// The same check guards every other user of a config: building the model and sampling masks.
+TEST(Trainer, ModelsAndMasksThatCannotFitAreRefusedByKey)
+{
+    auto c = tinyConfig();
+    c.data.crop_size = 100000;
+    c.data.batch_size = 256;
+    try {
+        IJepaModel model(c, torch::kCPU);
+        FAIL();
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("data.crop_size 100000"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("building the model"), std::string::npos) << e.what();
+    }
+    const int grid = c.gridSize();
+    MaskSampler sampler(c.mask, grid, grid, 0);
+    try {
+        sampler.drawAt(0, c.data.batch_size);
+        FAIL();
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("data.batch_size 256"), std::string::npos) << e.what();
+    }
+    EXPECT_NO_THROW(IJepaModel(tinyConfig(), torch::kCPU)); // what fits is built as before
 }
 
 TEST(Trainer, ResumesAReferenceCheckpoint)
