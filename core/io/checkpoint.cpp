@@ -208,6 +208,7 @@ void saveCheckpoint(const std::string& path, const IJepaModel& model, const Adam
     auto extra = newDict();
     extra.insert("iteration", meta.iteration);
     extra.insert("config", meta.config ? c10::IValue(*meta.config) : c10::IValue());
+    extra.insert("precision", meta.precision ? c10::IValue(*meta.precision) : c10::IValue());
     extra.insert("format", 1);
     ckpt.insert("ijepa", extra);
     writeTorchFile(ckpt, path);
@@ -228,6 +229,11 @@ CheckpointMeta checkpointMeta(const c10::IValue& checkpoint, const std::string& 
         meta.iteration = intOr(extra, "iteration", 0);
         if (extra.contains("config") && extra.at("config").isString())
             meta.config = extra.at("config").toStringRef();
+        if (extra.contains("precision") && extra.at("precision").isString()) {
+            meta.precision = extra.at("precision").toStringRef();
+            if (*meta.precision != "bf16" && *meta.precision != "fp32")
+                throw CheckpointError(path + ": key 'ijepa.precision': expected bf16 or fp32, got '" + *meta.precision + "'");
+        }
     }
     return meta;
 }

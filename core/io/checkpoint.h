@@ -34,6 +34,7 @@ struct CheckpointMeta {
     double lr = 0.0;
     int64_t iteration = 0;             // extension: global step (0 if written by the reference)
     std::optional<std::string> config; // extension: the YAML the run used
+    std::optional<std::string> precision; // extension: "bf16" or "fp32", the step's number format (resume keeps it)
 };
 
 // Saves encoder, predictor, target_encoder, opt, scaler (None), epoch, loss, batch_size,

@@ -285,7 +285,8 @@ void writeRunMeta(const std::string& dir, const RunMeta& m)
                            {"schedule_iterations", m.scheduleIterations},
                            {"status", m.status},
                            {"parent", m.parent},
-                           {"branch_step", m.branchStep}};
+                           {"branch_step", m.branchStep},
+                           {"precision", m.precision}};
     const std::string path = (fs::path(dir) / "run.json").string(), text = j.dump(2) + "\n";
     writeFileAtomically(path, [&](int fd) { writeAll(fd, text.data(), text.size(), path); });
 }
@@ -309,6 +310,7 @@ std::optional<RunMeta> readRunMeta(const std::string& dir, std::string* problem)
         m.status = j.value("status", "");
         m.parent = j.value("parent", "");
         m.branchStep = j.value("branch_step", std::int64_t{-1});
+        m.precision = j.value("precision", "");
         return m;
     } catch (const std::exception& e) {
         if (problem)

@@ -67,6 +67,7 @@ struct RunMeta {
     std::string status = "running"; // running, stopped, finished, max-steps, diverged
     std::string parent;
     std::int64_t branchStep = -1;
+    std::string precision; // the training step's number format and why (core/train/precision.h)
 };
 void writeRunMeta(const std::string& dir, const RunMeta& meta);
 std::optional<RunMeta> readRunMeta(const std::string& dir, std::string* problem);

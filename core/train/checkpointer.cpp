@@ -76,6 +76,7 @@ void Checkpointer::save(std::int64_t iteration)
     meta.batchSize = m_start.config.data.batch_size;
     meta.lr = m_lastLr;
     meta.iteration = iteration;
+    meta.precision = m_start.bf16 ? "bf16" : "fp32";
     meta.config = dumpConfig(m_start.config);
     for (;;) {
         try {

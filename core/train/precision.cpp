@@ -2,11 +2,13 @@
 
 #include "core/config.h"
 #include "core/dist/distributed.h"
+#include "core/errors.h"
 
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -64,6 +66,18 @@ GemmRates measureGemmRates()
     return {flop / fp32.best / 1e9, flop / bf16.best / 1e9};
 }
 
+std::optional<GemmRates> forcedGemmRates()
+{
+    const char* text = std::getenv("IJEPA_GEMM_RATES");
+    if (!text || !*text)
+        return std::nullopt;
+    GemmRates r;
+    char tail = 0;
+    if (std::sscanf(text, "%lf:%lf%c", &r.fp32, &r.bf16, &tail) != 2 || !(r.fp32 > 0) || !(r.bf16 > 0))
+        throw ConfigError(std::string("IJEPA_GEMM_RATES='") + text + "': expected FP32:BF16 in GFLOP/s, e.g. 100:200");
+    return r;
+}
+
 Precision choosePrecision(const torch::Device& device, bool useBfloat16, bool cpuAlways)
 {
     if (!useBfloat16)
@@ -77,23 +91,35 @@ Precision choosePrecision(const torch::Device& device, bool useBfloat16, bool cp
         return {true, std::string("bf16 autocast (meta.use_bfloat16 and meta.cpu_bf16: always; ") +
                           (instructions.empty() ? "this CPU has no bf16 instructions, so its products are emulated and slow)"
                                                 : "taken without measuring its speed)")};
-    if (instructions.empty())
+    const auto forced = forcedGemmRates();
+    if (instructions.empty() && !forced)
         return {false, "fp32 (meta.use_bfloat16 is true, but this CPU has neither avx512_bf16 nor amx_bf16, so bf16 "
                        "products would be slower than fp32)"};
     std::string names;
     for (const auto& i : instructions)
         names += (names.empty() ? "" : ", ") + i;
-    static const GemmRates rates = measureGemmRates(); // once per process: every run in it agrees
-    char measured[96];
-    std::snprintf(measured, sizeof(measured), "%.0f GFLOP/s per thread against %.0f in fp32", rates.bf16, rates.fp32);
+    GemmRates rates;
+    if (forced) {
+        rates = *forced;
+        names = "IJEPA_GEMM_RATES";
+    } else {
+        static const GemmRates measured = measureGemmRates(); // once per process: every run in it agrees
+        rates = measured;
+    }
+    char speeds[96];
+    std::snprintf(speeds, sizeof(speeds), "%.0f GFLOP/s per thread against %.0f in fp32", rates.bf16, rates.fp32);
     if (rates.bf16 < kBf16Margin * rates.fp32)
         return {false, "fp32 (meta.use_bfloat16 is true, but this CPU's bf16 products (" + names +
-                           ") are not faster: " + measured + "; meta.cpu_bf16=always takes bf16 anyway)"};
-    return {true, "bf16 autocast (meta.use_bfloat16; this CPU's bf16 products (" + names + "): " + measured + ")"};
+                           ") are not faster: " + speeds + "; meta.cpu_bf16=always takes bf16 anyway)"};
+    return {true, "bf16 autocast (meta.use_bfloat16; this CPU's bf16 products (" + names + "): " + speeds + ")"};
 }
 
-Precision choosePrecision(const torch::Device& device, const MetaConfig& meta)
+Precision choosePrecision(const torch::Device& device, const MetaConfig& meta, const std::optional<std::string>& recorded)
 {
+    const bool timed = device.is_cpu() && meta.use_bfloat16 && meta.cpu_bf16 != "always";
+    if (timed && recorded)
+        return {*recorded == "bf16", (*recorded == "bf16" ? "bf16 autocast" : std::string("fp32")) +
+                                         " (the format this run chose at its start, recorded in its checkpoint; not timed again)"};
     return choosePrecision(device, meta.use_bfloat16, meta.cpu_bf16 == "always");
 }
 

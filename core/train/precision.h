@@ -11,6 +11,7 @@
 
 #include <torch/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,13 +30,21 @@ struct GemmRates {
     double fp32 = 0, bf16 = 0;
 };
 GemmRates measureGemmRates();
+// The rates the choice uses: IJEPA_GEMM_RATES="FP32:BF16" (GFLOP/s, for tests and for a machine
+// whose timing at start is not to be trusted) when set, else measureGemmRates() once per process.
+// Throws ConfigError for a value that is not two positive numbers.
+std::optional<GemmRates> forcedGemmRates();
 
 // How much faster bf16 products must be for the bf16 path: the casts it adds cost about 7% of a step.
 constexpr double kBf16Margin = 1.25;
 
 Precision choosePrecision(const torch::Device& device, bool useBfloat16, bool cpuAlways = false);
-// The choice a config asks for: meta.use_bfloat16, and meta.cpu_bf16 (always: cpuAlways).
-Precision choosePrecision(const torch::Device& device, const MetaConfig& meta);
+// The choice a config asks for: meta.use_bfloat16, and meta.cpu_bf16 (always: cpuAlways). A
+// resumed run passes the format its checkpoint recorded ("bf16" or "fp32"): where the choice would
+// be timed (a CPU, use_bfloat16, cpu_bf16 auto), it is taken instead, so a run never switches
+// format partway (a timing on the other side of kBf16Margin would break bitwise resume).
+Precision choosePrecision(const torch::Device& device, const MetaConfig& meta,
+                          const std::optional<std::string>& recorded = std::nullopt);
 // Data parallel: every rank runs rank 0's choice (`device`: the group's). Each rank times its own
 // CPU, and a rank whose timing fell on the other side of kBf16Margin would otherwise round its
 // products differently from the others while their gradients are averaged.

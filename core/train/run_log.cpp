@@ -78,6 +78,7 @@ void RunLog::started(const TrainStart& s)
     m_meta.iterationsPerEpoch = s.iterationsPerEpoch;
     m_meta.scheduleIterations = s.scheduleIterations;
     m_meta.status = "running";
+    m_meta.precision = s.precision;
     if (!m_options.parent.empty() && m_meta.parent.empty()) {
         m_meta.parent = fs::absolute(m_options.parent).string();
         m_meta.branchStep = s.firstIteration;

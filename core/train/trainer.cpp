@@ -50,11 +50,13 @@ std::string resumePath(const TrainerOptions& o, const Config& config, const std:
     return path;
 }
 
-// Loads a checkpoint and returns the global iteration it stopped at.
+// Loads a checkpoint and returns the global iteration it stopped at, and the number format it
+// recorded (none in the reference's and older checkpoints).
 std::int64_t resumeFrom(const std::string& path, IJepaModel& model, AdamW& optimizer, std::int64_t ipe,
-                        const Config& config, TrainObserver& observer)
+                        const Config& config, TrainObserver& observer, std::optional<std::string>& precision)
 {
     const auto meta = loadCheckpoint(path, model, &optimizer);
+    precision = meta.precision;
     const std::int64_t iteration = meta.iteration > 0 ? meta.iteration : meta.epoch * ipe;
     std::ostringstream msg;
     msg << "resumed from " << path << ": epoch " << meta.epoch << ", iteration " << iteration;
@@ -241,13 +243,14 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
         observer.message("initialised from " + options.initFrom + ": encoder and target encoder" +
                          (predictor ? ", predictor" : " (predictor fresh)"));
     }
-    s.firstIteration = s.resumedFrom.empty() ? 0 : resumeFrom(s.resumedFrom, model, optimizer, ipe, config, observer);
+    std::optional<std::string> recorded; // a resumed run keeps the number format it started with
+    s.firstIteration = s.resumedFrom.empty() ? 0 : resumeFrom(s.resumedFrom, model, optimizer, ipe, config, observer, recorded);
     const auto trainable = group ? joinGroup(*group, model, ipe, observer) : std::vector<torch::Tensor>{};
     StepSettings settings;
     settings.loss = config.loss;
     settings.seed = config.meta.seed;
     settings.worldSize = s.worldSize;
-    Precision precision = choosePrecision(device, config.meta);
+    Precision precision = choosePrecision(device, config.meta, recorded);
     if (group)
         precision = agreePrecision(*group, device, precision);
     settings.bf16 = precision.bf16;

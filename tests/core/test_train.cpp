@@ -138,9 +138,9 @@ TEST(Trainer, OneDescriptionOfHowARunEnded)
 
 namespace {
 
-// Runs c straight through, and again stopped after step 3 and resumed: the same losses and the
-// same final checkpoint, bitwise.
-void expectResumeMatchesStraightRun(const Config& c)
+// Runs c straight through, and again stopped after step 3 and resumed (after `beforeResume`): the
+// same losses and the same final checkpoint, bitwise.
+void expectResumeMatchesStraightRun(const Config& c, const std::function<void()>& beforeResume = {})
 {
     TempDir straightDir, stoppedDir;
     std::atomic_bool never{false};
@@ -160,9 +160,12 @@ void expectResumeMatchesStraightRun(const Config& c)
     stop = false;
     auto resumed = options(c, 64, stoppedDir.path.string());
     resumed.trainer.resume = true;
+    if (beforeResume)
+        beforeResume();
     Recorder second;
     const auto r2 = runTraining(resumed, second, stop);
     EXPECT_EQ(second.start.firstIteration, 3);
+    EXPECT_EQ(second.start.bf16, first.start.bf16) << second.start.precision;
     ASSERT_EQ(second.steps.size(), 5u);
     for (size_t i = 0; i < 5; ++i)
         EXPECT_EQ(second.steps[i].loss, straight.steps[3 + i].loss) << "iteration " << 4 + i;
@@ -186,6 +189,27 @@ void expectResumeMatchesStraightRun(const Config& c)
 TEST(Trainer, StopWritesACheckpointAndResumeMatchesAStraightRun)
 {
     expectResumeMatchesStraightRun(tinyConfig()); // 64 images / 16 = 4 steps per epoch, 2 epochs
+}
+
+// The number format is chosen by timing at a run's start (a CPU, use_bfloat16, cpu_bf16 auto), and
+// recorded: a resume whose timing falls the other way keeps the run's format, bitwise.
+TEST(Trainer, ResumeKeepsTheNumberFormatItsRunChose)
+{
+    Config c = tinyConfig();
+    c.meta.use_bfloat16 = true;
+    ::setenv("IJEPA_GEMM_RATES", "10:100", 1); // bf16 ten times faster: bf16
+    expectResumeMatchesStraightRun(c, [] { ::setenv("IJEPA_GEMM_RATES", "100:10", 1); }); // now fp32 would win
+    ::setenv("IJEPA_GEMM_RATES", "100:10", 1); // and the other way round
+    expectResumeMatchesStraightRun(c, [] { ::setenv("IJEPA_GEMM_RATES", "10:100", 1); });
+    ::unsetenv("IJEPA_GEMM_RATES");
+    TempDir dir;
+    std::atomic_bool never{false};
+    Recorder rec;
+    ::setenv("IJEPA_GEMM_RATES", "10:100", 1);
+    runTraining(options(c, 16, dir.path.string()), rec, never);
+    ::unsetenv("IJEPA_GEMM_RATES");
+    EXPECT_TRUE(rec.start.bf16) << rec.start.precision;
+    EXPECT_EQ(checkpointMeta(readTorchFile(dir.file("jepa-latest.pth.tar")), "x").precision, "bf16");
 }
 
 TEST(Trainer, ResumeWithSigRegMatchesAStraightRun)
