@@ -4,7 +4,9 @@
 # sampled every SOAK_INTERVAL seconds (60); the least-squares slope after the warm-up (the first
 # SOAK_WARMUP samples, default 2) and each minute's floor and peak must be flat, and the workbench's event-loop delay must stay under 50 ms in the LAST
 # minute as well as overall. Usage: bench/soak.sh [MINUTES] (default 10); SOAK_PARTS=headless or
-# gui runs one part.
+# gui runs one part. In the workbench the run is stopped, its checkpoint opened and training started
+# again every SOAK_RESTART seconds (default 300; 0: never), on SOAK_DATA (default fashion-mnist; a
+# photo folder for the day's use the second fault sweep described).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:-10}
@@ -68,11 +70,13 @@ if [[ " $parts " == *" gui "* ]]; then
     if command -v xvfb-run >/dev/null; then gui=(xvfb-run -a -s "-screen 0 1600x1000x24"); else export QT_QPA_PLATFORM=offscreen; fi
   fi
   "${gui[@]}" $release/workbench/ijepa-workbench --bench-ui $((minutes * 60)) --runs "$work/gui" \
+    --bench-ui-restart "${SOAK_RESTART:-300}" --data "${SOAK_DATA:-fashion-mnist}" \
     --threads "$(nproc)" --diagnostics-every 10 --set optimization.epochs=1000 >"$work/gui.log" 2>&1 &
   sleep 2
   pid=$(pgrep -n -f "ijepa-workbench --bench-ui") || { cat "$work/gui.log"; exit 1; }
   sample "$pid" "$work/gui.rss"
   wait || true
-  grep "^ui-bench" "$work/gui.log"
+  grep "^ui-bench" "$work/gui.log" | grep -v "^ui-bench: minute" || true
+  grep -c "checkpoint opened, training again" "$work/gui.log" | sed 's/^/soak gui: restarts with a checkpoint opened: /' || true
   report gui "$work/gui.rss"
 fi

@@ -101,7 +101,7 @@ void addBenchCommand(CLI::App& app)
     cmd->add_option("--warmup", o->warmup, "untimed warm-up steps")->capture_default_str()->check(CLI::Range(0, 100000));
     cmd->add_option("--threads", o->threads, "CPU threads (0: every logical CPU)")->capture_default_str()->check(CLI::Range(0, kMaxThreads));
     cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str();
-    cmd->add_option("--trace", o->trace, "write a profiler trace of the timed steps (Chrome trace JSON)");
+    cmd->add_option("--trace", o->trace, "write a profiler trace of the timed steps (Chrome trace JSON)")->check(kOutputFile);
     addIndexBench(*cmd);
     addDataBench(*cmd);
     cmd->callback([o, cmd] {

@@ -35,6 +35,12 @@ inline constexpr int kMaxThreads = 256;
 // ranges every such option is checked against at parse time (and shows in --help).
 inline const CLI::Range kCountRange{std::int64_t{0}, std::int64_t{1'000'000'000}};
 inline const CLI::Range kStepRange{std::int64_t{0}, std::int64_t{1'000'000'000'000}};
+// Where a command writes: an output file (a non-empty name, not a folder, in a folder that exists)
+// or an output folder (created when missing; a non-empty name that is not a file). Checked at parse
+// time, so no write fails late with a confusing message.
+extern const CLI::Validator kOutputFile;
+extern const CLI::Validator kOutputFolder;
+extern const CLI::Validator kOutputPath; // a file or a folder: a non-empty name whose folder exists
 // `threads`, or every logical CPU for 0.
 int threadsOrAll(int threads);
 

@@ -228,7 +228,7 @@ void addEvalCommands(CLI::App& app)
     auto eo = std::make_shared<EmbedOptions>();
     addFeatureOptions(*embed, eo->features);
     embed->add_option("--data", eo->data, "fashion-mnist, fashion-mnist:test, a folder or tar shards (train-{000000..000127}.tar)")->capture_default_str();
-    embed->add_option("--out", eo->out, "output prefix: PREFIX.npy, PREFIX.labels.npy, PREFIX.files.txt")->required();
+    embed->add_option("--out", eo->out, "output prefix: PREFIX.npy, PREFIX.labels.npy, PREFIX.files.txt")->required()->check(kOutputFile);
     embed->add_option("--limit", eo->limit, "first N images only")->check(kCountRange);
     embed->add_flag("--patches", eo->patches, "also PREFIX.patches.npy with every patch token [N, P, D]");
     embed->add_option("--projector", eo->projector,

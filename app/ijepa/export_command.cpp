@@ -5,6 +5,7 @@
 #include "core/eval/embeddings.h"
 #include "core/io/encoder_export.h"
 
+#include <filesystem>
 #include <iostream>
 
 namespace ijepa::cli {
@@ -39,6 +40,9 @@ void runExport(const ExportCliOptions& o)
 {
     ExportOptions e;
     e.format = parseExportFormat(o.to);
+    if (e.format == ExportFormat::HuggingFace ? std::filesystem::is_regular_file(o.out) : std::filesystem::is_directory(o.out))
+        throw ConfigError("--out " + o.out + ": " + (e.format == ExportFormat::HuggingFace ? "is a file; --to hf writes a folder"
+                                                                                              : "is a folder; --to " + o.to + " writes a file"));
     if (o.encoder != "target" && o.encoder != "context")
         throw ConfigError("--encoder: '" + o.encoder + "' (target or context)");
     if (o.dtype != "f32" && o.dtype != "bf16")
@@ -69,7 +73,7 @@ void addExportCommand(CLI::App& app)
     cmd->add_option("--encoder", o->encoder, "target (the paper's) or context")->capture_default_str();
     cmd->add_option("--dtype", o->dtype, "f32 or bf16")->capture_default_str();
     cmd->add_flag("--with-predictor", o->withPredictor, "safetensors: the predictor too (under predictor.)");
-    cmd->add_option("--out", o->out, "the .safetensors file (safetensors, timm) or the folder (hf)")->required();
+    cmd->add_option("--out", o->out, "the .safetensors file (safetensors, timm) or the folder (hf)")->required()->check(kOutputPath);
     cmd->callback([o] { runExport(*o); });
 }
 

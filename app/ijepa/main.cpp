@@ -6,6 +6,7 @@
 #include "core/errors.h"
 
 #include <csignal>
+#include <filesystem>
 #include <c10/util/Exception.h>
 
 #include <algorithm>
@@ -30,6 +31,43 @@ void addConfigOptions(CLI::App& cmd, ConfigOptions& options, bool required)
         opt->required();
     cmd.add_option("overrides", options.overrides, "config overrides, section.key=value (e.g. mask.patch_size=4)");
 }
+
+const CLI::Validator kOutputFile(
+    [](std::string& path) -> std::string {
+        std::error_code ec;
+        const std::filesystem::path p(path);
+        if (path.empty())
+            return "an empty name; give a file name";
+        if (std::filesystem::is_directory(p, ec))
+            return path + " is a folder; give a file name";
+        if (p.has_parent_path() && !std::filesystem::is_directory(p.parent_path(), ec))
+            return path + ": its folder " + p.parent_path().string() + " does not exist";
+        return "";
+    },
+    "FILE");
+
+const CLI::Validator kOutputPath(
+    [](std::string& path) -> std::string {
+        std::error_code ec;
+        const std::filesystem::path p(path);
+        if (path.empty())
+            return "an empty name";
+        if (p.has_parent_path() && !std::filesystem::is_directory(p.parent_path(), ec))
+            return path + ": its folder " + p.parent_path().string() + " does not exist";
+        return "";
+    },
+    "PATH");
+
+const CLI::Validator kOutputFolder(
+    [](std::string& path) -> std::string {
+        std::error_code ec;
+        if (path.empty())
+            return "an empty name; give a folder";
+        if (std::filesystem::exists(path, ec) && !std::filesystem::is_directory(path, ec))
+            return path + " is a file; give a folder";
+        return "";
+    },
+    "DIR");
 
 int threadsOrAll(int threads)
 {
@@ -65,8 +103,7 @@ int main(int argc, char** argv)
         return app.exit(e) == 0 ? 0 : 1; // --help and --version: 0; CLI11's own codes (105...) are not documented
     } catch (const ijepa::WriteError& e) {
         std::cerr << "ijepa: error: " << e.what() << "\n"
-                  << "ijepa: the files already written are whole (nothing half written is left); free some space, then "
-                     "train --resume continues from the last checkpoint\n";
+                  << "ijepa: the files written before are whole; nothing half written was left\n";
         return 5;
     } catch (const ijepa::Error& e) {
         std::cerr << "ijepa: error: " << e.what() << "\n";

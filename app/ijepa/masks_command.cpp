@@ -108,12 +108,12 @@ void addMasksCommand(CLI::App& app)
     auto o = std::make_shared<MasksOptions>();
     addConfigOptions(*cmd, o->config, /*required=*/false);
     cmd->add_option("--batches,-n", o->batches, "batches to sample (default 1; 200 with --stats)")->check(CLI::Range(1, 1000000));
-    cmd->add_option("--json", o->json, "write {grid, batches:[{enc:[nenc][B][K], pred:[npred][B][Kp]}]}");
-    cmd->add_option("--png", o->png, "write a PNG grid of the first batch's masks");
+    cmd->add_option("--json", o->json, "write {grid, batches:[{enc:[nenc][B][K], pred:[npred][B][Kp]}]}")->check(kOutputFile);
+    cmd->add_option("--png", o->png, "write a PNG grid of the first batch's masks")->check(kOutputFile);
     cmd->add_option("--iteration", o->startIteration, "iteration counter of the first batch")->capture_default_str()->check(kStepRange);
     cmd->add_flag("--stats", o->stats, "print the sampler's statistics over the batches (where patches are context, "
                                        "target or neither; context and target sizes; truncation)");
-    cmd->add_option("--heatmaps", o->heatmaps, "with --stats: write the context/target/neither heat maps as a PNG");
+    cmd->add_option("--heatmaps", o->heatmaps, "with --stats: write the context/target/neither heat maps as a PNG")->check(kOutputFile);
     cmd->add_option("--compare", o->compare, "with --stats: a second setting, these key=value changes on top of the "
                                              "first (e.g. --compare mask.position_mode=corrected)")
         ->allow_extra_args(false);

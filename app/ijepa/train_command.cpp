@@ -289,7 +289,13 @@ void runTrain(const TrainCliOptions& o)
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
     ProgressPrinter printer(quiet);
-    const TrainResult r = runTraining(s, printer, g_stop);
+    const TrainResult r = [&] {
+        try {
+            return runTraining(s, printer, g_stop);
+        } catch (const WriteError& e) {
+            throw WriteError(std::string(e.what()) + " (free some space, then train --resume continues from the last checkpoint)");
+        }
+    }();
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
     printer.clearBar();
@@ -312,7 +318,7 @@ void addTrainCommand(CLI::App& app)
     addConfigOptions(*cmd, o->config, /*required=*/false);
     cmd->add_option("--data", o->data, "image folder, tar shards (train-{000000..000127}.tar), fashion-mnist or fashion-mnist:test (default: data.root_path/data.image_folder)");
     cmd->add_option("--limit", o->limit, "use only the first N images (0: all)")->capture_default_str()->check(kCountRange);
-    cmd->add_option("--out", t.outDir, "folder for logs and checkpoints (default: logging.folder)");
+    cmd->add_option("--out", t.outDir, "folder for logs and checkpoints (default: logging.folder)")->check(kOutputFolder);
     cmd->add_option("--device", t.device, "cpu, cuda or cuda:N")->capture_default_str();
     cmd->add_option("--threads", t.threads, "CPU threads for LibTorch (0: every logical CPU)")->capture_default_str()->check(CLI::Range(0, kMaxThreads));
     cmd->add_flag("--resume", t.resume, "continue from <out>/<tag>-latest.pth.tar");

@@ -186,7 +186,7 @@ void addShared(CLI::App& cmd, VizOptions& o)
     cmd.add_option("--checkpoint", o.checkpoint, "checkpoint (.pth.tar, ours or the reference's) or an export (.safetensors, Hugging Face folder)")->required()->check(CLI::ExistingPath);
     addConfigOptions(cmd, o.config, /*required=*/false);
     cmd.add_option("--image", o.image, "an image file, or DATA#N: image N of a data spec (e.g. fashion-mnist:test#0)")->required();
-    cmd.add_option("--out", o.out, "the PNG to write")->required();
+    cmd.add_option("--out", o.out, "the PNG to write")->required()->check(kOutputFile);
 }
 
 } // namespace

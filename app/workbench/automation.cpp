@@ -145,7 +145,7 @@ void runScreenshots(MainWindow& window, const QString& dir, qint64 steps)
 
 // Measures how late a 5 ms timer fires while training runs: the UI thread's worst stall, over the
 // whole run and minute by minute (so a soak run shows whether the bound still holds at its end).
-void runUiBench(MainWindow& window, double seconds)
+void runUiBench(MainWindow& window, double seconds, double restartEvery)
 {
     struct State {
         QElapsedTimer clock;
@@ -241,6 +241,25 @@ void runUiBench(MainWindow& window, double seconds)
             for (const auto& r : window.runsPanel()->runs())
                 window.runsPanel()->setChecked(QString::fromStdString(r.folder), true);
     });
+    if (restartEvery > 0) {
+        auto* restart = new QTimer(&window);
+        QObject::connect(restart, &QTimer::timeout, &window, [&window, st, seconds] {
+            if (!window.worker()->isRunning() || st->clock.nsecsElapsed() / 1e9 > seconds - 30)
+                return;
+            auto once = std::make_shared<QMetaObject::Connection>();
+            *once = QObject::connect(&window, &MainWindow::trainingEnded, &window, [&window, once](const ijepa::TrainResult& r) {
+                QObject::disconnect(*once);
+                if (!r.checkpoint.empty())
+                    window.openCheckpoint(QString::fromStdString(r.checkpoint));
+                std::printf("ui-bench: run stopped at step %lld, its checkpoint opened, training again\n",
+                            static_cast<long long>(r.iteration));
+                std::fflush(stdout);
+                window.startTraining();
+            });
+            window.stopTraining();
+        });
+        restart->start(static_cast<int>(restartEvery * 1000));
+    }
     st->clock.start();
     tick->start(5);
     cycle->start(2000);

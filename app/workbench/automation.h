@@ -13,7 +13,9 @@ class MainWindow;
 void runScreenshots(MainWindow& window, const QString& dir, qint64 steps);
 // Measures how late a 5 ms timer fires while training runs for `seconds` (the UI thread's worst
 // stall), every tab shown in turn for 2 s, prints it and quits.
-void runUiBench(MainWindow& window, double seconds);
+// restartEvery > 0: every that many seconds the run is stopped, its checkpoint opened (config,
+// embeddings) and training started again from it, as a day's use does (the soak's second half).
+void runUiBench(MainWindow& window, double seconds, double restartEvery = 0);
 // Times redraws of a loss curve with `points` points; returns the exit code.
 int runPlotBench(int points, int series = 1);
 

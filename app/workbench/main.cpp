@@ -51,7 +51,7 @@ struct CommandLine {
     WorkbenchOptions options;
     QString checkpoint, screenshots, benchPlot;
     std::int64_t screenshotSteps = 40;
-    double benchUiSeconds = 0;
+    double benchUiSeconds = 0, benchUiRestart = 0;
     bool start = false;
 };
 
@@ -96,6 +96,7 @@ std::optional<int> parseCommandLine(const QStringList& args, CommandLine& cl)
         {"screenshots", "train, save screenshots of the window and each view to DIR, quit", "DIR"},
         {"screenshot-steps", "steps to train before the screenshots, 1..1e6", "N", "40"},
         {"bench-ui", "train for S seconds, print the largest UI event-loop delay, quit (1..86400)", "S"},
+        {"bench-ui-restart", "with --bench-ui: every S seconds stop, open the run's checkpoint and train on (0: never)", "S", "0"},
         {"bench-plot", "time redraws of a loss curve with N points (NxS: S curves of N points, as the runs overlay draws them), quit",
          "N[xS]"},
     });
@@ -115,8 +116,9 @@ std::optional<int> parseCommandLine(const QStringList& args, CommandLine& cl)
     const auto count = [&](const char* name, double hi) { return numberIn(parser, QLatin1String(name), 0, hi, error); };
     const auto limit = count("limit", 1e9), maxSteps = count("max-steps", 1e12), threads = count("threads", 256),
                checkpointEvery = count("checkpoint-every", 1e12), diagnosticsEvery = count("diagnostics-every", 1e12),
-               shotSteps = numberIn(parser, QStringLiteral("screenshot-steps"), 1, 1e6, error);
-    if (!limit || !maxSteps || !threads || !checkpointEvery || !diagnosticsEvery || !shotSteps) {
+               shotSteps = numberIn(parser, QStringLiteral("screenshot-steps"), 1, 1e6, error),
+               restart = count("bench-ui-restart", 86400);
+    if (!limit || !maxSteps || !threads || !checkpointEvery || !diagnosticsEvery || !shotSteps || !restart) {
         std::fprintf(stderr, "ijepa-workbench: %s\n", qPrintable(error));
         return 1;
     }
@@ -143,6 +145,7 @@ std::optional<int> parseCommandLine(const QStringList& args, CommandLine& cl)
     cl.screenshots = parser.value(QStringLiteral("screenshots"));
     cl.screenshotSteps = static_cast<std::int64_t>(*shotSteps);
     cl.benchPlot = parser.value(QStringLiteral("bench-plot"));
+    cl.benchUiRestart = *restart;
     cl.start = parser.isSet(QStringLiteral("start"));
     o.askOnClose = cl.screenshots.isEmpty() && cl.benchUiSeconds == 0;
     return std::nullopt;
@@ -187,7 +190,7 @@ int main(int argc, char* argv[])
     if (!cl.screenshots.isEmpty())
         runScreenshots(window, cl.screenshots, cl.screenshotSteps);
     if (cl.benchUiSeconds > 0)
-        runUiBench(window, cl.benchUiSeconds);
+        runUiBench(window, cl.benchUiSeconds, cl.benchUiRestart);
     if (cl.start || automated) {
         window.startTraining();
         if (automated && !window.worker()->isRunning()) {

@@ -185,4 +185,17 @@ void decodeView(const std::uint8_t* data, std::size_t size, const std::string& n
     resampleNormalize(region.data, region.rows, region.cols, region.step, out);
 }
 
+void writeImageFile(const std::string& path, const cv::Mat& image, const std::string& what)
+{
+    bool ok = false;
+    try {
+        ok = !path.empty() && cv::haveImageWriter(path) && cv::imwrite(path, image);
+    } catch (const cv::Exception& e) {
+        throw DataError(path + ": cannot write " + what + " (" + e.msg + ")");
+    }
+    if (!ok)
+        throw DataError((path.empty() ? std::string("''") : path) + ": cannot write " + what +
+                        " (a missing folder, a folder of that name, no space, or a name without .png?)");
+}
+
 } // namespace ijepa

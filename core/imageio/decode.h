@@ -9,6 +9,10 @@
 
 #include <torch/types.h>
 
+namespace cv {
+class Mat;
+}
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -21,6 +25,11 @@ inline constexpr std::int64_t kMaxImagePixels = 89'478'485;
 
 // The whole file; DataError naming it when it is missing or unreadable.
 std::vector<std::uint8_t> readFileBytes(const std::string& path);
+
+// Writes `image` (BGR) to `path`, its format from the name (.png, .jpg); a name OpenCV has no
+// writer for (a folder, no extension, an empty name) or a write that fails throws DataError naming
+// `path` and `what` (e.g. "the masks PNG"), never OpenCV's own exception.
+void writeImageFile(const std::string& path, const cv::Mat& image, const std::string& what);
 
 // Width and height from the header of a JPEG, PNG, BMP or WebP (0, 0 for a format it does not
 // parse); throws DataError naming `name` for an image over kMaxImagePixels.

@@ -1,5 +1,6 @@
 #include "core/imageio/mask_render.h"
 
+#include "core/imageio/decode.h"
 #include "core/data/augment.h"
 #include "core/errors.h"
 
@@ -59,8 +60,7 @@ cv::Mat renderMaskGrid(const MaskBatch& batch, int gridH, int gridW, int maxImag
 void writeMaskGrid(const MaskBatch& batch, int gridH, int gridW, const std::string& pngPath, int maxImages,
                    const torch::Tensor& images)
 {
-    if (!cv::imwrite(pngPath, renderMaskGrid(batch, gridH, gridW, maxImages, images)))
-        throw DataError(pngPath + ": cannot write PNG");
+    writeImageFile(pngPath, renderMaskGrid(batch, gridH, gridW, maxImages, images), "the masks PNG");
 }
 
 std::string maskGridPng(const MaskBatch& batch, int gridH, int gridW, int maxImages, const torch::Tensor& images,

@@ -1,5 +1,6 @@
 #include "core/imageio/projector.h"
 
+#include "core/imageio/decode.h"
 #include "core/errors.h"
 
 #include <opencv2/imgcodecs.hpp>
@@ -70,8 +71,7 @@ int writeProjector(const std::string& dir, const Embeddings& e, const ImageSourc
             // unreadable now: its cell stays black
         }
     }
-    if (!cv::imwrite(path("sprite.png"), sprite))
-        throw DataError(path("sprite.png") + ": cannot write");
+    writeImageFile(path("sprite.png"), sprite, "the Projector's sprite");
 
     std::ofstream config(path("projector_config.pbtxt"));
     config << "embeddings {\n"

@@ -1,5 +1,6 @@
 #include "core/imageio/viz_render.h"
 
+#include "core/imageio/decode.h"
 #include "core/errors.h"
 #include "core/eval/attention_maps.h"
 
@@ -75,17 +76,7 @@ public:
         panel.copyTo(m_canvas(cv::Rect(x, y, panel.cols, panel.rows)));
         text(caption, {x, y + kPanel + 15}, 0.42);
     }
-    void write(const std::string& path) const
-    {
-        bool ok = false;
-        try {
-            ok = cv::imwrite(path, m_canvas);
-        } catch (const cv::Exception& e) {
-            throw DataError(path + ": cannot write the figure (" + e.msg + ")");
-        }
-        if (!ok)
-            throw DataError(path + ": cannot write the figure (missing folder, no space or not a .png name?)");
-    }
+    void write(const std::string& path) const { writeImageFile(path, m_canvas, "the figure"); }
 
 private:
     void text(const std::string& s, cv::Point at, double scale)

@@ -55,6 +55,18 @@ void writeFileAtomically(const std::string& path, const std::function<void(int f
     }
 }
 
+std::string whyNotAFile(const std::string& path)
+{
+    std::error_code ec;
+    if (path.empty())
+        return "an empty name, not a file";
+    if (std::filesystem::is_regular_file(path, ec))
+        return "";
+    if (std::filesystem::is_directory(path, ec))
+        return "is a folder, not a file";
+    return std::filesystem::exists(path, ec) ? "is not a regular file" : "no such file";
+}
+
 AppendFile::AppendFile(const std::string& path, bool truncate) : m_path(path)
 {
     m_fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0644);

@@ -16,6 +16,10 @@ void writeFileAtomically(const std::string& path, const std::function<void(int f
 // naming `path` with the cause (ENOSPC, EIO...).
 void writeAll(int fd, const void* data, std::size_t n, const std::string& path);
 
+// Why `path` cannot be read as a file, for a message after it: "no such file", "is a folder, not a
+// file", "an empty name" (or "" when it is a regular file, or a link to one).
+std::string whyNotAFile(const std::string& path);
+
 // A log written record by record (the CSV, TensorBoard events, the settings history): each
 // append lands whole or not at all. A failed write (ENOSPC, EFBIG, EIO) is cut back to the end of
 // the last whole record and throws WriteError naming the file, so a later append (after space

@@ -52,8 +52,8 @@ double doubleOr(const Dict& d, const std::string& key, double fallback)
 
 c10::IValue readTorchFile(const std::string& path)
 {
-    if (!std::filesystem::is_regular_file(path))
-        throw CheckpointError(path + ": no such file");
+    if (const std::string why = whyNotAFile(path); !why.empty())
+        throw CheckpointError(path + ": " + why);
     {
         std::ifstream in(path, std::ios::binary);
         char magic[2] = {};

@@ -1,6 +1,7 @@
 #include "core/io/npy.h"
 
 #include "core/errors.h"
+#include "core/io/atomic_file.h"
 
 #include <torch/torch.h>
 
@@ -123,9 +124,11 @@ NpyHeader parseHeader(const std::string& header, const std::string& path)
 
 torch::Tensor readNpy(const std::string& path)
 {
+    if (const std::string why = whyNotAFile(path); !why.empty())
+        throw DataError(path + ": " + why);
     std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in)
-        throw DataError(path + ": no such file");
+        throw DataError(path + ": cannot read");
     const auto fileSize = static_cast<int64_t>(in.tellg());
     in.seekg(0);
     char magic[10] = {};

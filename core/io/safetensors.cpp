@@ -160,9 +160,8 @@ SafeTensors parseSafetensors(const std::uint8_t* data, std::size_t size, const s
 
 SafeTensors readSafetensors(const std::string& path)
 {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec))
-        throw CheckpointError(path + ": no such file");
+    if (const std::string why = whyNotAFile(path); !why.empty())
+        throw CheckpointError(path + ": " + why);
     std::ifstream in(path, std::ios::binary);
     const std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in), {}};
     if (!in.good() && !in.eof())

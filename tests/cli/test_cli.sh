@@ -41,7 +41,7 @@ tiny=$fixtures/official-tiny/params-ijepa.yaml
 "$bin" bench --config "$tiny" --steps 2 --warmup 1 --threads 1 --trace "$tmp/trace.json" >/dev/null 2>&1
 out=$(python3 "$(dirname "$0")/../../bench/trace_summary.py" "$tmp/trace.json")
 grep -q "aten::addmm" <<<"$out" || fail "bench --trace summary: $out"
-expect_error "cannot write the --trace file" "$bin" bench --config "$tiny" --trace "$tmp/missing/trace.json"
+expect_exit 1 "its folder $tmp/missing does not exist" "$bin" bench --config "$tiny" --trace "$tmp/missing/trace.json"
 
 # masks --stats: the sampler as a distribution, faithful beside corrected; the heat maps as a PNG.
 out=$("$bin" masks --stats --config "$tiny" --batches 100 --heatmaps "$tmp/stats.png" \
@@ -236,6 +236,18 @@ done <<OPTIONS
 0 viz predictor --checkpoint $ck --image $img --out x.png --bank-images V
 OPTIONS
 expect_error "more neighbours than --n 5" "$bin" bench index --n 5 --k 20
+# Every path option given an empty name, a folder where a file goes, a file where a folder goes or
+# a missing folder: exit 1 or 2 naming it, never "internal error".
+mkdir -p "$tmp/adir"; : > "$tmp/afile"
+expect_exit 1 "an empty name" "$bin" masks --png ""
+expect_exit 1 "$tmp/adir is a folder" "$bin" masks --json "$tmp/adir"
+expect_exit 1 "its folder $tmp/nope does not exist" "$bin" viz attention --checkpoint "$ck" --image "$img" --out "$tmp/nope/a.png"
+expect_exit 1 "$tmp/afile is a file" "$bin" train --data fashion-mnist --out "$tmp/afile"
+expect_error "cannot write the masks PNG" "$bin" masks --png "$tmp/masks.pngx"
+expect_error "is a folder; --to safetensors writes a file" "$bin" export "$ck" --to safetensors --out "$tmp/adir"
+expect_error "is a file; --to hf writes a folder" "$bin" export "$ck" --to hf --out "$tmp/afile"
+expect_error "$tmp/adir: is a folder, not a file" "$bin" info "$tmp/adir"
+expect_error "an empty name" "$bin" info ""
 # Every command that builds a model or samples masks checks the memory first: a config no machine
 # can hold names its keys (exit 2), it does not end in "can't allocate" (exit 3) or the OOM killer.
 sed -e "s/crop_size: 64/crop_size: 100000/" -e "s/batch_size: 4/batch_size: 256/" "$tiny" > "$tmp/huge.yaml"
