@@ -85,8 +85,12 @@ void runInfo(const std::string& path)
               << "lr           " << meta.lr << "\n";
     if (d.contains("opt") && d.at("opt").isGenericDict()) {
         const auto opt = d.at("opt").toGenericDict();
-        std::cout << "optimiser    AdamW, " << opt.at("param_groups").toListRef().size() << " groups, state for "
-                  << opt.at("state").toGenericDict().size() << " tensors\n";
+        if (opt.contains("param_groups") && opt.at("param_groups").isList() && opt.contains("state") &&
+            opt.at("state").isGenericDict())
+            std::cout << "optimiser    AdamW, " << opt.at("param_groups").toListRef().size() << " groups, state for "
+                      << opt.at("state").toGenericDict().size() << " tensors\n";
+        else
+            std::cout << "optimiser    unreadable: 'opt' lacks a 'param_groups' list or a 'state' dict (cannot resume from it)\n";
     }
     std::cout << "written by   " << (meta.config ? "ijepa (config embedded)" : "the reference code (or ijepa without config)")
               << "\n";

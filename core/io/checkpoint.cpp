@@ -185,6 +185,16 @@ void loadStateDict(torch::nn::Module& module, const c10::IValue& state, const st
         list("unexpected", unexpected);
         throw CheckpointError(msg.str());
     }
+    for (const auto& t : targets) { // a NaN or an inf would only show later, as a diverged run or a failed SVD
+        const auto& value = given.at(t.key());
+        if (!t.value().is_floating_point()) // a counter such as BatchNorm's num_batches_tracked
+            continue;
+        if (!value.is_floating_point())
+            throw CheckpointError(context + ": tensor '" + t.key() + "' holds " + std::string(c10::toString(value.scalar_type())) +
+                                  " values, not floating point weights");
+        if (!torch::isfinite(value).all().item<bool>())
+            throw CheckpointError(context + ": tensor '" + t.key() + "' holds NaN or infinite values (a diverged run's weights?)");
+    }
     torch::NoGradGuard noGrad;
     for (const auto& t : targets)
         t.value().copy_(given.at(t.key()));
@@ -220,6 +230,8 @@ CheckpointMeta checkpointMeta(const c10::IValue& checkpoint, const std::string& 
     const auto d = checkpoint.toGenericDict();
     CheckpointMeta meta;
     meta.epoch = intOr(d, "epoch", 0);
+    if (meta.epoch < 0)
+        throw CheckpointError(path + ": key 'epoch': " + std::to_string(meta.epoch) + " (must be 0 or more)");
     meta.loss = doubleOr(d, "loss", 0.0);
     meta.batchSize = intOr(d, "batch_size", 0);
     meta.worldSize = intOr(d, "world_size", 1);
@@ -227,6 +239,8 @@ CheckpointMeta checkpointMeta(const c10::IValue& checkpoint, const std::string& 
     if (d.contains("ijepa") && d.at("ijepa").isGenericDict()) {
         const auto extra = d.at("ijepa").toGenericDict();
         meta.iteration = intOr(extra, "iteration", 0);
+        if (meta.iteration < 0)
+            throw CheckpointError(path + ": key 'ijepa.iteration': " + std::to_string(meta.iteration) + " (must be 0 or more)");
         if (extra.contains("config") && extra.at("config").isString())
             meta.config = extra.at("config").toStringRef();
         if (extra.contains("precision") && extra.at("precision").isString()) {

@@ -152,12 +152,20 @@ void AdamW::loadStateDict(const c10::IValue& value, const std::string& context)
             if (!s.contains(key))
                 fail(where + " lacks '" + key + "'");
         const auto step = s.at("step");
+        if (!(step.isTensor() && step.toTensor().numel() == 1) && !step.isScalar())
+            fail(where + "['step'] is not a number");
         loaded[i].step = step.isTensor() ? step.toTensor().item<double>() : step.toScalar().toDouble();
+        if (!(loaded[i].step >= 0) || !std::isfinite(loaded[i].step))
+            fail(where + "['step']: " + std::to_string(loaded[i].step) + " (must be a finite count, 0 or more)");
         for (auto [key, slot] : {std::pair{"exp_avg", &loaded[i].expAvg}, std::pair{"exp_avg_sq", &loaded[i].expAvgSq}}) {
             const auto t = s.at(key);
             if (!t.isTensor() || !t.toTensor().sizes().equals(flat[i].sizes()))
                 fail(where + "['" + key + "']: shape differs from the parameter's " + c10::str(flat[i].sizes()));
             *slot = t.toTensor().to(flat[i].options()).clone();
+            if (!torch::isfinite(*slot).all().item<bool>())
+                fail(where + "['" + key + "'] holds NaN or infinite values");
+            if (std::string(key) == "exp_avg_sq" && (*slot < 0).any().item<bool>())
+                fail(where + "['exp_avg_sq'] holds negative values (a second moment is never negative)");
         }
     }
     m_state = std::move(loaded);

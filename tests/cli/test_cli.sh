@@ -92,6 +92,41 @@ c = torch.load(sys.argv[1], map_location="cpu")
 assert c["epoch"] == 1 and c["ijepa"]["iteration"] == 4, (c["epoch"], c["ijepa"])
 PY
 expect_error "pass --resume" "${train[@]}" --data fashion-mnist --out "$tmp/run"
+# Every checkpoint field a user's file can get wrong is a message naming the key (exit 2), never
+# "internal error" or a run that diverges later: negative counters, NaN/inf or integer weights,
+# an optimiser whose step is negative or whose state is missing, an unknown number format.
+/usr/bin/python3 - "$tmp/run/jepa-latest.pth.tar" "$tmp/bad" <<'PY' || fail "writing the bad checkpoints"
+import copy, os, sys, torch
+c = torch.load(sys.argv[1], map_location="cpu")
+os.makedirs(sys.argv[2], exist_ok=True)
+first = next(iter(c["encoder"]))
+state = next(iter(c["opt"]["state"]))
+def bad(name, change):
+    d = copy.deepcopy(c); change(d); torch.save(d, os.path.join(sys.argv[2], name + ".pth.tar"))
+bad("epoch", lambda d: d.__setitem__("epoch", -5))
+bad("iteration", lambda d: d["ijepa"].__setitem__("iteration", -7))
+bad("nan", lambda d: d["encoder"][first].fill_(float("nan")))
+bad("inf", lambda d: next(iter(d["target_encoder"].values())).fill_(float("inf")))
+bad("long", lambda d: d["encoder"].__setitem__(first, d["encoder"][first].long()))
+bad("step", lambda d: d["opt"]["state"][state].__setitem__("step", torch.tensor(-3.0)))
+bad("moments", lambda d: d["opt"]["state"][state]["exp_avg_sq"].fill_(-1.0))
+bad("opt", lambda d: d.__setitem__("opt", {}))
+bad("precision", lambda d: d["ijepa"].__setitem__("precision", "fp8"))
+PY
+while read -r name fragment; do
+  expect_error "$fragment" "${train[@]}" --data fashion-mnist --out "$tmp/bad/$name" --resume-from "$tmp/bad/$name.pth.tar" optimization.epochs=3
+done <<CASES
+epoch key 'epoch': -5
+iteration key 'ijepa.iteration': -7
+nan holds NaN or infinite values
+inf key 'target_encoder': tensor
+long holds Long values
+step must be a finite count, 0 or more
+moments holds negative values
+opt key 'opt': optimiser state lacks
+precision key 'ijepa.precision'
+CASES
+"$bin" info "$tmp/bad/opt.pth.tar" | grep -q "optimiser    unreadable" || fail "info on a checkpoint without optimiser state"
 # --branch-from: a new run from that checkpoint with a changed setting, its parent recorded.
 "${train[@]}" --data fashion-mnist --branch-from "$tmp/run/jepa-latest.pth.tar" --out "$tmp/branch" \
   optimization.epochs=2 optimization.lr=0.0005 2>"$tmp/branch.log" || fail "branch: $(cat "$tmp/branch.log")"
