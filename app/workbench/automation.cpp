@@ -249,12 +249,14 @@ void runUiBench(MainWindow& window, double seconds, double restartEvery)
             auto once = std::make_shared<QMetaObject::Connection>();
             *once = QObject::connect(&window, &MainWindow::trainingEnded, &window, [&window, once](const ijepa::TrainResult& r) {
                 QObject::disconnect(*once);
-                if (!r.checkpoint.empty())
-                    window.openCheckpoint(QString::fromStdString(r.checkpoint));
-                std::printf("ui-bench: run stopped at step %lld, its checkpoint opened, training again\n",
-                            static_cast<long long>(r.iteration));
-                std::fflush(stdout);
-                window.startTraining();
+                if (r.checkpoint.empty())
+                    return window.startTraining();
+                const auto step = static_cast<long long>(r.iteration);
+                window.openCheckpoint(QString::fromStdString(r.checkpoint), [&window, step] {
+                    std::printf("ui-bench: run stopped at step %lld, its checkpoint opened, training again\n", step);
+                    std::fflush(stdout);
+                    window.startTraining();
+                });
             });
             window.stopTraining();
         });

@@ -185,18 +185,20 @@ int main(int argc, char* argv[])
     const bool automated = !cl.screenshots.isEmpty() || cl.benchUiSeconds > 0;
     MainWindow window(cl.options);
     window.show();
-    if (!cl.checkpoint.isEmpty())
-        window.openCheckpoint(cl.checkpoint);
     if (!cl.screenshots.isEmpty())
         runScreenshots(window, cl.screenshots, cl.screenshotSteps);
     if (cl.benchUiSeconds > 0)
         runUiBench(window, cl.benchUiSeconds, cl.benchUiRestart);
-    if (cl.start || automated) {
+    const auto start = [&window, automated] {
         window.startTraining();
         if (automated && !window.worker()->isRunning()) {
             std::fprintf(stderr, "ijepa-workbench: could not start training: %s\n", qPrintable(window.lastError()));
-            return 2;
+            QApplication::exit(2);
         }
-    }
+    };
+    if (!cl.checkpoint.isEmpty()) // opened off the UI thread; a start continues from it
+        window.openCheckpoint(cl.checkpoint, cl.start || automated ? std::function<void()>(start) : std::function<void()>());
+    else if (cl.start || automated)
+        start();
     return app.exec();
 }

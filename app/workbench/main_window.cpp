@@ -10,6 +10,7 @@
 #include "core/imageio/tar_shards.h"
 #include "core/imageio/heatmap_render.h"
 #include "core/imageio/mask_render.h"
+#include "widgets/inspect_support.h"
 
 #include <QApplication>
 #include <QCloseEvent>
@@ -19,6 +20,7 @@
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMessageBox>
@@ -246,33 +248,52 @@ bool MainWindow::openData(const QString& spec)
     return true;
 }
 
-bool MainWindow::openCheckpoint(const QString& path)
+void MainWindow::openCheckpoint(const QString& path, std::function<void()> opened)
 {
-    try {
-        // A project checkpoint carries its config; a reference one is read with the edited config.
+    struct Opened {
         LoadedModel loaded;
-        try {
-            loaded = loadModel(path.toStdString(), nullptr);
-            if (!m_worker->isRunning())
-                m_editor->setConfig(loaded.config);
-        } catch (const CheckpointError&) {
-            const Config config = m_editor->config();
-            loaded = loadModel(path.toStdString(), &config);
-        }
+        bool ownConfig = false; // a project checkpoint carries its config; a reference one is read with the edited one
+        QString error;
+    };
+    const Config edited = m_editor->config();
+    m_open->setEnabled(false);
+    statusBar()->showMessage(tr("Opening %1…").arg(path));
+    auto* watcher = new QFutureWatcher<Opened>(this);
+    connect(watcher, &QFutureWatcher<Opened>::finished, this, [this, watcher, path, opened = std::move(opened)] {
+        watcher->deleteLater();
+        m_open->setEnabled(true);
+        statusBar()->clearMessage();
+        const Opened r = watcher->result();
+        if (!r.error.isEmpty())
+            return showError(r.error);
+        if (r.ownConfig && !m_worker->isRunning())
+            m_editor->setConfig(r.loaded.config);
         log(tr("checkpoint %1: %2 (%3-d, depth %4)")
-                .arg(path, QString::fromStdString(loaded.config.meta.model_name))
-                .arg(loaded.config.encoderSize().embed_dim)
-                .arg(loaded.config.encoderSize().depth));
+                .arg(path, QString::fromStdString(r.loaded.config.meta.model_name))
+                .arg(r.loaded.config.encoderSize().embed_dim)
+                .arg(r.loaded.config.encoderSize().depth));
         m_resumeFrom = path;
         log(isExportedWeights(path.toStdString())
                 ? tr("the next start begins a new run from the weights of %1 (\"New run\" to start afresh)").arg(path)
                 : tr("the next start continues from %1 (\"New run\" to start afresh)").arg(path));
-        computeEmbeddings(loaded.model->targetEncoder, loaded.config, QFileInfo(path).fileName(), loaded.model);
-        return true;
-    } catch (const std::exception& e) {
-        showError(QString::fromUtf8(e.what()));
-        return false;
-    }
+        computeEmbeddings(r.loaded.model->targetEncoder, r.loaded.config, QFileInfo(path).fileName(), r.loaded.model);
+        if (opened)
+            opened();
+    });
+    watcher->setFuture(widgets::runJob([path, edited] {
+        Opened r;
+        try {
+            try {
+                r.loaded = loadModel(path.toStdString(), nullptr);
+                r.ownConfig = true;
+            } catch (const CheckpointError&) {
+                r.loaded = loadModel(path.toStdString(), &edited);
+            }
+        } catch (const std::exception& e) {
+            r.error = QString::fromUtf8(e.what());
+        }
+        return r;
+    }));
 }
 
 void MainWindow::useCurrentWeights()

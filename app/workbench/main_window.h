@@ -17,6 +17,8 @@
 
 #include <QMainWindow>
 
+#include <functional>
+
 #include <memory>
 
 class QAction;
@@ -48,7 +50,9 @@ public:
     ~MainWindow() override;
 
     bool openData(const QString& spec);        // false (and the message shown) on error
-    bool openCheckpoint(const QString& path);  // loads its config and embeds with it
+    // Reads the checkpoint off the UI thread (a large one takes seconds), then loads its config and
+    // embeds with it; `opened` runs on the UI thread once it is open (not when it cannot be read).
+    void openCheckpoint(const QString& path, std::function<void()> opened = {});
     void startTraining();
     void togglePause();
     void stopTraining();

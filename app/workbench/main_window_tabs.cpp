@@ -102,8 +102,9 @@ void MainWindow::buildTabs()
             showError(tr("Stop the running training first: a branch starts a new run."));
             return;
         }
-        if (openCheckpoint(checkpoint))
+        openCheckpoint(checkpoint, [this, checkpoint] {
             log(tr("branch: edit the settings on the left, then Start; the new run records %1 as its parent").arg(checkpoint));
+        });
     });
     m_tabs->addTab(m_runs, tr("Runs"));
 
