@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ void addEvalCommands(CLI::App& app);    // embed, eval knn, eval linear
 void addExportCommand(CLI::App& app);
 void addIndexBench(CLI::App& bench);     // bench index
 void addDataBench(CLI::App& bench);      // bench data
+
+// The signals that stop a run after its current step, with a checkpoint (exit 130): Ctrl-C, kill,
+// a closed terminal (SIGHUP), a scheduler's warning or time limit (SIGUSR1/2 as Slurm's --signal,
+// SIGXCPU at a CPU-time limit). A second one ends the process at once.
+inline constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGXCPU};
 
 // --threads: at most this many (more would only wait on each other; thousands hang LibTorch's pool).
 inline constexpr int kMaxThreads = 256;

@@ -41,8 +41,8 @@ int launchLocalRanks(int nproc, const std::vector<std::string>& args)
 {
     const int port = freeLocalPort();
     std::cerr << "train: starting " << nproc << " processes (c10d rendezvous at 127.0.0.1:" << port << ")\n";
-    std::signal(SIGINT, onLauncherSignal);
-    std::signal(SIGTERM, onLauncherSignal);
+    for (const int sig : kStopSignals)
+        std::signal(sig, onLauncherSignal);
     std::vector<pid_t> pids(nproc, -1);
     const std::string self = ownExecutable(); // the ranks keep the program's name
     for (int r = 0; r < nproc; ++r) {
@@ -50,8 +50,8 @@ int launchLocalRanks(int nproc, const std::vector<std::string>& args)
         if (pid < 0)
             throw Error(std::string("--nproc: cannot start a process: ") + std::strerror(errno));
         if (pid == 0) {
-            std::signal(SIGINT, SIG_DFL);
-            std::signal(SIGTERM, SIG_DFL);
+            for (const int sig : kStopSignals)
+                std::signal(sig, SIG_DFL);
             ::setenv("RANK", std::to_string(r).c_str(), 1);
             ::setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
             ::setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
@@ -114,8 +114,8 @@ int launchLocalRanks(int nproc, const std::vector<std::string>& args)
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
+    for (const int sig : kStopSignals)
+        std::signal(sig, SIG_DFL);
     return result;
 }
 

@@ -80,12 +80,14 @@ int main(int argc, char** argv)
 {
     ijepa::restartWithBetterBlasKernels(argv);
     std::signal(SIGXFSZ, SIG_IGN); // past a file-size limit a write fails (EFBIG, exit 5) instead of killing us
+    std::signal(SIGPIPE, SIG_IGN); // output piped into `head` that closed: the writes fail, the run goes on
     CLI::App app{"ijepa: I-JEPA self-supervised pretraining, headless"};
     app.require_subcommand(1);
     app.footer("Exit status: 0 done; 1 bad command line; 2 bad input (a config key, a file, a checkpoint: the\n"
                "message names it); 3 internal error (a bug: please report it); 4 training diverged (non-finite\n"
                "loss; the last good checkpoint is kept); 5 a file could not be written (full disk, read-only\n"
-               "folder; what was on disk stays whole); 130 stopped by Ctrl-C or SIGTERM after a checkpoint.");
+               "folder; what was on disk stays whole); 130 stopped after a checkpoint by Ctrl-C, SIGTERM, SIGHUP,\n"
+               "SIGUSR1/2 or SIGXCPU (a second one ends it at once).");
     const std::string blas = ijepa::blasDescription();
     app.set_version_flag("--version", std::string("ijepa 0.1.0 (LibTorch ") + ijepa::compat::torchVersion() +
                                           (blas.empty() ? "" : ", " + blas) + ", " + ijepa::allocatorName() + ")");

@@ -286,8 +286,8 @@ void runTrain(const TrainCliOptions& o)
                   << ", batch " << t.config.data.batch_size << ", " << device << ", output " << (t.outDir.empty() ? t.config.logging.folder : t.outDir) << "\n";
 
     g_stop.store(false);
-    std::signal(SIGINT, onSignal);
-    std::signal(SIGTERM, onSignal);
+    for (const int sig : kStopSignals)
+        std::signal(sig, onSignal);
     ProgressPrinter printer(quiet);
     const TrainResult r = [&] {
         try {
@@ -296,8 +296,8 @@ void runTrain(const TrainCliOptions& o)
             throw WriteError(std::string(e.what()) + " (free some space, then train --resume continues from the last checkpoint)");
         }
     }();
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
+    for (const int sig : kStopSignals)
+        std::signal(sig, SIG_DFL);
     printer.clearBar();
 
     exitCode = r.status == TrainStatus::Stopped ? 130 : r.status == TrainStatus::Diverged ? 4 : 0;

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
+#include <cstring>
 #include <thread>
 
 using namespace ijepa;
@@ -89,7 +91,11 @@ TEST(TrainerCli, ResumeAfterSigkillIsBitwiseIdentical)
 }
 
 // Ctrl-C: the step in flight finishes, a checkpoint of it is written, exit code 130.
-TEST(TrainerCli, SigintWritesACheckpointAndExitsCleanly)
+namespace {
+
+// Starts a run, sends `sig` after its second step: it finishes the step, writes a checkpoint of it
+// and exits with 130.
+void expectStoppedWithACheckpoint(int sig)
 {
     TempDir dir;
     const std::string cfg = dir.file("tiny.yaml");
@@ -107,11 +113,26 @@ TEST(TrainerCli, SigintWritesACheckpointAndExitsCleanly)
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     while (csvRows(out + "/jepa_r0.csv") < 2 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    ::kill(pid, SIGINT);
-    EXPECT_EQ(waitExit(pid), 130);
+    ::kill(pid, sig);
+    EXPECT_EQ(waitExit(pid), 130) << strsignal(sig);
     const auto meta = checkpointMeta(readTorchFile(out + "/jepa-latest.pth.tar"), "");
     EXPECT_GE(meta.iteration, 2);
     EXPECT_LT(meta.iteration, 30);
     EXPECT_EQ(meta.iteration, csvRows(out + "/jepa_r0.csv")) << "the checkpoint is of the last logged step";
+}
+
+} // namespace
+
+TEST(TrainerCli, SigintWritesACheckpointAndExitsCleanly)
+{
+    expectStoppedWithACheckpoint(SIGINT);
+}
+
+// What a closed terminal and a scheduler send (Slurm's --signal=USR1@N warning, a CPU-time limit)
+// stop a run the same way, instead of ending it where it is.
+TEST(TrainerCli, TerminalAndSchedulerSignalsStopWithACheckpoint)
+{
+    for (const int sig : {SIGHUP, SIGUSR1, SIGXCPU})
+        expectStoppedWithACheckpoint(sig);
 }
 
