@@ -173,8 +173,10 @@ void runEmbed(const EmbedOptions& o)
     writeNpy(e.features, o.out + ".npy");
     writeNpy(e.labels, o.out + ".labels.npy");
     std::ofstream names(o.out + ".files.txt");
-    for (const auto& n : e.names)
-        names << n << "\n";
+    for (const auto& n : e.names) // one per line; a newline, tab or backslash in a name escaped (oneLine)
+        names << oneLine(n) << "\n";
+    if (!names.flush())
+        throw WriteError(o.out + ".files.txt: cannot write");
     std::cout << "embed: " << e.features.size(0) << " x " << e.features.size(1) << " -> " << o.out << ".npy, "
               << o.out << ".labels.npy, " << o.out << ".files.txt" << (o.patches ? ", " + o.out + ".patches.npy" : "")
               << "\n";

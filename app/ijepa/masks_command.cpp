@@ -91,7 +91,7 @@ void runMasks(const MasksOptions& o)
     }
     if (!o.json.empty()) {
         std::ofstream out(o.json);
-        out << doc.dump();
+        out << doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         if (!out)
             throw DataError(o.json + ": cannot write");
     }

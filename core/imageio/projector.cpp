@@ -13,6 +13,22 @@
 
 namespace ijepa {
 
+std::string oneLine(const std::string& name)
+{
+    std::string out;
+    out.reserve(name.size());
+    for (const char c : name) {
+        switch (c) {
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
 int writeProjector(const std::string& dir, const Embeddings& e, const ImageSource& source, const std::string& tensorName)
 {
     namespace fs = std::filesystem;
@@ -43,7 +59,7 @@ int writeProjector(const std::string& dir, const Embeddings& e, const ImageSourc
             const auto label = e.labels[i].item<std::int64_t>();
             out << (label >= 0 && label < static_cast<std::int64_t>(classes.size()) ? classes[label]
                                                                                     : std::to_string(label))
-                << '\t' << e.names[i] << '\n';
+                << '\t' << oneLine(e.names[i]) << '\n';
         }
         if (!out)
             throw DataError(path("metadata.tsv") + ": cannot write");

@@ -137,7 +137,7 @@ std::string safetensorsIn(const std::string& path)
 void writeJson(const Json& j, const std::string& path)
 {
     std::ofstream out(path);
-    out << j.dump(2) << "\n";
+    out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     if (!out)
         throw CheckpointError(path + ": cannot write");
 }

@@ -65,7 +65,7 @@ void writeSafetensors(const std::string& path, const SafeTensors& file)
     }
     if (!file.metadata.empty())
         header["__metadata__"] = file.metadata;
-    std::string text = header.dump();
+    std::string text = header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); // a path in the config may not be UTF-8
     text.append((8 - text.size() % 8) % 8, ' ');
     std::uint64_t length = text.size();
     char prefix[8];

@@ -287,7 +287,7 @@ void writeRunMeta(const std::string& dir, const RunMeta& m)
                            {"parent", m.parent},
                            {"branch_step", m.branchStep},
                            {"precision", m.precision}};
-    const std::string path = (fs::path(dir) / "run.json").string(), text = j.dump(2) + "\n";
+    const std::string path = (fs::path(dir) / "run.json").string(), text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"; // paths need not be UTF-8
     writeFileAtomically(path, [&](int fd) { writeAll(fd, text.data(), text.size(), path); });
 }
 

@@ -109,7 +109,7 @@ std::vector<SettingsChange> readConfigHistory(const std::string& path)
 
 void appendConfigHistory(const std::string& path, const SettingsChange& change)
 {
-    AppendFile(path, false).append(nlohmann::json{{"step", change.step}, {"set", change.assignments}}.dump() + "\n");
+    AppendFile(path, false).append(nlohmann::json{{"step", change.step}, {"set", change.assignments}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 void SteeringQueue::request(const std::vector<std::string>& assignments)

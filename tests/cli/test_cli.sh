@@ -92,6 +92,24 @@ c = torch.load(sys.argv[1], map_location="cpu")
 assert c["epoch"] == 1 and c["ijepa"]["iteration"] == 4, (c["epoch"], c["ijepa"])
 PY
 expect_error "pass --resume" "${train[@]}" --data fashion-mnist --out "$tmp/run"
+# Every file name a file system allows: a newline, a tab, a backslash, a leading dash, bytes that
+# are not UTF-8, 240 characters; in the data, in --out and in a parent's path. Nothing reaches
+# "internal error" (a JSON writer refused the bytes), and files.txt keeps one line per image.
+names="$tmp/names"$'\xff'; mkdir -p "$names/cls_a" "$names/cls b"
+i=0
+for n in "plain" "with space" $'new\nline' "-dash" $'bad\xfe' 'back\slash' $'tab\there' "$(printf 'x%.0s' $(seq 240))"; do
+  i=$((i + 1)); for c in cls_a "cls b"; do cp "$fixtures/official-tiny/images/00$((i % 4)).png" "$names/$c/$n.png"; done
+done
+"$bin" train -c "$tiny" --data "$names" --max-steps 2 --out "$names/run"$'\n' --final-knn false -q 2>"$tmp/names.log" \
+  || fail "train on odd file names: $(cat "$tmp/names.log")"
+"$bin" train -c "$tiny" --data "$names" --max-steps 3 --branch-from "$names/run"$'\n'/jepa-latest.pth.tar \
+  --out "$tmp/names-branch" --final-knn false -q 2>"$tmp/names.log" || fail "branch from an odd path: $(cat "$tmp/names.log")"
+/usr/bin/python3 -c "import json, sys; json.load(open(sys.argv[1]))" "$tmp/names-branch/run.json" || fail "run.json with a non-UTF-8 parent"
+"$bin" embed --checkpoint "$fixtures/official-tiny/checkpoint.pth.tar" --data "$names" --out "$tmp/names-emb" --projector "$tmp/names-proj" -q >/dev/null \
+  || fail "embed odd file names"
+[ "$(wc -l < "$tmp/names-emb.files.txt")" -eq 16 ] || fail "files.txt: one line per image: $(cat "$tmp/names-emb.files.txt")"
+grep -q 'new\\nline.png' "$tmp/names-emb.files.txt" || fail "files.txt escapes a newline"
+[ "$(wc -l < "$tmp/names-proj/metadata.tsv")" -eq 17 ] || fail "metadata.tsv: one line per image and a header"
 # Every checkpoint field a user's file can get wrong is a message naming the key (exit 2), never
 # "internal error" or a run that diverges later: negative counters, NaN/inf or integer weights,
 # an optimiser whose step is negative or whose state is missing, an unknown number format.
