@@ -32,31 +32,32 @@ void addConfigOptions(CLI::App& cmd, ConfigOptions& options, bool required)
     cmd.add_option("overrides", options.overrides, "config overrides, section.key=value (e.g. mask.patch_size=4)");
 }
 
+namespace {
+
+// Why a command cannot write to `path` ("" when it can: a non-empty name whose folder exists).
+std::string unwritable(const std::string& path)
+{
+    std::error_code ec;
+    const std::filesystem::path p(path);
+    if (path.empty())
+        return "an empty name";
+    if (p.has_parent_path() && !std::filesystem::is_directory(p.parent_path(), ec))
+        return path + ": its folder " + p.parent_path().string() + " does not exist";
+    return "";
+}
+
+} // namespace
+
+const CLI::Validator kOutputPath([](std::string& path) { return unwritable(path); }, "PATH");
+
 const CLI::Validator kOutputFile(
     [](std::string& path) -> std::string {
         std::error_code ec;
-        const std::filesystem::path p(path);
-        if (path.empty())
-            return "an empty name; give a file name";
-        if (std::filesystem::is_directory(p, ec))
+        if (!path.empty() && std::filesystem::is_directory(path, ec))
             return path + " is a folder; give a file name";
-        if (p.has_parent_path() && !std::filesystem::is_directory(p.parent_path(), ec))
-            return path + ": its folder " + p.parent_path().string() + " does not exist";
-        return "";
+        return unwritable(path);
     },
     "FILE");
-
-const CLI::Validator kOutputPath(
-    [](std::string& path) -> std::string {
-        std::error_code ec;
-        const std::filesystem::path p(path);
-        if (path.empty())
-            return "an empty name";
-        if (p.has_parent_path() && !std::filesystem::is_directory(p.parent_path(), ec))
-            return path + ": its folder " + p.parent_path().string() + " does not exist";
-        return "";
-    },
-    "PATH");
 
 const CLI::Validator kOutputFolder(
     [](std::string& path) -> std::string {
