@@ -111,8 +111,10 @@ void AppendFile::append(std::string_view record)
             continue;
         if (w <= 0) {
             const int cause = w < 0 ? errno : ENOSPC;
-            if (done > 0) // cut back to the last whole record (the next append writes from there anyway)
-                [[maybe_unused]] const int ignored = ::ftruncate(m_fd, m_size);
+            if (done > 0) { // cut back to the last whole record (the next append writes from there anyway)
+                const int cut = ::ftruncate(m_fd, m_size);
+                (void)cut;
+            }
             throw WriteError(m_path + ": cannot write: " + std::strerror(cause));
         }
         done += static_cast<size_t>(w);
