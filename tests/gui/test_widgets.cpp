@@ -267,6 +267,15 @@ private Q_SLOTS:
         QCOMPARE(editor.value(QStringLiteral("meta.model_name")), QStringLiteral("vit_huge"));
         QVERIFY(!editor.loadYaml(dir.filePath("missing.yaml")));
         QVERIFY(editor.errorText().contains(QStringLiteral("missing.yaml")));
+        // A misspelt key in a loaded file is refused with the nearest name; the editor keeps its values.
+        {
+            QFile typo(dir.filePath("typo.yaml"));
+            QVERIFY(typo.open(QIODevice::WriteOnly));
+            typo.write("data:\n  batch_szie: 16\n");
+        }
+        QVERIFY(!editor.loadYaml(dir.filePath("typo.yaml")));
+        QVERIFY2(editor.errorText().contains(QStringLiteral("did you mean data.batch_size?")), qPrintable(editor.errorText()));
+        QCOMPARE(editor.config().meta.model_name, std::string("vit_huge"));
         QVERIFY(!configKeyHelp(QStringLiteral("optimization.ipe_scale")).isEmpty());
     }
 
