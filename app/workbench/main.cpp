@@ -9,9 +9,14 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QPainter>
+#include <QSocketNotifier>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -44,6 +49,34 @@ QIcon appIcon()
             p.drawRoundedRect(6 + c * 13, 6 + r * 13, 11, 11, 2, 2);
         }
     return QIcon(pixmap);
+}
+
+// Stop signals (a closed terminal, kill, a scheduler's warning) reach the event loop through a pipe:
+// the window then stops training after the current step, writes its checkpoint and quits.
+int g_stopPipe[2] = {-1, -1};
+
+extern "C" void onStopSignal(int sig)
+{
+    const char byte = static_cast<char>(sig);
+    [[maybe_unused]] const auto written = ::write(g_stopPipe[1], &byte, 1);
+    std::signal(sig, SIG_DFL); // a second one ends the program at once
+}
+
+void stopOnSignals(QApplication& app, MainWindow& window)
+{
+    if (::pipe2(g_stopPipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        return;
+    auto* notifier = new QSocketNotifier(g_stopPipe[0], QSocketNotifier::Read, &app);
+    QObject::connect(notifier, &QSocketNotifier::activated, &window, [&window] {
+        char byte = 0;
+        while (::read(g_stopPipe[0], &byte, 1) > 0) {
+        }
+        std::fprintf(stderr, "ijepa-workbench: %s: stopping after this step (a checkpoint is written), then quitting\n",
+                     strsignal(static_cast<unsigned char>(byte)));
+        window.closeAfterCheckpoint();
+    });
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGXCPU})
+        std::signal(sig, onStopSignal);
 }
 
 // The command line, parsed before any window exists: --help and a bad value need no display.
@@ -185,6 +218,7 @@ int main(int argc, char* argv[])
     const bool automated = !cl.screenshots.isEmpty() || cl.benchUiSeconds > 0;
     MainWindow window(cl.options);
     window.show();
+    stopOnSignals(app, window);
     if (!cl.screenshots.isEmpty())
         runScreenshots(window, cl.screenshots, cl.screenshotSteps);
     if (cl.benchUiSeconds > 0)

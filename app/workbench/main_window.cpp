@@ -494,6 +494,12 @@ QString MainWindow::statusText() const
     return m_status->text();
 }
 
+void MainWindow::closeAfterCheckpoint()
+{
+    m_closeWhenStopped = true;
+    close();
+}
+
 void MainWindow::closeEvent(QCloseEvent* event)
 {
     if (!m_worker->isRunning()) {

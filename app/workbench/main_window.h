@@ -58,6 +58,7 @@ public:
     void stopTraining();
     void useCurrentWeights();                  // embedding browser on a snapshot of the weights
     SteerDialog* openSteerDialog();            // while paused: change settings from the next step on
+    void closeAfterCheckpoint();               // a stop signal: stop after this step (a checkpoint), quit, no question
 
     // For tests and screenshots.
     TrainingWorker* worker() const { return m_worker; }
