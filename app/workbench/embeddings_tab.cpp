@@ -22,6 +22,15 @@ struct EmbeddingJob {
 
 } // namespace
 
+void EmbeddingsTab::setTrainingRunning(bool running)
+{
+    m_current->setEnabled(running);
+    m_current->setToolTip(running ? tr("Embed with a snapshot of the target encoder taken after the current step")
+                                  : tr("Available while training runs; open a checkpoint to look at saved weights"));
+}
+
+bool EmbeddingsTab::currentWeightsEnabled() const { return m_current->isEnabled(); }
+
 EmbeddingsTab::EmbeddingsTab(QWidget* parent)
     : QWidget(parent)
 {
@@ -29,9 +38,9 @@ EmbeddingsTab::EmbeddingsTab(QWidget* parent)
     auto* row = new QHBoxLayout;
     auto* open = new QPushButton(tr("Open checkpoint…"), this);
     connect(open, &QPushButton::clicked, this, &EmbeddingsTab::openCheckpointRequested);
-    auto* current = new QPushButton(tr("Current weights"), this);
-    current->setToolTip(tr("Embed with a snapshot of the target encoder taken after the current step"));
+    auto* current = m_current = new QPushButton(tr("Current weights"), this);
     connect(current, &QPushButton::clicked, this, &EmbeddingsTab::currentWeightsRequested);
+    setTrainingRunning(false);
     m_images = new QSpinBox(this);
     m_images->setRange(16, 10000);
     m_images->setValue(1000);

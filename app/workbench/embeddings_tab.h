@@ -12,6 +12,7 @@
 #include <memory>
 
 class QProgressBar;
+class QPushButton;
 class QSpinBox;
 class QTabWidget;
 
@@ -31,6 +32,9 @@ public:
     widgets::PredictorView* predictorView() const { return m_predictor; }
     void showPage(int page); // 0 neighbours, 1 attention, 2 predictor
     bool busy() const { return m_jobs > 0 || m_attention->busy() || m_predictor->busy(); }
+    // "Current weights" takes a snapshot of a running training: enabled only while one runs.
+    void setTrainingRunning(bool running);
+    bool currentWeightsEnabled() const;
     // Embeds the first images of `source` (as many as the tab says) with `encoder` on a worker
     // thread; embeddingsReady or failed follow on the UI thread. `model` (all three networks of
     // the same weights; may be null) feeds the attention and predictor views.
@@ -51,6 +55,7 @@ private:
     widgets::PredictorView* m_predictor = nullptr;
     QTabWidget* m_pages = nullptr;
     QSpinBox* m_images = nullptr;
+    QPushButton* m_current = nullptr;
     QProgressBar* m_progress = nullptr;
     int m_jobs = 0;
 };

@@ -468,6 +468,7 @@ void MainWindow::setRunning(bool running)
     m_steer->setEnabled(false);
     m_editor->setLocked(running);
     m_masks->setTraining(running);
+    m_embeddings->setTrainingRunning(running);
     if (running)
         m_status->setState(tr("Training"));
 }

@@ -47,8 +47,10 @@ private Q_SLOTS:
 
         QSignalSpy ended(&window, &MainWindow::trainingEnded);
         QSignalSpy paused(window.worker(), &TrainingWorker::pausedChanged);
+        QVERIFY(!window.embeddingsTab()->currentWeightsEnabled()); // nothing to take a snapshot of
         window.startTraining();
         QVERIFY(window.worker()->isRunning());
+        QVERIFY(window.embeddingsTab()->currentWeightsEnabled());
         QTRY_VERIFY_WITH_TIMEOUT(window.stepsSeen() >= 5 && window.maskSamplesSeen() >= 1, 120000);
         QVERIFY(window.lossPlot()->pointCount(0) >= 5);
         QCOMPARE(window.maskPanel()->view()->sample().images.size(), 8);
@@ -122,6 +124,7 @@ private Q_SLOTS:
         const qint64 atStop = window.worker()->iteration();
         window.stopTraining();
         QTRY_VERIFY_WITH_TIMEOUT(ended.count() == 1, 60000);
+        QVERIFY(!window.embeddingsTab()->currentWeightsEnabled());
         const auto result = ended[0][0].value<TrainResult>();
         QCOMPARE(result.status, TrainStatus::Stopped);
         QVERIFY2(result.iteration <= atStop + 1, "stop takes effect after the step in progress");
