@@ -55,6 +55,19 @@ void writeFileAtomically(const std::string& path, const std::function<void(int f
     }
 }
 
+void retryingWrites(const std::function<bool(const std::string& message)>& onError, const std::function<void()>& write)
+{
+    for (;;) {
+        try {
+            write();
+            return;
+        } catch (const WriteError& e) {
+            if (!onError || !onError(e.what()))
+                throw;
+        }
+    }
+}
+
 std::string whyNotAFile(const std::string& path)
 {
     std::error_code ec;

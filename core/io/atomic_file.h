@@ -16,6 +16,11 @@ void writeFileAtomically(const std::string& path, const std::function<void(int f
 // naming `path` with the cause (ENOSPC, EIO...).
 void writeAll(int fd, const void* data, std::size_t n, const std::string& path);
 
+// Runs `write`; when it throws WriteError (a full disk), asks `onError` with the message whether
+// to try again (true: the user freed space) or to give up (false, or no handler: the error
+// propagates). The checkpointer and the run's logs share this policy.
+void retryingWrites(const std::function<bool(const std::string& message)>& onError, const std::function<void()>& write);
+
 // Why `path` cannot be read as a file, for a message after it: "no such file", "is a folder, not a
 // file", "an empty name" (or "" when it is a regular file, or a link to one).
 std::string whyNotAFile(const std::string& path);

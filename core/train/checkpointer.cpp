@@ -1,6 +1,7 @@
 #include "core/train/checkpointer.h"
 
 #include "core/errors.h"
+#include "core/io/atomic_file.h"
 #include "core/io/checkpoint.h"
 #include "core/train/trainer.h"
 
@@ -78,16 +79,13 @@ void Checkpointer::save(std::int64_t iteration)
     meta.iteration = iteration;
     meta.precision = m_start.bf16 ? "bf16" : "fp32";
     meta.config = dumpConfig(m_start.config);
-    for (;;) {
-        try {
-            saveCheckpoint(m_latest, *m_model, m_optimizer, meta);
-            break;
-        } catch (const WriteError& e) {
-            if (!m_options.onWriteError || !m_options.onWriteError(e.what()))
-                throw;
-            say(std::string("retrying the checkpoint after: ") + e.what());
-        }
-    }
+    const auto retry = [this](const std::string& message) {
+        if (!m_options.onWriteError || !m_options.onWriteError(message))
+            return false;
+        say("retrying the checkpoint after: " + message);
+        return true;
+    };
+    retryingWrites(retry, [&] { saveCheckpoint(m_latest, *m_model, m_optimizer, meta); });
     m_written = m_latest;
     m_lastSaved = iteration;
     say("checkpoint " + m_latest + " (iteration " + std::to_string(iteration) + ")");

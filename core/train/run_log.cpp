@@ -38,21 +38,6 @@ size_t csvFields(const std::string& line)
     return fields;
 }
 
-// Runs `write`; when it fails (a full disk), asks `onError` whether to try again (the user freed
-// space) or to give up with the WriteError.
-void retrying(const std::function<bool(const std::string&)>& onError, const std::function<void()>& write)
-{
-    for (;;) {
-        try {
-            write();
-            return;
-        } catch (const WriteError& e) {
-            if (!onError || !onError(e.what()))
-                throw;
-        }
-    }
-}
-
 } // namespace
 
 RunLog::RunLog(RunLogOptions options) : m_options(std::move(options)) {}
@@ -62,7 +47,7 @@ void RunLog::started(const TrainStart& s)
 {
     if (!s.writer)
         return;
-    retrying(m_options.onWriteError, [&] { saveConfig(s.config, (fs::path(s.outDir) / "params-ijepa.yaml").string()); });
+    retryingWrites(m_options.onWriteError, [&] { saveConfig(s.config, (fs::path(s.outDir) / "params-ijepa.yaml").string()); });
     std::error_code ec;
     for (const auto& f : fs::directory_iterator(fs::path(s.outDir) / "tb", ec)) // a record a full disk or a crash cut short
         if (f.path().filename().string().rfind("events.out.tfevents.", 0) == 0)
@@ -83,7 +68,7 @@ void RunLog::started(const TrainStart& s)
         m_meta.parent = fs::absolute(m_options.parent).string();
         m_meta.branchStep = s.firstIteration;
     }
-    retrying(m_options.onWriteError, [&] { writeRunMeta(m_dir, m_meta); });
+    retryingWrites(m_options.onWriteError, [&] { writeRunMeta(m_dir, m_meta); });
     // A run that does not continue in this folder starts a new settings history.
     if (!continuesInFolder(s.resumedFrom, s.outDir))
         fs::remove(configHistoryPath(m_dir));
@@ -96,10 +81,10 @@ void RunLog::settingsChanged(const SettingsChange& change, const TrainStart& now
     if (!m_events)
         return;
     if (record)
-        retrying(m_options.onWriteError, [&] { appendConfigHistory(configHistoryPath(m_dir), change); });
+        retryingWrites(m_options.onWriteError, [&] { appendConfigHistory(configHistoryPath(m_dir), change); });
     if (m_meta.scheduleIterations != now.scheduleIterations) { // the epochs changed: the plan the runs panel shows
         m_meta.scheduleIterations = now.scheduleIterations;
-        retrying(m_options.onWriteError, [&] { writeRunMeta(m_dir, m_meta); });
+        retryingWrites(m_options.onWriteError, [&] { writeRunMeta(m_dir, m_meta); });
     }
     if (change.step < m_first) // in force before a resumed checkpoint: its rows and markers are kept
         return;
@@ -131,7 +116,7 @@ void RunLog::openCsv(const std::string& path, std::int64_t keepBelow, std::int64
             at = end;
         }
     }
-    retrying(m_options.onWriteError, [&] {
+    retryingWrites(m_options.onWriteError, [&] {
         writeFileAtomically(path, [&](int fd) { writeAll(fd, text.data(), text.size(), path); });
         m_csv = AppendFile(path, false);
     });
@@ -159,7 +144,7 @@ void RunLog::stepDone(const Step& step)
 
 void RunLog::flushEvents()
 {
-    retrying(m_options.onWriteError, [&] { m_events->flush(); });
+    retryingWrites(m_options.onWriteError, [&] { m_events->flush(); });
 }
 
 void RunLog::csvRow(const StepReport& r)
@@ -197,7 +182,7 @@ void RunLog::csvRow(const StepReport& r)
         out << '"' << m_marker << '"';
     out << "\n";
     const std::string row = out.str();
-    retrying(m_options.onWriteError, [&] { m_csv.append(row); });
+    retryingWrites(m_options.onWriteError, [&] { m_csv.append(row); });
     m_marker.clear();
 }
 
