@@ -1,4 +1,5 @@
 #include "core/config.h"
+#include "core/config_schema.h"
 
 #include "core/errors.h"
 #include "core/io/atomic_file.h"
@@ -17,63 +18,7 @@
 namespace ijepa {
 namespace {
 
-// Calls fn(section, key, member) once per key of the schema; parsing, dumping and overrides all
-// walk this one table.
-template <class Fn>
-void forEachField(Config& c, Fn&& fn)
-{
-    fn("data", "batch_size", c.data.batch_size);
-    fn("data", "color_jitter_strength", c.data.color_jitter_strength);
-    fn("data", "crop_scale", c.data.crop_scale);
-    fn("data", "crop_size", c.data.crop_size);
-    fn("data", "image_folder", c.data.image_folder);
-    fn("data", "num_workers", c.data.num_workers);
-    fn("data", "pin_mem", c.data.pin_mem);
-    fn("data", "root_path", c.data.root_path);
-    fn("data", "use_color_distortion", c.data.use_color_distortion);
-    fn("data", "use_gaussian_blur", c.data.use_gaussian_blur);
-    fn("data", "use_horizontal_flip", c.data.use_horizontal_flip);
-    fn("logging", "folder", c.logging.folder);
-    fn("logging", "write_tag", c.logging.write_tag);
-    fn("mask", "allow_overlap", c.mask.allow_overlap);
-    fn("mask", "aspect_ratio", c.mask.aspect_ratio);
-    fn("mask", "enc_mask_scale", c.mask.enc_mask_scale);
-    fn("mask", "min_keep", c.mask.min_keep);
-    fn("mask", "num_enc_masks", c.mask.num_enc_masks);
-    fn("mask", "num_pred_masks", c.mask.num_pred_masks);
-    fn("mask", "patch_size", c.mask.patch_size);
-    fn("mask", "position_mode", c.mask.position_mode);
-    fn("mask", "pred_mask_scale", c.mask.pred_mask_scale);
-    fn("mask", "sampler", c.mask.sampler);
-    fn("mask", "truncation", c.mask.truncation);
-    fn("meta", "copy_data", c.meta.copy_data);
-    fn("meta", "cpu_bf16", c.meta.cpu_bf16);
-    fn("meta", "depth", c.meta.depth);
-    fn("meta", "embed_dim", c.meta.embed_dim);
-    fn("meta", "load_checkpoint", c.meta.load_checkpoint);
-    fn("meta", "model_name", c.meta.model_name);
-    fn("meta", "num_heads", c.meta.num_heads);
-    fn("meta", "pred_depth", c.meta.pred_depth);
-    fn("meta", "pred_emb_dim", c.meta.pred_emb_dim);
-    fn("meta", "read_checkpoint", c.meta.read_checkpoint);
-    fn("meta", "seed", c.meta.seed);
-    fn("meta", "use_bfloat16", c.meta.use_bfloat16);
-    fn("optimization", "ema", c.optimization.ema);
-    fn("optimization", "epochs", c.optimization.epochs);
-    fn("optimization", "final_lr", c.optimization.final_lr);
-    fn("optimization", "final_weight_decay", c.optimization.final_weight_decay);
-    fn("optimization", "ipe_scale", c.optimization.ipe_scale);
-    fn("optimization", "lr", c.optimization.lr);
-    fn("optimization", "start_lr", c.optimization.start_lr);
-    fn("optimization", "warmup", c.optimization.warmup);
-    fn("optimization", "weight_decay", c.optimization.weight_decay);
-    fn("loss", "projector_dim", c.loss.projector_dim);
-    fn("loss", "projector_hidden", c.loss.projector_hidden);
-    fn("loss", "sigreg_knots", c.loss.sigreg_knots);
-    fn("loss", "sigreg_on", c.loss.sigreg_on);
-    fn("loss", "sigreg_slices", c.loss.sigreg_slices);
-    fn("loss", "sigreg_weight", c.loss.sigreg_weight);
-}
+using schema::forEachField;
 
 template <class T> const char* typeName();
 template <> const char* typeName<int>() { return "an integer"; }
@@ -367,7 +312,7 @@ std::vector<ConfigEntry> configEntries(const Config& config)
 {
     Config copy = config;
     std::vector<ConfigEntry> entries;
-    forEachField(copy, [&](const char* section, const char* key, auto& member) {
+    forEachField(copy, [&](const char* section, const char* key, auto& member, const char* doc) {
         using T = std::decay_t<decltype(member)>;
         std::string text;
         if constexpr (std::is_same_v<T, std::string>) {
@@ -380,7 +325,7 @@ std::vector<ConfigEntry> configEntries(const Config& config)
             emit(e, member);
             text = e.c_str();
         }
-        entries.push_back({section, key, text, TypeLabel<T>::value});
+        entries.push_back({section, key, text, TypeLabel<T>::value, doc});
     });
     return entries;
 }

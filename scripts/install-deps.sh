@@ -17,6 +17,7 @@ packages=(
   libgloo-dev                               # c10d Gloo (multi-process CPU training)
   libgoogle-perftools-dev                   # tcmalloc: the programs' allocator (faster steps)
   python3-torch python3-yaml                # the reference-compatibility test and benchmarks
+  help2man                                  # the man pages, from the programs' --help (docs/CMakeLists.txt)
   python3-torchvision                       # the reference's own data transforms (bench/reference_train.py)
   dataset-fashion-mnist                     # the built-in data set
 )

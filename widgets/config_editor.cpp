@@ -19,56 +19,10 @@ namespace ijepa::widgets {
 
 QString configKeyHelp(const QString& key)
 {
-    static const QMap<QString, QString> help{
-        {"data.batch_size", "Images per batch per process"},
-        {"data.color_jitter_strength", "Reference key; colour augmentation strength (off in every reference config)"},
-        {"data.crop_scale", "RandomResizedCrop area range [min, max], fractions of the image"},
-        {"data.crop_size", "Input side in pixels (square); must be a multiple of mask.patch_size"},
-        {"data.image_folder", "Image folder, relative to root_path"},
-        {"data.num_workers", "Data loader threads"},
-        {"data.pin_mem", "Pinned host memory for CUDA copies"},
-        {"data.root_path", "Data root folder"},
-        {"data.use_color_distortion", "Reference key (off in every reference config)"},
-        {"data.use_gaussian_blur", "Reference key (off in every reference config)"},
-        {"data.use_horizontal_flip", "Reference key (off in every reference config)"},
-        {"logging.folder", "Where logs and checkpoints go"},
-        {"logging.write_tag", "File name prefix: <tag>_r0.csv, <tag>-latest.pth.tar"},
-        {"mask.allow_overlap", "Let the context block overlap the target blocks"},
-        {"mask.aspect_ratio", "Target block aspect ratio range [min, max] (height / width)"},
-        {"mask.enc_mask_scale", "Context block area range [min, max], fraction of the patches"},
-        {"mask.min_keep", "Every mask keeps more than this many patches"},
-        {"mask.num_enc_masks", "Context blocks per image"},
-        {"mask.num_pred_masks", "Target blocks per image"},
-        {"mask.patch_size", "ViT patch side in pixels; must divide data.crop_size"},
-        {"mask.position_mode", "faithful: positions as the reference (never the last row/column); corrected: all"},
-        {"mask.pred_mask_scale", "Target block area range [min, max], fraction of the patches"},
-        {"mask.sampler", "multiblock (the paper), block, random or rasterized (the paper's ablations)"},
-        {"mask.truncation", "prefix: masks cut to the batch's shortest keep their first patches (the reference; a cut "
-                            "context loses its bottom rows); random: a random subset of that size"},
-        {"meta.copy_data", "Reference key, unused"},
-        {"meta.cpu_bf16", "With use_bfloat16 on a CPU: auto, bf16 where its products are measured faster than fp32; "
-                          "always, bf16 even where slower (its numerics on any CPU)"},
-        {"meta.depth", "Custom encoder depth (overrides the preset; ~ for the preset's)"},
-        {"meta.embed_dim", "Custom encoder width (overrides the preset; ~ for the preset's)"},
-        {"meta.load_checkpoint", "Resume from read_checkpoint or <tag>-latest"},
-        {"meta.model_name", "Encoder preset: vit_tiny, vit_small, vit_base, vit_large, vit_huge, vit_giant"},
-        {"meta.num_heads", "Custom head count (overrides the preset; ~ for the preset's)"},
-        {"meta.pred_depth", "Predictor blocks"},
-        {"meta.pred_emb_dim", "Predictor width"},
-        {"meta.read_checkpoint", "Checkpoint to resume from (~ for <tag>-latest)"},
-        {"meta.seed", "Seed for weights, data order, crops and masks"},
-        {"meta.use_bfloat16", "bf16 autocast on CUDA, and on CPUs with avx512_bf16 or amx_bf16"},
-        {"optimization.ema", "EMA momentum of the target encoder, [start, end], linear over the run"},
-        {"optimization.epochs", "Training epochs"},
-        {"optimization.final_lr", "Learning rate at the end of the cosine"},
-        {"optimization.final_weight_decay", "Weight decay at the end of the cosine"},
-        {"optimization.ipe_scale", "Schedules span ipe_scale × epochs × iterations per epoch"},
-        {"optimization.lr", "Peak learning rate, after warmup"},
-        {"optimization.start_lr", "Learning rate at step 0"},
-        {"optimization.warmup", "Warmup length in epochs"},
-        {"optimization.weight_decay", "Weight decay at step 0 (cosine to final_weight_decay)"},
-    };
-    return help.value(key);
+    for (const ConfigEntry& entry : configEntries(Config{}))
+        if (QString::fromStdString(entry.section + "." + entry.key) == key)
+            return QString::fromStdString(entry.doc);
+    return {};
 }
 
 ConfigEditor::ConfigEditor(QWidget* parent)
@@ -151,7 +105,7 @@ QWidget* ConfigEditor::addField(const ConfigEntry& entry)
     }
     field->setObjectName(key);
     field->setProperty("configType", QString::fromStdString(entry.type));
-    field->setToolTip(QStringLiteral("<b>%1</b> (%2)<br>%3").arg(key, QString::fromStdString(entry.type), configKeyHelp(key)));
+    field->setToolTip(QStringLiteral("<b>%1</b> (%2)<br>%3").arg(key, QString::fromStdString(entry.type), QString::fromStdString(entry.doc).toHtmlEscaped()));
     m_fields.insert(key, field);
     return field;
 }

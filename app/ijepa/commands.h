@@ -27,6 +27,7 @@ void addBenchCommand(CLI::App& app);
 void addTrainCommand(CLI::App& app);
 void addEvalCommands(CLI::App& app);    // embed, eval knn, eval linear
 void addExportCommand(CLI::App& app);
+void addConfigCommand(CLI::App& app);   // config show, config keys
 void addIndexBench(CLI::App& bench);     // bench index
 void addDataBench(CLI::App& bench);      // bench data
 
@@ -47,6 +48,9 @@ inline const CLI::Range kStepRange{std::int64_t{0}, std::int64_t{1'000'000'000'0
 extern const CLI::Validator kOutputFile;
 extern const CLI::Validator kOutputFolder;
 extern const CLI::Validator kOutputPath; // a file or a folder: a non-empty name whose folder exists
+// IJEPA_PARSE_ONLY=1 (the docs test): `app` and its subcommands parse a command line against their
+// options and value ranges, but run nothing and leave files unchecked (a shown CHECKPOINT may not exist).
+void parseOnly(CLI::App& app);
 // `threads`, or every logical CPU for 0.
 int threadsOrAll(int threads);
 

@@ -10,7 +10,9 @@
 #include <c10/util/Exception.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
+#include <set>
 #include <thread>
 
 namespace ijepa::cli {
@@ -70,6 +72,25 @@ const CLI::Validator kOutputFolder(
     },
     "DIR");
 
+void parseOnly(CLI::App& app)
+{
+    static const std::set<std::string> pathChecks{"FILE", "DIR", "PATH", "PATH(existing)", "DIR(existing)", "FILE(existing)"};
+    for (CLI::Option* option : app.get_options())
+        for (int i = 0;; ++i) {
+            try {
+                CLI::Validator* check = option->get_validator(i);
+                if (pathChecks.count(check->get_description()))
+                    check->active(false);
+            } catch (const CLI::OptionNotFound&) {
+                break;
+            }
+        }
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+        parseOnly(*sub);
+    if (!app.get_parent()) // runs once everything is parsed and checked, before any command's callback
+        app.parse_complete_callback([] { throw CLI::Success(); });
+}
+
 int threadsOrAll(int threads)
 {
     return threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -99,7 +120,10 @@ int main(int argc, char** argv)
     ijepa::cli::addTrainCommand(app);
     ijepa::cli::addEvalCommands(app);
     ijepa::cli::addExportCommand(app);
+    ijepa::cli::addConfigCommand(app);
     ijepa::cli::programArgs.assign(argv, argv + argc);
+    if (std::getenv("IJEPA_PARSE_ONLY"))
+        ijepa::cli::parseOnly(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

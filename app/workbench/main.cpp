@@ -196,6 +196,8 @@ int main(int argc, char* argv[])
     CommandLine cl;
     if (const auto exit = parseCommandLine(args, cl))
         return *exit;
+    if (std::getenv("IJEPA_PARSE_ONLY")) // the docs test: the command line parses; nothing opens
+        return 0;
 
     QApplication app(argc, argv);
     // LibTorch work on the UI thread (the browser's nearest neighbours, small views) stays on this

@@ -36,6 +36,17 @@ PY
 
 expect_error mask.min_keep "$bin" masks data.crop_size=32 mask.patch_size=4
 
+# config show: the file's values with the overrides applied, read back as the same config; config
+# keys: every key of the schema once, with its meaning; typos named as anywhere else.
+"$bin" config show -c "$fixtures/official-tiny/params-ijepa.yaml" data.batch_size=7 >"$tmp/shown.yaml"
+grep -q "^  batch_size: 7$" "$tmp/shown.yaml" || fail "config show lacks the override: $(cat "$tmp/shown.yaml")"
+"$bin" config show -c "$tmp/shown.yaml" | cmp -s - "$tmp/shown.yaml" || fail "config show does not read back to itself"
+keys=$("$bin" config keys)
+[ "$(grep -c '^[a-z]*\.[a-z_0-9]* (' <<<"$keys")" -eq "$(python3 -c "import yaml,sys; print(sum(len(v) for v in yaml.safe_load(open(sys.argv[1])).values()))" "$tmp/shown.yaml")" ] ||
+  fail "config keys does not list every key of config show once: $keys"
+grep -q "^optimization.lr (number, default 0.001): peak learning rate" <<<"$keys" || fail "config keys: $keys"
+expect_error "did you mean data.batch_size" "$bin" config show data.batch_szie=3
+
 # bench --trace: a profiler trace of the timed steps, which bench/trace_summary.py reads.
 tiny=$fixtures/official-tiny/params-ijepa.yaml
 "$bin" bench --config "$tiny" --steps 2 --warmup 1 --threads 1 --trace "$tmp/trace.json" >/dev/null 2>&1

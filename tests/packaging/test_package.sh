@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Debian packages with CPack from a finished build tree and checks what they hold:
-# both programs, the configs, the .desktop file, icon and AppStream metadata (validated), and
+# both programs, their man pages, the configs, the .desktop file, icon and AppStream metadata (validated), and
 # Depends filled in from the linked libraries. Usage: test_package.sh BUILD_DIR [cli-only]
 # (cli-only: a build without Qt, the headless preset, makes the ijepa-cli package alone).
 set -euo pipefail
@@ -14,6 +14,9 @@ fail() { echo "FAIL: $*"; exit 1; }
 cli_files=$(dpkg-deb -c "$cli")
 grep -q './usr/bin/ijepa$' <<<"$cli_files" || fail "ijepa not in $cli"
 grep -q 'share/ijepa/configs/fashion_mnist.yaml' <<<"$cli_files" || fail "configs not in $cli"
+grep -q 'share/man/man1/ijepa.1.gz' <<<"$cli_files" || fail "the ijepa(1) man page not in $cli"
+dpkg-deb --fsys-tarfile "$cli" | tar -xO ./usr/share/man/man1/ijepa.1.gz | gzip -d | grep -q '^\.SS "ijepa train"' ||
+  fail "ijepa(1) lacks the train subcommand"
 dpkg-deb -f "$cli" Depends | grep -q 'libc6' || fail "ijepa-cli has no shlib Depends"
 if [ "$what" = cli-only ]; then
   ls "$out"/ijepa-workbench_*.deb >/dev/null 2>&1 && fail "a build without Qt made a workbench package"
@@ -23,7 +26,8 @@ fi
 gui=$(ls "$out"/ijepa-workbench_*.deb)
 gui_files=$(dpkg-deb -c "$gui")
 for f in usr/bin/ijepa-workbench share/applications/ijepa-workbench.desktop \
-         share/icons/hicolor/scalable/apps/ijepa-workbench.svg share/metainfo/io.github.ijepa_workbench.metainfo.xml; do
+         share/icons/hicolor/scalable/apps/ijepa-workbench.svg share/metainfo/io.github.ijepa_workbench.metainfo.xml \
+         share/man/man1/ijepa-workbench.1.gz; do
   grep -q "$f" <<<"$gui_files" || fail "$f not in $gui"
 done
 dpkg-deb -f "$gui" Depends | grep -q 'ijepa-cli' || fail "ijepa-workbench does not depend on ijepa-cli"
