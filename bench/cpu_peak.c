@@ -1,6 +1,6 @@
 // One core's peak multiply-add rate in fp32 (VFMADD231PS) and in bf16 (VDPBF16PS, AVX512_BF16),
 // from independent register-only chains: the ceiling of any matrix-product kernel on this CPU.
-// The CPU bf16 path pays only where the bf16 ceiling is well above the fp32 one (README, "bf16 on
+// The CPU bf16 path pays only where the bf16 ceiling is well above the fp32 one (docs/research/cpu-speed.md, "bf16 on
 // CPU"). AMX is not measured (LibTorch's oneDNN uses it where the kernel grants it). Where the CPU
 // has AVX512-FP16 it also times fp16 multiply-adds (VFMADD231PH, accumulating in fp16), the one
 // other format that could double the products; LibTorch 1.13 has no CPU fp16 product to use it.

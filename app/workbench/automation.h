@@ -1,6 +1,6 @@
 #pragma once
 
-// Scripted runs of the real window: screenshots for the README and the UI responsiveness bench.
+// Scripted runs of the real window: screenshots for the docs and the UI responsiveness bench.
 
 #include <QString>
 

@@ -63,7 +63,7 @@ ProbeSet makeProbeSet(const ImageSource& queries, const ImageSource* database, i
 
 // The probe's k-NN top-1 of `encoder` (NaN without a database): the probe set's own images. bf16:
 // embedded under bf16 autocast, as the run's step (a bf16 run's probe: within 0.2 points of the fp32
-// figure on 400-step checkpoints, 2.6x faster on a CPU with AMX; README "Online probe").
+// figure on 400-step checkpoints, 2.6x faster on a CPU with AMX; docs/guide/signals.md, "Online probe").
 double probeKnn(VisionTransformer& encoder, const ProbeSet& probe, const KnnOptions& knn = {}, bool bf16 = false);
 
 // One measurement of the representation: `encoder` embeds the probe set; RankMe and feature std of
