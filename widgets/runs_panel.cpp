@@ -81,11 +81,24 @@ QTableWidget* makeTable(QWidget* parent, const QStringList& headers)
     return t;
 }
 
+// A run's k-NN: the end-of-run figure (ijepa eval knn on the whole split) when it ran, else the
+// last online probe, marked "~" (an estimate on the probe's few hundred images); the tool tip says which.
+Cell* knnCell(const RunRecord& r)
+{
+    const bool final = std::isfinite(r.finalKnn);
+    auto* cell = new Cell(final ? number(r.finalKnn * 100, 2) : (std::isfinite(r.lastProbe) ? QStringLiteral("~") : QString()) +
+                                                                number(r.lastProbe * 100, 1),
+                          headlineKnn(r));
+    cell->setToolTip(final ? QObject::tr("the end-of-run k-NN: ijepa eval knn on the whole evaluation split")
+                           : QObject::tr("the last online probe (a few hundred images); the end-of-run k-NN has not run"));
+    return cell;
+}
+
 } // namespace
 
 RunsPanel::RunsPanel(QWidget* parent)
     : QWidget(parent)
-    , m_table(makeTable(this, {tr("Run"), tr("Data"), tr("Model"), tr("Steps"), tr("Last loss"), tr("Probe k-NN"),
+    , m_table(makeTable(this, {tr("Run"), tr("Data"), tr("Model"), tr("Steps"), tr("Last loss"), tr("k-NN (%)"),
                                tr("Wall time"), tr("State"), tr("Problems")}))
     , m_diff(makeTable(this, {tr("Key"), tr("First ticked run"), tr("Second ticked run")}))
     , m_hparams(makeTable(this, {}))
@@ -249,7 +262,7 @@ void RunsPanel::fillTable()
                                                                : QString::number(r.stepsDone),
                                             static_cast<double>(r.stepsDone)));
         m_table->setItem(i, Loss, new Cell(number(r.lastLoss, 4), r.lastLoss));
-        m_table->setItem(i, Probe, new Cell(number(r.lastProbe * 100, 1), r.lastProbe));
+        m_table->setItem(i, Probe, knnCell(r));
         m_table->setItem(i, Wall, new Cell(clock(r.wallSeconds), r.wallSeconds));
         m_table->setItem(i, State, new Cell(QString::fromLatin1(runStateName(r.state))));
         QStringList problems;
@@ -375,7 +388,7 @@ void RunsPanel::fillComparison()
     QStringList headers{tr("run")};
     for (const auto& k : keys)
         headers << QString::fromStdString(k);
-    headers << tr("steps") << tr("last loss") << tr("probe k-NN (%)") << tr("wall (s)") << tr("state");
+    headers << tr("steps") << tr("last loss") << tr("k-NN (%)") << tr("wall (s)") << tr("state");
     m_hparams->setSortingEnabled(false);
     m_hparams->clear();
     m_hparams->setColumnCount(static_cast<int>(headers.size()));
@@ -392,7 +405,7 @@ void RunsPanel::fillComparison()
                     m_hparams->setItem(row, col++, new Cell(QString::fromStdString(e.value), QString::fromStdString(e.value).toDouble()));
         m_hparams->setItem(row, col++, new Cell(QString::number(r.stepsDone), static_cast<double>(r.stepsDone)));
         m_hparams->setItem(row, col++, new Cell(number(r.lastLoss, 5), r.lastLoss));
-        m_hparams->setItem(row, col++, new Cell(number(r.lastProbe * 100, 1), r.lastProbe));
+        m_hparams->setItem(row, col++, knnCell(r));
         m_hparams->setItem(row, col++, new Cell(QString::number(r.wallSeconds, 'f', 0), r.wallSeconds));
         m_hparams->setItem(row, col++, new Cell(QString::fromLatin1(runStateName(r.state))));
     }

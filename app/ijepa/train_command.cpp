@@ -132,12 +132,8 @@ public:
         std::string epoch = "epoch " + std::to_string(r.epoch) + "/" + std::to_string(m_epochs);
         std::string steps = std::to_string(r.stepInEpoch) + "/" + std::to_string(r.iterationsPerEpoch);
         if (m_tty) {
-            constexpr int width = 24;
-            const int filled = static_cast<int>(width * r.stepInEpoch / std::max<std::int64_t>(1, r.iterationsPerEpoch));
-            std::string bar(static_cast<size_t>(filled), '#');
-            bar.append(static_cast<size_t>(width - filled), '.');
-            std::cerr << "\r\033[K" << epoch << " [" << bar << "] " << steps << "  " << line << std::flush;
-            m_barShown = true;
+            drawBar(epoch, static_cast<double>(r.stepInEpoch) / static_cast<double>(std::max<std::int64_t>(1, r.iterationsPerEpoch)),
+                    steps + "  " + line);
             if (r.stepInEpoch == r.iterationsPerEpoch) {
                 std::cerr << "\n";
                 m_barShown = false;
@@ -165,6 +161,41 @@ public:
         for (const auto& line : r.signals->verdict)
             if (line.warning && !line.hint.empty())
                 std::cerr << "train:   " << line.state << ": " << line.hint << "\n";
+    }
+
+    // The end-of-run k-NN (minutes over a whole split): a bar with its own ETA, or a line every 10 s.
+    void workProgress(const std::string& what, std::int64_t done, std::int64_t total) override
+    {
+        const auto now = std::chrono::steady_clock::now();
+        if (what != m_work || done == 0) {
+            m_work = what;
+            m_workStart = now;
+        }
+        const bool last = done >= total;
+        if (m_quiet || (!last && std::chrono::duration<double>(now - m_lastDraw).count() < (m_tty ? 0.1 : 10.0)))
+            return;
+        m_lastDraw = now;
+        const double elapsed = std::chrono::duration<double>(now - m_workStart).count();
+        const double fraction = static_cast<double>(done) / static_cast<double>(std::max<std::int64_t>(1, total));
+        const std::string right = std::to_string(done) + "/" + std::to_string(total) + " images  ETA " +
+                                  (done > 0 ? formatClock(elapsed * (1 - fraction) / fraction) : std::string("?"));
+        if (!m_tty) {
+            std::cerr << "train: " << what << " " << right << "\n";
+            return;
+        }
+        drawBar(what, fraction, right);
+        if (last)
+            clearBar();
+    }
+
+    void drawBar(const std::string& label, double fraction, const std::string& right)
+    {
+        constexpr int width = 24;
+        const int filled = std::clamp(static_cast<int>(width * fraction), 0, width);
+        std::string bar(static_cast<size_t>(filled), '#');
+        bar.append(static_cast<size_t>(width - filled), '.');
+        std::cerr << "\r\033[K" << label << " [" << bar << "] " << right << std::flush;
+        m_barShown = true;
     }
 
     void settingsChanged(const SettingsChange& change, const TrainStart& now, bool) override
@@ -201,7 +232,8 @@ private:
     int m_epochs = 0;
     double m_probe = std::numeric_limits<double>::quiet_NaN();
     double m_contextProbe = std::numeric_limits<double>::quiet_NaN();
-    std::chrono::steady_clock::time_point m_lastDraw{};
+    std::chrono::steady_clock::time_point m_lastDraw{}, m_workStart{};
+    std::string m_work;
 };
 
 // --data, else data.root_path/data.image_folder of the config.

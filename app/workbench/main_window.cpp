@@ -72,6 +72,9 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
         m_masks->setLiveSample(sample);
     });
     connect(m_worker, &TrainingWorker::logMessage, this, &MainWindow::log);
+    connect(m_worker, &TrainingWorker::workProgress, this, [this](const QString& what, qint64 done, qint64 total) {
+        m_status->work(what, done, total);
+    });
     connect(m_worker, &TrainingWorker::pausedChanged, this, [this](bool paused) {
         m_status->setState(paused ? tr("Paused") : tr("Training"));
         m_pause->setText(paused ? tr("Resume") : tr("Pause"));
@@ -439,7 +442,7 @@ void MainWindow::onFinished(const TrainResult& result)
     setRunning(false);
     const QString what = QString::fromStdString(describeResult(result));
     log(tr("training %1; checkpoint %2").arg(what, QString::fromStdString(result.checkpoint)));
-    m_status->setState(tr("Training %1").arg(QString::fromStdString(describeStatus(result.status))));
+    m_status->ended(result);
     if (result.status == TrainStatus::Diverged)
         showError(tr("The loss became non-finite at step %1; the last good checkpoint is kept.").arg(result.iteration + 1));
     if (!result.checkpoint.empty() && result.status != TrainStatus::Finished)

@@ -1,10 +1,12 @@
 #include "app/workbench/run_status.h"
 
 #include <QLabel>
+#include <QLocale>
 #include <QProgressBar>
 #include <QStatusBar>
 #include <QStringList>
 
+#include <algorithm>
 #include <cmath>
 
 namespace ijepa::workbench {
@@ -65,11 +67,43 @@ void RunStatus::step(const StepReport& last, double residentMb)
                                                       : tr("%1 MiB").arg(residentMb, 0, 'f', 0));
 }
 
+void RunStatus::work(const QString& what, qint64 done, qint64 total)
+{
+    if (what != m_work || done == 0 || !m_workTimer.isValid()) {
+        m_work = what;
+        m_workTimer.start();
+    }
+    const double fraction = static_cast<double>(done) / static_cast<double>(std::max<qint64>(1, total));
+    const double elapsed = static_cast<double>(m_workTimer.elapsed()) / 1000.0;
+    m_state->setText(tr("Computing the %1…").arg(what));
+    m_progress->setRange(0, 1000);
+    m_progress->setValue(static_cast<int>(1000 * fraction));
+    m_step->setText(tr("%1 of %2 images").arg(QLocale().toString(done), QLocale().toString(total)));
+    m_eta->setText(tr("ETA %1").arg(done > 0 ? duration(elapsed * (1 - fraction) / fraction) : QStringLiteral("–")));
+}
+
+void RunStatus::ended(const TrainResult& result)
+{
+    QString state = QString::fromStdString(describeStatus(result.status));
+    state[0] = state[0].toUpper();
+    if (std::isfinite(result.finalKnn))
+        state += tr(": final k-NN %1%").arg(100.0 * result.finalKnn, 0, 'f', 2);
+    m_state->setText(state);
+    m_state->setToolTip(QString::fromStdString(describeResult(result)));
+    m_eta->clear();
+    m_work.clear();
+    if (result.status == TrainStatus::Finished || result.status == TrainStatus::MaxSteps) {
+        m_progress->setRange(0, 1);
+        m_progress->setValue(1);
+    }
+}
+
 QString RunStatus::text() const
 {
     QStringList parts;
     for (QLabel* l : {m_state, m_step, m_loss, m_speed, m_eta, m_device, m_memory})
-        parts << l->text();
+        if (!l->text().isEmpty())
+            parts << l->text();
     return parts.join(QStringLiteral(" | "));
 }
 

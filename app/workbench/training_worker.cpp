@@ -69,6 +69,13 @@ public:
 
     void started(const TrainStart& start) override { Q_EMIT m_worker.started(start); }
     void message(const std::string& line) override { Q_EMIT m_worker.logMessage(QString::fromStdString(line)); }
+    void workProgress(const std::string& what, std::int64_t done, std::int64_t total) override
+    {
+        if (done > 0 && done < total && m_sinceWork.isValid() && m_sinceWork.elapsed() < 250)
+            return;
+        m_sinceWork.start();
+        Q_EMIT m_worker.workProgress(QString::fromStdString(what), done, total);
+    }
     void settingsChanged(const SettingsChange& change, const TrainStart& now, bool) override
     {
         Q_EMIT m_worker.settingsChanged(change.step, QString::fromStdString(describeChange(change)), now);
@@ -120,7 +127,7 @@ private:
     Config m_config;
     int m_grid;
     QVector<StepReport> m_pending;
-    QElapsedTimer m_sinceFlush, m_sinceSample;
+    QElapsedTimer m_sinceFlush, m_sinceSample, m_sinceWork;
     bool m_sentSample = false;
 };
 

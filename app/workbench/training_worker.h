@@ -63,6 +63,8 @@ Q_SIGNALS:
     void maskSample(const ijepa::widgets::MaskSample& sample);
     void encoderReady(const ijepa::workbench::EncoderSnapshot& snapshot);
     void logMessage(const QString& line);
+    // Long work after the steps (the end-of-run k-NN): `done` of `total` images, a few times a second.
+    void workProgress(const QString& what, qint64 done, qint64 total);
     void settingsChanged(qint64 fromIteration, const QString& change, const ijepa::TrainStart& now);
     void pausedChanged(bool paused);
     void finished(const ijepa::TrainResult& result);

@@ -125,7 +125,7 @@ RunState stateFrom(const RunRecord& r, const std::optional<RunMeta>& meta, bool 
         return RunState::Running;
     if (meta && meta->status == "diverged")
         return RunState::Diverged;
-    if (meta && meta->status == "finished")
+    if (meta && (meta->status == "finished" || meta->status == "max-steps")) // the run ended where it was told to
         return RunState::Finished;
     if (r.stepsPlanned > 0 && r.stepsDone >= r.stepsPlanned)
         return RunState::Finished;
@@ -163,6 +163,7 @@ RunRecord readRunFolder(const std::string& dir)
         r.stepsPlanned = meta->scheduleIterations;
         r.parent = meta->parent;
         r.branchStep = meta->branchStep;
+        r.finalKnn = meta->finalKnn;
     }
     const fs::path yaml = fs::path(dir) / "params-ijepa.yaml";
     std::string tag = "jepa";
@@ -203,9 +204,9 @@ RunRecord readRunFolder(const std::string& dir)
     std::sort(found.rbegin(), found.rend());
     for (const auto& f : found)
         r.checkpoints.push_back(f.second);
-    if (r.checkpoints.empty())
-        r.problems.push_back("no checkpoint");
     r.state = stateFrom(r, meta, runFolderLocked(dir));
+    if (r.checkpoints.empty() && r.state != RunState::Running) // a live run writes its first one later
+        r.problems.push_back("no checkpoint");
     return r;
 }
 
@@ -279,7 +280,7 @@ bool runFolderLocked(const std::string& dir)
 
 void writeRunMeta(const std::string& dir, const RunMeta& m)
 {
-    const nlohmann::json j{{"version", m.version},
+    nlohmann::json j{{"version", m.version},
                            {"data", m.data},
                            {"iterations_per_epoch", m.iterationsPerEpoch},
                            {"schedule_iterations", m.scheduleIterations},
@@ -287,6 +288,8 @@ void writeRunMeta(const std::string& dir, const RunMeta& m)
                            {"parent", m.parent},
                            {"branch_step", m.branchStep},
                            {"precision", m.precision}};
+    if (std::isfinite(m.finalKnn))
+        j["final_knn"] = m.finalKnn;
     const std::string path = (fs::path(dir) / "run.json").string(), text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"; // paths need not be UTF-8
     writeFileAtomically(path, [&](int fd) { writeAll(fd, text.data(), text.size(), path); });
 }
@@ -311,6 +314,8 @@ std::optional<RunMeta> readRunMeta(const std::string& dir, std::string* problem)
         m.parent = j.value("parent", "");
         m.branchStep = j.value("branch_step", std::int64_t{-1});
         m.precision = j.value("precision", "");
+        if (j.contains("final_knn") && j["final_knn"].is_number())
+            m.finalKnn = j["final_knn"].get<double>();
         return m;
     } catch (const std::exception& e) {
         if (problem)

@@ -37,6 +37,7 @@ struct RunRecord {
     std::int64_t stepsPlanned = 0;   // epochs x iterations per epoch (0: unknown)
     double lastLoss = RunPoint::kNone;
     double lastProbe = RunPoint::kNone;
+    double finalKnn = RunPoint::kNone; // the end-of-run k-NN (ijepa eval knn on the whole split), when run
     double wallSeconds = 0;
     RunState state = RunState::Unknown;
     std::string parent;              // the checkpoint a branched run started from
@@ -47,6 +48,9 @@ struct RunRecord {
 };
 
 RunRecord readRunFolder(const std::string& dir);
+
+// A run's headline accuracy: the end-of-run k-NN when it was run, else the last online probe.
+inline double headlineKnn(const RunRecord& r) { return r.finalKnn == r.finalKnn ? r.finalKnn : r.lastProbe; }
 
 // Run folders (holding a params-ijepa.yaml or a *_r0.csv) at `root` or below it, up to `depth`
 // levels, sorted. A missing root gives none.
@@ -68,6 +72,7 @@ struct RunMeta {
     std::string parent;
     std::int64_t branchStep = -1;
     std::string precision; // the training step's number format and why (core/train/precision.h)
+    double finalKnn = std::numeric_limits<double>::quiet_NaN(); // the end-of-run k-NN top-1 (0..1), when run
 };
 void writeRunMeta(const std::string& dir, const RunMeta& meta);
 std::optional<RunMeta> readRunMeta(const std::string& dir, std::string* problem);

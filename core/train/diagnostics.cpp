@@ -11,10 +11,16 @@
 namespace ijepa {
 
 double probeAccuracy(VisionTransformer& encoder, const ImageSource& database, const ImageSource& queries, int crop,
-                     const KnnOptions& knn)
+                     const KnnOptions& knn, const EmbedProgress& progress)
 {
-    const auto db = embedImages(encoder, database, crop);
-    const auto q = embedImages(encoder, queries, crop);
+    const std::int64_t total = database.size() + queries.size();
+    const auto offset = [&](std::int64_t before) -> EmbedProgress {
+        if (!progress)
+            return {};
+        return [&progress, before, total](std::int64_t done, std::int64_t) { progress(before + done, total); };
+    };
+    const auto db = embedImages(encoder, database, crop, false, kEmbedBatch, offset(0));
+    const auto q = embedImages(encoder, queries, crop, false, kEmbedBatch, offset(database.size()));
     return knnAccuracy(db.features, db.labels, q.features, q.labels, knn);
 }
 
@@ -139,8 +145,11 @@ void ProbeDiagnostics::ended(TrainResult& result)
     say("final k-NN evaluation (ijepa eval knn): embedding " + std::to_string(m_options.finalTrain->size()) + " + " +
         std::to_string(m_options.finalTest->size()) + " images");
     try {
+        const std::string what = "final k-NN";
+        reportProgress(what, 0, m_options.finalTrain->size() + m_options.finalTest->size()); // it starts: its clock too
         const double acc = probeAccuracy(m_model->targetEncoder, *m_options.finalTrain, *m_options.finalTest,
-                                         m_start.config.data.crop_size, m_options.knn);
+                                         m_start.config.data.crop_size, m_options.knn,
+                                         [&](std::int64_t done, std::int64_t total) { reportProgress(what, done, total); });
         result.finalKnn = acc;
         char line[160];
         std::snprintf(line, sizeof(line), "final k-NN top-1 %.2f%% (k=%d, T=%.2f; %lld train -> %lld test images)",

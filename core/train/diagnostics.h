@@ -25,7 +25,7 @@ struct DiagnosticsOptions {
     std::string probeOff = "no labelled images for a probe";
     bool contextProbe = true;   // the same k-NN probe of the context encoder (report.contextProbeAccuracy)
     KnnOptions knn;
-    // At the end of a run that finished (or reached --max-steps): the full k-NN evaluation of
+    // At the end of a run that finished (or reached its step limit): the full k-NN evaluation of
     // `ijepa eval knn` (all of finalTrain votes for all of finalTest), reported once.
     std::shared_ptr<ImageSource> finalTrain, finalTest;
 };
@@ -79,7 +79,8 @@ Measurement measureRepresentation(VisionTransformer& encoder, const ProbeSet& pr
 
 // The probe's k-NN top-1 of `encoder` with `database` voting for `queries` (the probe's images of
 // each): exactly `ijepa eval knn`'s figure on those images.
+// `progress` counts the images embedded, database then queries.
 double probeAccuracy(VisionTransformer& encoder, const ImageSource& database, const ImageSource& queries, int crop,
-                     const KnnOptions& knn = {});
+                     const KnnOptions& knn = {}, const EmbedProgress& progress = {});
 
 } // namespace ijepa

@@ -130,6 +130,9 @@ public:
     virtual void started(const TrainStart&) {}
     virtual void stepDone(const Step&) {}
     virtual void message(const std::string&) {} // one line for the log: skipped files, checkpoints, resume
+    // Long work outside the steps (the end-of-run k-NN over a whole split): what it is and how far it
+    // is, `done` of `total` units (images); done == total when it is over.
+    virtual void workProgress(const std::string& /*what*/, std::int64_t /*done*/, std::int64_t /*total*/) {}
     // After the last step (finished, stopped or diverged); may still write (the checkpointer) and
     // annotate the result (its checkpoint).
     virtual void ended(TrainResult&) {}
@@ -141,9 +144,12 @@ public:
 protected:
     // Sends a line to every observer of the run (through the list this one is attached to).
     void say(const std::string& line);
+    // Sends workProgress to every observer of the run.
+    void reportProgress(const std::string& what, std::int64_t done, std::int64_t total);
 
 private:
     friend class ObserverList;
+    TrainObserver* top(); // the list at the top of the chain this observer is attached to
     TrainObserver* m_list = nullptr;
 };
 
@@ -157,6 +163,7 @@ public:
     void started(const TrainStart& start) override;
     void stepDone(const Step& step) override;
     void message(const std::string& line) override;
+    void workProgress(const std::string& what, std::int64_t done, std::int64_t total) override;
     void ended(TrainResult& result) override;
     void settingsChanged(const SettingsChange& change, const TrainStart& now, bool record) override;
 

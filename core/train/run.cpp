@@ -4,12 +4,22 @@
 
 namespace ijepa {
 
+TrainObserver* TrainObserver::top()
+{
+    TrainObserver* t = this;
+    while (t->m_list)
+        t = t->m_list;
+    return t;
+}
+
 void TrainObserver::say(const std::string& line)
 {
-    TrainObserver* top = this;
-    while (top->m_list)
-        top = top->m_list;
-    top->message(line);
+    top()->message(line);
+}
+
+void TrainObserver::reportProgress(const std::string& what, std::int64_t done, std::int64_t total)
+{
+    top()->workProgress(what, done, total);
 }
 
 ObserverList::ObserverList(std::initializer_list<TrainObserver*> observers)
@@ -43,6 +53,12 @@ void ObserverList::message(const std::string& line)
         o->message(line);
 }
 
+void ObserverList::workProgress(const std::string& what, std::int64_t done, std::int64_t total)
+{
+    for (TrainObserver* o : m_observers)
+        o->workProgress(what, done, total);
+}
+
 void ObserverList::ended(TrainResult& result)
 {
     for (TrainObserver* o : m_observers)
@@ -59,7 +75,7 @@ std::string describeStatus(TrainStatus status)
 {
     switch (status) {
     case TrainStatus::Finished: return "finished";
-    case TrainStatus::MaxSteps: return "reached --max-steps";
+    case TrainStatus::MaxSteps: return "reached its step limit";
     case TrainStatus::Stopped: return "stopped on request";
     case TrainStatus::Diverged: return "diverged (non-finite loss)";
     }

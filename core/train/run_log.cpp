@@ -242,6 +242,7 @@ void RunLog::ended(TrainResult& result)
         return;
     const char* status[] = {"finished", "max-steps", "stopped", "diverged"};
     m_meta.status = status[static_cast<int>(result.status)];
+    m_meta.finalKnn = result.finalKnn;
     try {
         writeRunMeta(m_dir, m_meta);
     } catch (const std::exception&) {

@@ -213,7 +213,7 @@ rank=("$bin" train --data fashion-mnist --limit 64 --threads 1 data.batch_size=8
 ddp=("${rank[@]}" --nproc 2)
 "${ddp[@]}" --out "$tmp/ddp" --max-steps 3 >"$tmp/ddp.log" 2>&1 || { cat "$tmp/ddp.log"; fail "train --nproc 2"; }
 grep -q "rank 1 of 2 (gloo)" "$tmp/ddp.log" || fail "rank 1 did not join: $(cat "$tmp/ddp.log")"
-[ "$(grep -c 'reached --max-steps' "$tmp/ddp.log")" = 1 ] || fail "not exactly one rank reported: $(cat "$tmp/ddp.log")"
+[ "$(grep -c 'reached its step limit' "$tmp/ddp.log")" = 1 ] || fail "not exactly one rank reported: $(cat "$tmp/ddp.log")"
 [ "$(wc -l <"$tmp/ddp/jepa_r0.csv")" = 4 ] || fail "ddp CSV: $(cat "$tmp/ddp/jepa_r0.csv")"
 /usr/bin/python3 -c "import sys, torch; c = torch.load(sys.argv[1], map_location='cpu'); assert c['world_size'] == 2 and c['epoch'] == 0, c.keys()" \
   "$tmp/ddp/jepa-latest.pth.tar" || fail "ddp checkpoint world_size"

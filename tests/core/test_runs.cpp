@@ -169,7 +169,8 @@ TEST(RunFolder, ReadsWhatTrainWrote)
     EXPECT_EQ(r.iterationsPerEpoch, 4);
     EXPECT_EQ(r.stepsDone, 6);
     EXPECT_EQ(r.stepsPlanned, 8); // 2 epochs of 4
-    EXPECT_EQ(r.state, RunState::Stopped); // max-steps, before the end of the schedule
+    EXPECT_EQ(r.state, RunState::Finished); // it reached its step limit (--max-steps): what it was told to do
+    EXPECT_TRUE(std::isnan(r.finalKnn));    // no end-of-run k-NN in this run
     ASSERT_EQ(r.points.size(), 6u);
     for (size_t i = 0; i < r.points.size(); ++i) {
         EXPECT_EQ(r.points[i].step, static_cast<std::int64_t>(i + 1));
@@ -189,6 +190,21 @@ TEST(RunFolder, ReadsWhatTrainWrote)
         EXPECT_EQ(readRunFolder(dir.path.string()).state, RunState::Running);
     }
     EXPECT_FALSE(runFolderLocked(dir.path.string()));
+    // A live run has no checkpoint until its first one: not a problem while its writer holds the lock.
+    for (const auto& c : r.checkpoints)
+        fs::remove(c);
+    {
+        RunLock lock(dir.path.string());
+        EXPECT_TRUE(readRunFolder(dir.path.string()).problems.empty());
+    }
+    EXPECT_EQ(readRunFolder(dir.path.string()).problems, std::vector<std::string>{"no checkpoint"});
+    // The end-of-run k-NN, when it ran, is the run's headline figure; the last probe otherwise.
+    RunMeta meta = *readRunMeta(dir.path.string(), nullptr);
+    meta.finalKnn = 0.7514;
+    writeRunMeta(dir.path.string(), meta);
+    const RunRecord withKnn = readRunFolder(dir.path.string());
+    EXPECT_DOUBLE_EQ(withKnn.finalKnn, 0.7514);
+    EXPECT_DOUBLE_EQ(headlineKnn(withKnn), 0.7514);
     TempDir whole; // the whole schedule: finished
     tinyRun(whole.path.string(), 0);
     const RunRecord f = readRunFolder(whole.path.string());

@@ -123,7 +123,7 @@ TEST(Trainer, OneDescriptionOfHowARunEnded)
     r.iteration = 12;
     r.loss = 0.25;
     r.imagesPerSecond = 100.0;
-    EXPECT_EQ(describeResult(r), "reached --max-steps at iteration 12, loss 0.2500, 100.0 img/s");
+    EXPECT_EQ(describeResult(r), "reached its step limit at iteration 12, loss 0.2500, 100.0 img/s");
     r.status = TrainStatus::Diverged;
     r.imagesPerSecond = 0;
     r.skippedFiles = 2;
@@ -133,7 +133,7 @@ TEST(Trainer, OneDescriptionOfHowARunEnded)
     r.status = TrainStatus::MaxSteps;
     r.iteration = 20;
     r.nothingToTrain = true;
-    EXPECT_EQ(describeResult(r), "reached --max-steps at iteration 20: it was there already, no step left to train");
+    EXPECT_EQ(describeResult(r), "reached its step limit at iteration 20: it was there already, no step left to train");
 }
 
 namespace {

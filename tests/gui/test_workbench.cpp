@@ -10,6 +10,9 @@
 
 #include <sys/resource.h>
 
+#include <QDir>
+#include <QImage>
+
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -128,6 +131,8 @@ private Q_SLOTS:
         const auto result = ended[0][0].value<TrainResult>();
         QCOMPARE(result.status, TrainStatus::Stopped);
         QVERIFY2(result.iteration <= atStop + 1, "stop takes effect after the step in progress");
+        QVERIFY2(!window.statusText().contains(QStringLiteral("ETA")), qPrintable(window.statusText())); // nothing left to wait for
+        QVERIFY2(window.statusText().startsWith(QStringLiteral("Stopped on request")), qPrintable(window.statusText()));
         QVERIFY(std::filesystem::exists(result.checkpoint));
         QVERIFY(!window.worker()->isRunning());
         const auto history = readConfigHistory(configHistoryPath(std::filesystem::path(result.checkpoint).parent_path().string()));
@@ -145,6 +150,59 @@ private Q_SLOTS:
         QVERIFY(second.iteration > result.iteration);
         QCOMPARE(QString::fromStdString(second.checkpoint), QString::fromStdString(result.checkpoint));
         QVERIFY(window.lastError().isEmpty());
+    }
+
+    // A run that reaches its step limit runs the end-of-run k-NN over the whole labelled folder: the
+    // status bar shows its own progress and ETA meanwhile, then the result, which the runs table
+    // shows as the run's k-NN (not the last online probe).
+    void finalKnnShowsItsProgressAndResult()
+    {
+        QTemporaryDir runs, data;
+        for (const char* label : {"coats", "shoes"})
+            for (int i = 0; i < 40; ++i) {
+                QImage image(32, 32, QImage::Format_RGB888);
+                for (int y = 0; y < 32; ++y)
+                    for (int x = 0; x < 32; ++x) // two classes the eye tells apart: stripes across or down
+                        image.setPixel(x, y, ((label[0] == 'c' ? y : x) + i) % 8 < 4 ? 0xffffff : 0x202020);
+                QDir(data.path()).mkpath(QString::fromLatin1(label));
+                QVERIFY(image.save(data.filePath(QStringLiteral("%1/%2.png").arg(QString::fromLatin1(label)).arg(i))));
+            }
+        WorkbenchOptions o;
+        o.runsDir = runs.path();
+        o.askOnClose = false;
+        o.run.trainer.threads = 2;
+        o.run.trainer.maxSteps = 3;
+        o.run.diagnostics.every = 100; // the end-of-run k-NN is the probe's; no probe step before it here
+        o.run.diagnostics.images = 16;
+        o.run.diagnostics.databaseImages = 32;
+        o.overrides = {"meta.embed_dim=64", "meta.depth=2", "meta.num_heads=2", "meta.pred_depth=1",
+                       "meta.pred_emb_dim=32", "data.batch_size=16", "optimization.epochs=50", "optimization.warmup=1"};
+        MainWindow window(o);
+        window.show();
+        QVERIFY(window.openData(data.path()));
+        QSignalSpy work(window.worker(), &TrainingWorker::workProgress);
+        QSignalSpy ended(&window, &MainWindow::trainingEnded);
+        window.startTraining();
+        QTRY_VERIFY_WITH_TIMEOUT(ended.count() == 1, 120000);
+        const auto result = ended[0][0].value<TrainResult>();
+        QCOMPARE(result.status, TrainStatus::MaxSteps);
+        QVERIFY(std::isfinite(result.finalKnn));
+        QVERIFY(work.count() >= 2); // it started and it ended
+        QCOMPARE(work.first()[1].toLongLong(), 0);
+        QCOMPARE(work.last()[1].toLongLong(), work.last()[2].toLongLong());
+        QVERIFY(work.last()[0].toString().contains(QStringLiteral("k-NN")));
+        const QString status = window.statusText();
+        QVERIFY2(status.contains(QStringLiteral("Reached its step limit: final k-NN %1%").arg(100 * result.finalKnn, 0, 'f', 2)),
+                 qPrintable(status));
+        QVERIFY2(!status.contains(QStringLiteral("ETA")), qPrintable(status));
+        const auto finalKnnListed = [&] {
+            for (const RunRecord& r : window.runsPanel()->runs())
+                if (r.finalKnn == result.finalKnn && r.state == RunState::Finished)
+                    return true;
+            return false;
+        };
+        window.runsPanel()->rescan();
+        QTRY_VERIFY_WITH_TIMEOUT(finalKnnListed(), 30000);
     }
 
     // A checkpoint that cannot be written pauses the run with the message instead of ending it;
