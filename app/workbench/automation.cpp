@@ -252,7 +252,7 @@ void runUiBench(MainWindow& window, double seconds, double restartEvery)
                 if (r.checkpoint.empty())
                     return window.startTraining();
                 const auto step = static_cast<long long>(r.iteration);
-                window.openCheckpoint(QString::fromStdString(r.checkpoint), [&window, step] {
+                window.openCheckpoint(QString::fromStdString(r.checkpoint), CheckpointUse::Continue, [&window, step] {
                     std::printf("ui-bench: run stopped at step %lld, its checkpoint opened, training again\n", step);
                     std::fflush(stdout);
                     window.startTraining();

@@ -125,7 +125,7 @@ std::optional<int> parseCommandLine(const QStringList& args, CommandLine& cl)
                 std::to_string(defaults.diagnostics.every)),
         {"set", "config override section.key=value (repeatable)", "KEY=VALUE"},
         {"start", "start training at once"},
-        {"checkpoint", "open a checkpoint at start", "FILE"},
+        {"checkpoint", "continue from a checkpoint: its settings, and Start (or --start) continues its run", "FILE"},
         {"screenshots", "train, save screenshots of the window and each view to DIR, quit", "DIR"},
         {"screenshot-steps", "steps to train before the screenshots, 1..1e6", "N", "40"},
         {"bench-ui", "train for S seconds, print the largest UI event-loop delay, quit (1..86400)", "S"},
@@ -233,7 +233,7 @@ int main(int argc, char* argv[])
         }
     };
     if (!cl.checkpoint.isEmpty()) // opened off the UI thread; a start continues from it
-        window.openCheckpoint(cl.checkpoint, cl.start || automated ? std::function<void()>(start) : std::function<void()>());
+        window.openCheckpoint(cl.checkpoint, CheckpointUse::Continue, cl.start || automated ? std::function<void()>(start) : std::function<void()>());
     else if (cl.start || automated)
         start();
     return app.exec();

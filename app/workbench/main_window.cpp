@@ -174,11 +174,23 @@ void MainWindow::buildToolbar()
     auto* bar = addToolBar(tr("Training"));
     bar->setObjectName(QStringLiteral("trainingBar"));
     bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    const QString filter = tr("Checkpoints (*.pth.tar *.pth *.pt *.safetensors);;All files (*)");
     m_open = bar->addAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("Open checkpoint…"));
-    connect(m_open, &QAction::triggered, this, [this] {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Open checkpoint"), {}, tr("Checkpoints (*.pth.tar *.pth *.pt *.safetensors);;All files (*)"));
+    m_open->setToolTip(tr("Look at a checkpoint's representation (embeddings, attention, predictor); the settings on "
+                          "the left and the next Start stay as they are"));
+    m_open->setShortcut(QKeySequence::Open);
+    connect(m_open, &QAction::triggered, this, [this, filter] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open checkpoint to inspect"), runsFolder(), filter);
         if (!path.isEmpty())
-            openCheckpoint(path);
+            openCheckpoint(path, CheckpointUse::Inspect);
+    });
+    m_continue = bar->addAction(tr("Continue from…"));
+    m_continue->setToolTip(tr("Continue training a checkpoint: its settings replace those on the left and Start "
+                              "continues its run (an exported encoder starts a new run from its weights)"));
+    connect(m_continue, &QAction::triggered, this, [this, filter] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Checkpoint to continue"), runsFolder(), filter);
+        if (!path.isEmpty())
+            openCheckpoint(path, CheckpointUse::Continue);
     });
     auto* exportAction = bar->addAction(tr("Export encoder…"));
     exportAction->setToolTip(tr("A checkpoint's encoder as safetensors, for timm, or as a Hugging Face folder"));
@@ -205,10 +217,14 @@ void MainWindow::buildToolbar()
     connect(m_steer, &QAction::triggered, this, &MainWindow::openSteerDialog);
     auto* fresh = bar->addAction(tr("New run"));
     fresh->setToolTip(tr("The next start begins a fresh run instead of continuing"));
-    connect(fresh, &QAction::triggered, this, [this] {
-        m_resumeFrom.clear();
-        log(tr("the next start begins a fresh run"));
-    });
+    connect(fresh, &QAction::triggered, this, &MainWindow::startFreshRun);
+}
+
+void MainWindow::startFreshRun()
+{
+    m_resumeFrom.clear();
+    log(tr("the next start begins a fresh run"));
+    statusBar()->showMessage(tr("Start begins a fresh run"), 10000);
 }
 
 std::int64_t MainWindow::iterationsPerEpoch() const
@@ -251,7 +267,31 @@ bool MainWindow::openData(const QString& spec)
     return true;
 }
 
-void MainWindow::openCheckpoint(const QString& path, std::function<void()> opened)
+QString MainWindow::runsRoot() const
+{
+    // The runs folder's parent when it is the usual runs/<name> (CLI runs sit beside the workbench's).
+    const QFileInfo runsDir(m_options.runsDir);
+    return runsDir.dir().dirName() == QStringLiteral("runs") ? runsDir.path() : m_options.runsDir;
+}
+
+QString MainWindow::runsFolder() const
+{
+    for (const QString& dir : {runsRoot(), m_options.runsDir})
+        if (QFileInfo(dir).isDir())
+            return QFileInfo(dir).absoluteFilePath();
+    return QDir::currentPath();
+}
+
+namespace {
+// "20261206-101500/jepa-latest.pth.tar": every run's file has the same name, its folder tells them apart.
+QString checkpointLabel(const QString& path)
+{
+    const QFileInfo info(path);
+    return info.dir().dirName() + QLatin1Char('/') + info.fileName();
+}
+} // namespace
+
+void MainWindow::openCheckpoint(const QString& path, CheckpointUse use, std::function<void()> opened)
 {
     struct Opened {
         LoadedModel loaded;
@@ -260,26 +300,32 @@ void MainWindow::openCheckpoint(const QString& path, std::function<void()> opene
     };
     const Config edited = m_editor->config();
     m_open->setEnabled(false);
+    m_continue->setEnabled(false);
     statusBar()->showMessage(tr("Opening %1…").arg(path));
     auto* watcher = new QFutureWatcher<Opened>(this);
-    connect(watcher, &QFutureWatcher<Opened>::finished, this, [this, watcher, path, opened = std::move(opened)] {
+    connect(watcher, &QFutureWatcher<Opened>::finished, this, [this, watcher, path, use, opened = std::move(opened)] {
         watcher->deleteLater();
         m_open->setEnabled(true);
+        m_continue->setEnabled(true);
         statusBar()->clearMessage();
         const Opened r = watcher->result();
         if (!r.error.isEmpty())
             return showError(r.error);
-        if (r.ownConfig && !m_worker->isRunning())
-            m_editor->setConfig(r.loaded.config);
         log(tr("checkpoint %1: %2 (%3-d, depth %4)")
                 .arg(path, QString::fromStdString(r.loaded.config.meta.model_name))
                 .arg(r.loaded.config.encoderSize().embed_dim)
                 .arg(r.loaded.config.encoderSize().depth));
-        m_resumeFrom = path;
-        log(isExportedWeights(path.toStdString())
-                ? tr("the next start begins a new run from the weights of %1 (\"New run\" to start afresh)").arg(path)
-                : tr("the next start continues from %1 (\"New run\" to start afresh)").arg(path));
-        computeEmbeddings(r.loaded.model->targetEncoder, r.loaded.config, QFileInfo(path).fileName(), r.loaded.model);
+        if (use == CheckpointUse::Continue && !m_worker->isRunning()) {
+            if (r.ownConfig)
+                m_editor->setConfig(r.loaded.config);
+            m_resumeFrom = path;
+            const QString next = isExportedWeights(path.toStdString())
+                                     ? tr("Start begins a new run from the weights of %1").arg(checkpointLabel(path))
+                                     : tr("Start continues %1 with its settings").arg(checkpointLabel(path));
+            log(next + tr(" (\"New run\" to start afresh)"));
+            statusBar()->showMessage(next, 10000);
+        }
+        computeEmbeddings(r.loaded.model->targetEncoder, r.loaded.config, checkpointLabel(path), r.loaded.model);
         if (opened)
             opened();
     });

@@ -40,6 +40,11 @@ struct WorkbenchOptions {
     QStringList overrides;   // section.key=value applied to the initial config
 };
 
+// What opening a checkpoint is for: looking at it (the views embed with its weights; the config
+// editor and the next Start stay as they are), or continuing it (its settings go into the editor
+// and Start continues its run; an export's weights start a new run).
+enum class CheckpointUse { Inspect, Continue };
+
 // The workbench window: data and config on the left, the training controls in the toolbar, one
 // tab per view (masks, loss, collapse, schedules, throughput, embeddings, log), and a status bar
 // with step, epoch, loss, img/s, ETA, device and memory.
@@ -50,12 +55,17 @@ public:
     ~MainWindow() override;
 
     bool openData(const QString& spec);        // false (and the message shown) on error
-    // Reads the checkpoint off the UI thread (a large one takes seconds), then loads its config and
-    // embeds with it; `opened` runs on the UI thread once it is open (not when it cannot be read).
-    void openCheckpoint(const QString& path, std::function<void()> opened = {});
+    // Reads the checkpoint off the UI thread (a large one takes seconds), then embeds with it and,
+    // to continue it, loads its config; `opened` runs on the UI thread once it is open (not when it
+    // cannot be read).
+    void openCheckpoint(const QString& path, CheckpointUse use, std::function<void()> opened = {});
+    QString resumeFrom() const { return m_resumeFrom; } // what the next Start continues ("" for a fresh run)
+    QString runsRoot() const;   // the folder the Runs tab lists: runs/ when the runs folder is runs/<name>
+    QString runsFolder() const; // where the file dialogs open: that folder when it exists
     void startTraining();
     void togglePause();
     void stopTraining();
+    void startFreshRun();                      // "New run": the next Start begins a new run
     void useCurrentWeights();                  // embedding browser on a snapshot of the weights
     SteerDialog* openSteerDialog();            // while paused: change settings from the next step on
     void closeAfterCheckpoint();               // a stop signal: stop after this step (a checkpoint), quit, no question
@@ -140,7 +150,7 @@ private:
     EmbeddingsTab* m_embeddings = nullptr;
     QPlainTextEdit* m_log = nullptr;
     QTabWidget* m_tabs = nullptr;
-    QAction *m_open = nullptr, *m_start = nullptr, *m_pause = nullptr, *m_stop = nullptr;
+    QAction *m_open = nullptr, *m_continue = nullptr, *m_start = nullptr, *m_pause = nullptr, *m_stop = nullptr;
     QLabel* m_dataInfo = nullptr;
     RunStatus* m_status = nullptr;
 };

@@ -94,15 +94,13 @@ void MainWindow::buildTabs()
     m_tabs->addTab(m_embeddings, tr("Embeddings"));
 
     m_runs = new widgets::RunsPanel(this);
-    // The runs folder's parent when it is the usual runs/<name> (CLI runs sit beside the workbench's).
-    const QFileInfo runsDir(m_options.runsDir);
-    m_runs->addRoot(runsDir.dir().dirName() == QStringLiteral("runs") ? runsDir.path() : m_options.runsDir);
+    m_runs->addRoot(runsRoot());
     connect(m_runs, &widgets::RunsPanel::branchRequested, this, [this](const QString& checkpoint) {
         if (m_worker->isRunning()) {
             showError(tr("Stop the running training first: a branch starts a new run."));
             return;
         }
-        openCheckpoint(checkpoint, [this, checkpoint] {
+        openCheckpoint(checkpoint, CheckpointUse::Continue, [this, checkpoint] {
             log(tr("branch: edit the settings on the left, then Start; the new run records %1 as its parent").arg(checkpoint));
         });
     });

@@ -2,6 +2,7 @@
 // mask samples, pauses, resumes, stops with a checkpoint, browses the current weights, continues
 // the run and closes cleanly during training.
 #include "app/workbench/main_window.h"
+#include "core/runs/run_folder.h"
 #include "core/train/precision.h"
 
 #include <QSignalSpy>
@@ -12,6 +13,7 @@
 
 #include <QDir>
 #include <QImage>
+#include <QStatusBar>
 
 #include <csignal>
 #include <cstring>
@@ -203,6 +205,50 @@ private Q_SLOTS:
         };
         window.runsPanel()->rescan();
         QTRY_VERIFY_WITH_TIMEOUT(finalKnnListed(), 30000);
+    }
+
+    // Opening a checkpoint to look at it leaves the training setup alone; continuing it is a choice of
+    // its own. The views name the run's folder, as every run's file has the same name.
+    void inspectingACheckpointKeepsTheSetup()
+    {
+        QTemporaryDir runs;
+        WorkbenchOptions o;
+        o.runsDir = runs.path();
+        o.limit = 256;
+        o.askOnClose = false;
+        o.run.trainer.threads = 2;
+        o.run.trainer.maxSteps = 2;
+        o.run.diagnostics.every = 0;
+        o.overrides = {"meta.embed_dim=64", "meta.depth=2", "meta.num_heads=2", "meta.pred_depth=1",
+                       "meta.pred_emb_dim=32", "data.batch_size=32", "optimization.epochs=50", "optimization.warmup=1"};
+        MainWindow window(o);
+        window.show();
+        QCOMPARE(window.runsFolder(), QFileInfo(runs.path()).absoluteFilePath()); // the file dialogs open there
+        QSignalSpy ended(&window, &MainWindow::trainingEnded);
+        window.startTraining();
+        QTRY_VERIFY_WITH_TIMEOUT(ended.count() == 1, 120000);
+        const QString checkpoint = QString::fromStdString(ended[0][0].value<TrainResult>().checkpoint);
+        QVERIFY(QFileInfo::exists(checkpoint));
+
+        window.startFreshRun();
+        Config edited = window.configEditor()->config();
+        edited.optimization.lr = 0.0042; // a hand edit the checkpoint does not have
+        window.configEditor()->setConfig(edited);
+        QSignalSpy embedded(&window, &MainWindow::embeddingsReady);
+        window.openCheckpoint(checkpoint, CheckpointUse::Inspect);
+        QTRY_VERIFY_WITH_TIMEOUT(embedded.count() == 1, 60000);
+        QCOMPARE(window.configEditor()->config().optimization.lr, 0.0042);
+        QVERIFY(window.resumeFrom().isEmpty());
+        const QString label = QFileInfo(checkpoint).dir().dirName() + QStringLiteral("/jepa-latest.pth.tar");
+        QCOMPARE(window.browser()->embeddings().origin, label);
+
+        window.openCheckpoint(checkpoint, CheckpointUse::Continue);
+        QTRY_VERIFY_WITH_TIMEOUT(embedded.count() == 2, 60000);
+        const double runLr = readRunFolder(QFileInfo(checkpoint).path().toStdString()).config->optimization.lr;
+        QVERIFY(runLr != 0.0042);
+        QCOMPARE(window.configEditor()->config().optimization.lr, runLr); // the run's own settings
+        QCOMPARE(window.resumeFrom(), checkpoint);
+        QVERIFY(window.statusBar()->currentMessage().contains(QStringLiteral("Start continues ") + label));
     }
 
     // A checkpoint that cannot be written pauses the run with the message instead of ending it;
