@@ -369,7 +369,7 @@ void addTrainCommand(CLI::App& app)
         ->check(CLI::ExistingFile);
     cmd->add_option("--max-steps", t.maxSteps, "stop after this global iteration, with a checkpoint (0: all epochs)")
         ->capture_default_str()->check(kStepRange);
-    cmd->add_option("--checkpoint-every", o->run.checkpoints.every, "steps between checkpoints (also at every epoch end)")
+    cmd->add_option("--checkpoint-every", o->run.checkpoints.every, "steps between checkpoints (also at an epoch end when the last one is a minute old, at the last step and on stop)")
         ->capture_default_str()->check(kStepRange);
     cmd->add_option("--snapshot-every", o->run.checkpoints.snapshotEvery, "epochs between numbered snapshots <tag>-epN (0: none)")
         ->capture_default_str()->check(CLI::Range(0, 1000000));

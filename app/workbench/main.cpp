@@ -120,7 +120,7 @@ std::optional<int> parseCommandLine(const QStringList& args, CommandLine& cl)
         setting("max-steps", "stop each run after N steps, 0..1e12 (0: the whole schedule)", std::to_string(defaults.trainer.maxSteps)),
         setting("threads", "torch threads for training, 0..256 (0: all cores)", std::to_string(defaults.trainer.threads)),
         setting("device", "cpu, cuda or cuda:N", defaults.trainer.device),
-        setting("checkpoint-every", "steps between checkpoints, 0..1e12 (also at every epoch end)", std::to_string(defaults.checkpoints.every)),
+        setting("checkpoint-every", "steps between checkpoints, 0..1e12 (also at an epoch end when the last one is a minute old, and at the end)", std::to_string(defaults.checkpoints.every)),
         setting("diagnostics-every", "steps between the learning signals: probe, spectrum, loss map, 0..1e12 (0: none)",
                 std::to_string(defaults.diagnostics.every)),
         {"set", "config override section.key=value (repeatable)", "KEY=VALUE"},

@@ -18,6 +18,7 @@ void Checkpointer::started(const TrainStart& start)
     m_start = start;
     m_latest = latestCheckpointPath(start.outDir, start.config);
     m_lastSaved = start.firstIteration;
+    m_savedAt = std::chrono::steady_clock::now();
 }
 
 void Checkpointer::stepDone(const Step& step)
@@ -36,9 +37,20 @@ void Checkpointer::stepDone(const Step& step)
     if (!m_start.writer)
         return;
     const bool epochEnd = r.stepInEpoch == r.iterationsPerEpoch;
-    if (epochEnd || (m_options.every > 0 && r.iteration % m_options.every == 0) || r.iteration == r.totalIterations)
+    const bool snapshotDue = epochEnd && m_options.snapshotEvery > 0 && (r.iteration / r.iterationsPerEpoch) % m_options.snapshotEvery == 0;
+    const double age = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_savedAt).count();
+    const bool epochWrite = epochEnd && (age >= m_options.epochEndSeconds || snapshotDue);
+    if (epochEnd && !epochWrite && !m_toldEpochs) {
+        m_toldEpochs = true;
+        say("epochs here are short (the last checkpoint is " + std::to_string(static_cast<int>(age)) +
+            " s old at this epoch's end): an epoch end writes a checkpoint only when the last one is " +
+            std::to_string(static_cast<int>(m_options.epochEndSeconds)) + " s old" +
+            (m_options.every > 0 ? "; every " + std::to_string(m_options.every) + " steps" : std::string()) +
+            " and the last step still write one");
+    }
+    if (epochWrite || (m_options.every > 0 && r.iteration % m_options.every == 0) || r.iteration == r.totalIterations)
         save(r.iteration);
-    if (epochEnd && m_options.snapshotEvery > 0 && (r.iteration / r.iterationsPerEpoch) % m_options.snapshotEvery == 0)
+    if (snapshotDue)
         snapshot(r.iteration / r.iterationsPerEpoch);
 }
 
@@ -88,6 +100,7 @@ void Checkpointer::save(std::int64_t iteration)
     retryingWrites(retry, [&] { saveCheckpoint(m_latest, *m_model, m_optimizer, meta); });
     m_written = m_latest;
     m_lastSaved = iteration;
+    m_savedAt = std::chrono::steady_clock::now();
     say("checkpoint " + m_latest + " (iteration " + std::to_string(iteration) + ")");
 }
 

@@ -439,3 +439,34 @@ TEST(Steering, TheSigregWeightTakesEffectFromTheNextStep)
     EXPECT_THROW(SteeringQueue().request({"loss.sigreg_weight=1.5"}), ConfigError); // out of [0, 1)
     EXPECT_THROW(SteeringQueue().request({"loss.sigreg_on=projector"}), ConfigError); // the head exists from the start or never
 }
+
+// Short epochs (a small folder: seconds each) do not write a checkpoint at every epoch end; the
+// log says so once. The step cadence and the last step still write one; long epochs write at their end.
+TEST(Checkpointer, ShortEpochsWriteNoCheckpointAtEveryEpochEnd)
+{
+    struct Lines : TrainObserver {
+        std::vector<std::string> lines;
+        void message(const std::string& line) override { lines.push_back(line); }
+        long count(const std::string& prefix) const
+        {
+            return std::count_if(lines.begin(), lines.end(), [&](const std::string& l) { return l.rfind(prefix, 0) == 0; });
+        }
+    };
+    for (const double epochEndSeconds : {60.0, 0.0}) {
+        TempDir dir;
+        RunSettings o = tinySettings(dir.path.string(), 0); // the whole schedule: 2 epochs of 4 steps
+        o.checkpoints.every = 0;
+        o.checkpoints.epochEndSeconds = epochEndSeconds;
+        Lines lines;
+        std::atomic_bool stop{false};
+        ASSERT_EQ(runTraining(o, lines, stop).iteration, 8);
+        if (epochEndSeconds > 0) { // seconds-long epochs: the last step's only (and the stop's, none here)
+            EXPECT_EQ(lines.count("checkpoint "), 1);
+            EXPECT_EQ(lines.count("epochs here are short"), 1);
+        } else { // every epoch end is old enough: steps 4 and 8
+            EXPECT_EQ(lines.count("checkpoint "), 2);
+            EXPECT_EQ(lines.count("epochs here are short"), 0);
+        }
+        EXPECT_TRUE(fs::exists(dir.file("jepa-latest.pth.tar")));
+    }
+}
