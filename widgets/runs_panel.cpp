@@ -70,6 +70,8 @@ std::vector<ConfigDifference> settingDifferences(const Config& a, const Config& 
     return d;
 }
 
+constexpr int kNameRole = Qt::UserRole + 2; // the name a Name cell showed before an edit
+
 QTableWidget* makeTable(QWidget* parent, const QStringList& headers)
 {
     auto* t = new QTableWidget(0, static_cast<int>(headers.size()), parent);
@@ -78,6 +80,8 @@ QTableWidget* makeTable(QWidget* parent, const QStringList& headers)
     t->setSelectionBehavior(QAbstractItemView::SelectRows);
     t->verticalHeader()->setVisible(false);
     t->horizontalHeader()->setStretchLastSection(true);
+    t->setTextElideMode(Qt::ElideMiddle); // "20261206-1015…lr=0.002": both ends of a name tell runs apart
+    t->setWordWrap(false);
     return t;
 }
 
@@ -141,6 +145,18 @@ RunsPanel::RunsPanel(QWidget* parent)
         if (item->column() != Name)
             return;
         const QString folder = item->data(Qt::UserRole).toString();
+        const QString named = item->data(kNameRole).toString();
+        if (item->text() != named && !named.isEmpty()) { // edited: the run's new name
+            try {
+                renameRun(folder.toStdString(), item->text().trimmed().toStdString());
+                m_status->setText(tr("renamed %1 to %2").arg(named, item->text().trimmed()));
+            } catch (const std::exception& e) {
+                m_status->setText(QString::fromUtf8(e.what()));
+            }
+            item->setData(kNameRole, item->text()); // until the rescan below reads it back
+            rescan();
+            return;
+        }
         const bool on = item->checkState() == Qt::Checked;
         if (m_checked.value(folder) != on) {
             m_checked[folder] = on;
@@ -252,6 +268,9 @@ void RunsPanel::fillTable()
         const QString folder = QString::fromStdString(r.folder);
         auto* name = new Cell(QString::fromStdString(r.name));
         name->setData(Qt::UserRole, folder);
+        name->setData(kNameRole, QString::fromStdString(r.name));
+        if (r.state != RunState::Running) // double-click to rename (run.json keeps it)
+            name->setFlags(name->flags() | Qt::ItemIsEditable);
         name->setToolTip(folder + (r.parent.empty() ? QString() : tr("\nbranched from %1 at step %2").arg(QString::fromStdString(r.parent)).arg(r.branchStep)));
         name->setFlags(name->flags() | Qt::ItemIsUserCheckable);
         name->setCheckState(m_checked.value(folder) ? Qt::Checked : Qt::Unchecked);
@@ -273,6 +292,8 @@ void RunsPanel::fillTable()
             cell->setForeground(QColor(180, 60, 20));
         m_table->setItem(i, Problems, cell);
     }
+    m_table->resizeColumnToContents(Name); // names whole up to a third of the table, elided in the middle beyond
+    m_table->setColumnWidth(Name, std::min(m_table->columnWidth(Name), std::max(160, m_table->width() / 3)));
     m_table->setSortingEnabled(true);
     for (int i = 0; i < m_table->rowCount(); ++i)
         if (m_table->item(i, Name)->data(Qt::UserRole).toString() == current)
@@ -378,6 +399,7 @@ void RunsPanel::fillComparison()
             m_diff->setItem(row, 1, new Cell(QString::fromStdString(d.a)));
             m_diff->setItem(row, 2, new Cell(QString::fromStdString(d.b)));
         }
+        m_diff->resizeColumnsToContents(); // whole keys ("optimization.lr"), not "optimization...."
     }
     // Hparams: every key that differs between any two ticked runs, then the final metrics.
     std::vector<std::string> keys;
@@ -409,6 +431,7 @@ void RunsPanel::fillComparison()
         m_hparams->setItem(row, col++, new Cell(QString::number(r.wallSeconds, 'f', 0), r.wallSeconds));
         m_hparams->setItem(row, col++, new Cell(QString::fromLatin1(runStateName(r.state))));
     }
+    m_hparams->resizeColumnsToContents(); // whole keys and names in the headers
     m_hparams->setSortingEnabled(true);
 }
 

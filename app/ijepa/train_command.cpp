@@ -9,6 +9,7 @@
 #include "core/imageio/data_spec.h"
 #include "core/io/checkpoint.h"
 #include "core/masks/multiblock_masks.h"
+#include "core/runs/run_folder.h"
 #include "core/train/run.h"
 
 #include <ATen/Parallel.h>
@@ -53,7 +54,7 @@ struct TrainCliOptions {
 
 // --branch-from CKPT: the parent run's config (the checkpoint's, or its folder's params-ijepa.yaml;
 // --config replaces it) with the overrides on top; weights, optimiser and step from the checkpoint.
-Config branchConfig(const TrainCliOptions& o)
+Config branchConfig(const TrainCliOptions& o, std::string* name)
 {
     const auto file = readTorchFile(o.branchFrom);
     Config config = o.config.path.empty() ? checkpointConfig(file, o.branchFrom) : loadConfig(o.config.path);
@@ -62,9 +63,12 @@ Config branchConfig(const TrainCliOptions& o)
     for (const auto& change : readConfigHistory(configHistoryPath(std::filesystem::path(o.branchFrom).parent_path().string())))
         if (change.step <= step)
             applyChange(config, change);
+    const Config parent = config;
     for (const auto& assignment : o.config.overrides)
         applyOverride(config, assignment);
     validateConfig(config);
+    if (name->empty())
+        *name = branchName(std::filesystem::path(o.branchFrom).parent_path().string(), step, parent, config);
     return config;
 }
 
@@ -275,7 +279,7 @@ void runTrain(const TrainCliOptions& o)
     }
     RunSettings s = o.run;
     TrainerOptions& t = s.trainer;
-    t.config = o.branchFrom.empty() ? o.config.load() : branchConfig(o);
+    t.config = o.branchFrom.empty() ? o.config.load() : branchConfig(o, &s.log.name);
     if (!o.branchFrom.empty()) {
         if (t.outDir.empty() || t.resume || !t.resumeFrom.empty())
             throw ConfigError("--branch-from: give the new run's folder with --out (and no --resume / --resume-from)");
@@ -360,6 +364,9 @@ void addTrainCommand(CLI::App& app)
                     "start from exported weights (ijepa export: .safetensors, timm's or a Hugging Face folder): "
                     "encoder and target encoder, the predictor too when the file holds one")
         ->check(CLI::ExistingPath);
+    cmd->add_option("--name", o->run.log.name,
+                    "the run's name for people (run.json; the workbench's Runs tab shows it instead of the folder's; "
+                    "a branch is named after its parent and what it changes)");
     cmd->add_option("--branch-from", o->branchFrom,
                     "start a new run in --out from this checkpoint's weights, optimiser and step, with its run's "
                     "config and the key=value changes given (recorded as the branch's parent)")

@@ -220,6 +220,18 @@ void MainWindow::buildToolbar()
     connect(fresh, &QAction::triggered, this, &MainWindow::startFreshRun);
 }
 
+QString MainWindow::newRunName(const Config& config) const
+{
+    if (!m_resumeFrom.isEmpty() && !isExportedWeights(m_resumeFrom.toStdString())) { // a branch
+        const std::string parentDir = QFileInfo(m_resumeFrom).path().toStdString();
+        return QString::fromStdString(branchName(parentDir, readRunFolder(parentDir).stepsDone, m_continuedConfig, config));
+    }
+    // What it trains on and what it changes against the shipped settings: "photos lr=0.002".
+    const QString data = m_dataSpec == QStringLiteral("fashion-mnist") ? m_dataSpec : QFileInfo(m_dataSpec).fileName();
+    const std::string changes = describeDifferences(defaultConfig(), config);
+    return data + (changes.empty() ? QString() : QLatin1Char(' ') + QString::fromStdString(changes));
+}
+
 void MainWindow::startFreshRun()
 {
     m_resumeFrom.clear();
@@ -318,6 +330,7 @@ void MainWindow::openCheckpoint(const QString& path, CheckpointUse use, std::fun
         if (use == CheckpointUse::Continue && !m_worker->isRunning()) {
             if (r.ownConfig)
                 m_editor->setConfig(r.loaded.config);
+            m_continuedConfig = r.loaded.config;
             m_resumeFrom = path;
             const QString next = isExportedWeights(path.toStdString())
                                      ? tr("Start begins a new run from the weights of %1").arg(checkpointLabel(path))
@@ -399,6 +412,7 @@ void MainWindow::startTraining()
             o.resumeFrom = m_resumeFrom.toStdString();
             s.log.parent = o.resumeFrom;
         }
+        s.log.name = newRunName(o.config).toStdString();
         m_loss->clear();
         m_probe->clear();
         m_signals->clear();

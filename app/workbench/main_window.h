@@ -60,6 +60,7 @@ public:
     // cannot be read).
     void openCheckpoint(const QString& path, CheckpointUse use, std::function<void()> opened = {});
     QString resumeFrom() const { return m_resumeFrom; } // what the next Start continues ("" for a fresh run)
+    QString newRunName(const Config& config) const; // what a new run trains on and changes, or its branch's parent
     QString runsRoot() const;   // the folder the Runs tab lists: runs/ when the runs folder is runs/<name>
     QString runsFolder() const; // where the file dialogs open: that folder when it exists
     void startTraining();
@@ -122,6 +123,7 @@ private:
     QString m_dataSpec;    // what m_train and m_heldOut were opened from
     OpenedData m_opened;   // the same, as openDataSpec returned it (for the probe set)
     QString m_resumeFrom;  // checkpoint the next start continues from, or export it starts from ("" : a fresh run)
+    Config m_continuedConfig; // the settings of the checkpoint m_resumeFrom names (a branch's parent)
     QString m_runDir;
     TrainingWorker* m_worker;
     bool m_closeWhenStopped = false;

@@ -164,6 +164,8 @@ RunRecord readRunFolder(const std::string& dir)
         r.parent = meta->parent;
         r.branchStep = meta->branchStep;
         r.finalKnn = meta->finalKnn;
+        if (!meta->name.empty())
+            r.name = meta->name;
     }
     const fs::path yaml = fs::path(dir) / "params-ijepa.yaml";
     std::string tag = "jepa";
@@ -288,10 +290,24 @@ void writeRunMeta(const std::string& dir, const RunMeta& m)
                            {"parent", m.parent},
                            {"branch_step", m.branchStep},
                            {"precision", m.precision}};
+    if (!m.name.empty())
+        j["name"] = m.name;
     if (std::isfinite(m.finalKnn))
         j["final_knn"] = m.finalKnn;
     const std::string path = (fs::path(dir) / "run.json").string(), text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"; // paths need not be UTF-8
     writeFileAtomically(path, [&](int fd) { writeAll(fd, text.data(), text.size(), path); });
+}
+
+void renameRun(const std::string& dir, const std::string& name)
+{
+    if (runFolderLocked(dir))
+        throw Error(dir + ": the run is training; rename it once it has stopped");
+    std::string problem;
+    auto meta = readRunMeta(dir, &problem);
+    if (!meta)
+        throw Error(dir + ": " + (problem.empty() ? "no run.json (not a run of this program) to keep a name in" : problem));
+    meta->name = name;
+    writeRunMeta(dir, *meta);
 }
 
 std::optional<RunMeta> readRunMeta(const std::string& dir, std::string* problem)
@@ -314,6 +330,7 @@ std::optional<RunMeta> readRunMeta(const std::string& dir, std::string* problem)
         m.parent = j.value("parent", "");
         m.branchStep = j.value("branch_step", std::int64_t{-1});
         m.precision = j.value("precision", "");
+        m.name = j.value("name", "");
         if (j.contains("final_knn") && j["final_knn"].is_number())
             m.finalKnn = j["final_knn"].get<double>();
         return m;
@@ -332,6 +349,33 @@ std::vector<ConfigDifference> configDifferences(const Config& a, const Config& b
         if (ea[i].value != eb[i].value)
             out.push_back({ea[i].section + "." + ea[i].key, ea[i].value, eb[i].value});
     return out;
+}
+
+std::string describeDifferences(const Config& base, const Config& c, int most)
+{
+    const auto differences = configDifferences(base, c);
+    const auto entries = configEntries(c);
+    std::string out;
+    int shown = 0;
+    for (const auto& d : differences) {
+        if (shown == most) {
+            out += " +" + std::to_string(differences.size() - static_cast<size_t>(most)) + " more";
+            break;
+        }
+        std::string key = d.key.substr(d.key.find('.') + 1);
+        if (std::count_if(entries.begin(), entries.end(), [&](const ConfigEntry& e) { return e.key == key; }) > 1)
+            key = d.key; // e.g. two sections with the same key: keep the section
+        std::string value = d.b;
+        value.erase(std::remove(value.begin(), value.end(), ' '), value.end());
+        out += (shown++ ? " " : "") + key + "=" + value;
+    }
+    return out;
+}
+
+std::string branchName(const std::string& parentDir, std::int64_t step, const Config& parent, const Config& c)
+{
+    const std::string changes = describeDifferences(parent, c);
+    return readRunFolder(parentDir).name + " @" + std::to_string(step) + (changes.empty() ? "" : " " + changes);
 }
 
 } // namespace ijepa

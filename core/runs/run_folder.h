@@ -28,7 +28,7 @@ const char* runStateName(RunState state);
 // broken or missing part is a line in `problems`; the rest stays usable.
 struct RunRecord {
     std::string folder;
-    std::string name;                // the folder's name
+    std::string name;                // run.json's name, else the folder's
     std::optional<Config> config;    // params-ijepa.yaml
     std::string data;                // the data the run trained on (run.json), else the config's folder
     std::string model;               // e.g. "vit_tiny 192x6, predictor 96x4"
@@ -72,9 +72,13 @@ struct RunMeta {
     std::string parent;
     std::int64_t branchStep = -1;
     std::string precision; // the training step's number format and why (core/train/precision.h)
+    std::string name;      // a name a person gave the run (or that describes it); "" for the folder's
     double finalKnn = std::numeric_limits<double>::quiet_NaN(); // the end-of-run k-NN top-1 (0..1), when run
 };
 void writeRunMeta(const std::string& dir, const RunMeta& meta);
+// Gives a finished or stopped run a name (run.json); throws Error naming the folder for a live run
+// (its writer rewrites run.json) or a folder without run.json (the reference's: nowhere to keep it).
+void renameRun(const std::string& dir, const std::string& name);
 std::optional<RunMeta> readRunMeta(const std::string& dir, std::string* problem);
 
 // Keys whose values differ between two configs, in schema order: section.key, value a, value b.
@@ -82,5 +86,11 @@ struct ConfigDifference {
     std::string key, a, b;
 };
 std::vector<ConfigDifference> configDifferences(const Config& a, const Config& b);
+// What `c` changes against `base`, in words for a run's name: "lr=0.002 batch_size=64" (the keys
+// without their section where that is unambiguous), at most `most` of them and "+N more"; "" if none.
+std::string describeDifferences(const Config& base, const Config& c, int most = 3);
+// A branch's name: its parent run's name, the step it starts from and what it changes
+// ("fm-base @400 lr=0.002").
+std::string branchName(const std::string& parentDir, std::int64_t step, const Config& parent, const Config& c);
 
 } // namespace ijepa

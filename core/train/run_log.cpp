@@ -64,6 +64,8 @@ void RunLog::started(const TrainStart& s)
     m_meta.scheduleIterations = s.scheduleIterations;
     m_meta.status = "running";
     m_meta.precision = s.precision;
+    if (!m_options.name.empty())
+        m_meta.name = m_options.name;
     if (!m_options.parent.empty() && m_meta.parent.empty()) {
         m_meta.parent = fs::absolute(m_options.parent).string();
         m_meta.branchStep = s.firstIteration;

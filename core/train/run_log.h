@@ -25,6 +25,9 @@ struct RunLogOptions {
     std::function<std::string(const std::vector<double>&, int grid, int& height, int& width)> renderHeatmap;
     // A branched run: the checkpoint it started from (recorded in run.json with its step).
     std::string parent;
+    // The run's name for people (run.json; the Runs tab shows it instead of the folder's); "" keeps
+    // the name it has (a resumed run), or none.
+    std::string name;
     // Called on the training thread when a log write fails (a full disk), with the message; true
     // writes it again (the user freed space), false gives up and the WriteError ends the run.
     // Unset: give up at once (the CLI: exit 5). No row or record is ever left half written.

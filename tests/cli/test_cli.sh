@@ -164,6 +164,7 @@ import json, os, sys
 meta = json.load(open(os.path.join(sys.argv[1], "run.json")))
 assert meta["parent"] == os.path.abspath(sys.argv[2]) and meta["branch_step"] == 4, meta
 assert meta["status"] == "finished", meta
+assert meta["name"] == "run @4 epochs=2 lr=5e-04", meta["name"]  # its parent's name, step and changes
 rows = open(os.path.join(sys.argv[1], "jepa_r0.csv")).read().splitlines()[1:]
 assert [r.split(",")[:2] for r in rows] == [["2", "0"], ["2", "1"], ["2", "2"], ["2", "3"]], rows
 PY

@@ -470,3 +470,32 @@ TEST(Checkpointer, ShortEpochsWriteNoCheckpointAtEveryEpochEnd)
         EXPECT_TRUE(fs::exists(dir.file("jepa-latest.pth.tar")));
     }
 }
+
+// Runs have names people tell apart: what a run changes, a branch's parent and step, a name given
+// afterwards (kept in run.json; refused for a live run and for a folder without run.json).
+TEST(RunFolder, NamesDescribeRunsAndCanBeChanged)
+{
+    const Config base = test::smallModelConfig();
+    Config changed = base;
+    EXPECT_EQ(describeDifferences(base, changed), "");
+    changed.data.batch_size = 64;
+    changed.optimization.lr = 0.002;
+    EXPECT_EQ(describeDifferences(base, changed), "batch_size=64 lr=0.002"); // schema order
+    changed.optimization.ema = {0.99, 1.0};
+    changed.mask.min_keep = 2;
+    EXPECT_EQ(describeDifferences(base, changed), "batch_size=64 min_keep=2 ema=[0.99,1.0] +1 more");
+
+    TempDir dir;
+    tinyRun(dir.path.string(), 4);
+    EXPECT_EQ(readRunFolder(dir.path.string()).name, dir.path.filename().string()); // no name given: the folder's
+    EXPECT_EQ(branchName(dir.path.string(), 4, base, changed), dir.path.filename().string() + " @4 batch_size=64 min_keep=2 ema=[0.99,1.0] +1 more");
+    renameRun(dir.path.string(), "baseline, seed 0");
+    EXPECT_EQ(readRunFolder(dir.path.string()).name, "baseline, seed 0");
+    EXPECT_EQ(readRunFolder(dir.path.string()).state, RunState::Finished); // the rest of run.json kept
+    {
+        RunLock lock(dir.path.string());
+        EXPECT_THROW(renameRun(dir.path.string(), "x"), Error);
+    }
+    TempDir bare;
+    EXPECT_THROW(renameRun(bare.path.string(), "x"), Error);
+}

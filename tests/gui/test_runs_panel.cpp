@@ -106,6 +106,20 @@ private Q_SLOTS:
         const QString text = QString::fromUtf8(file.readAll());
         QVERIFY(text.startsWith(QStringLiteral("run,optimization.lr,steps,last loss")));
         QCOMPARE(text.count(QLatin1Char('\n')), 3);
+        // Whole keys and names in the comparison: no column narrower than its header.
+        for (int col = 0; col < panel.hparamsTable()->columnCount(); ++col)
+            QVERIFY(panel.hparamsTable()->columnWidth(col) >=
+                    panel.hparamsTable()->fontMetrics().horizontalAdvance(panel.hparamsTable()->horizontalHeaderItem(col)->text()));
+
+        // A name given in the table (double-click, type) is the run's name from then on (run.json).
+        QTableWidgetItem* nameCell = nullptr;
+        for (int row = 0; row < panel.table()->rowCount(); ++row)
+            if (panel.table()->item(row, 0)->data(Qt::UserRole).toString() == a)
+                nameCell = panel.table()->item(row, 0);
+        QVERIFY(nameCell && (nameCell->flags() & Qt::ItemIsEditable));
+        nameCell->setText(QStringLiteral("baseline lr 0.001"));
+        QTRY_COMPARE_WITH_TIMEOUT(QString::fromStdString(panel.run(a)->name), QStringLiteral("baseline lr 0.001"), 30000);
+        QCOMPARE(QString::fromStdString(readRunFolder(a.toStdString()).name), QStringLiteral("baseline lr 0.001"));
 
         // A run still being written shows as running and grows while the panel polls.
         Slow slow;

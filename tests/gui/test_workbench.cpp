@@ -197,9 +197,11 @@ private Q_SLOTS:
         QVERIFY2(status.contains(QStringLiteral("Reached its step limit: final k-NN %1%").arg(100 * result.finalKnn, 0, 'f', 2)),
                  qPrintable(status));
         QVERIFY2(!status.contains(QStringLiteral("ETA")), qPrintable(status));
+        // Named after what it trains on and what it changes against the shipped settings.
+        const QString name = QFileInfo(data.path()).fileName() + QStringLiteral(" batch_size=16 ");
         const auto finalKnnListed = [&] {
             for (const RunRecord& r : window.runsPanel()->runs())
-                if (r.finalKnn == result.finalKnn && r.state == RunState::Finished)
+                if (r.finalKnn == result.finalKnn && r.state == RunState::Finished && QString::fromStdString(r.name).startsWith(name))
                     return true;
             return false;
         };
