@@ -2,6 +2,7 @@
 
 #include "widgets/curve_plot.h"
 #include "widgets/inspect_support.h"
+#include "core/train/steering.h"
 
 #include <QComboBox>
 #include <QFile>
@@ -95,6 +96,17 @@ Cell* knnCell(const RunRecord& r)
                           headlineKnn(r));
     cell->setToolTip(final ? QObject::tr("the end-of-run k-NN: ijepa eval knn on the whole evaluation split")
                            : QObject::tr("the last online probe (a few hundred images); the end-of-run k-NN has not run"));
+    return cell;
+}
+
+// A setting's value in a run; one steered while it trained shows its latest value, marked.
+Cell* settingCell(const RunRecord& r, const std::string& key, const std::string& value)
+{
+    const bool steered = std::find(r.steered.begin(), r.steered.end(), key) != r.steered.end();
+    auto* cell = new Cell(QString::fromStdString(value) + (steered ? QObject::tr(" (steered)") : QString()),
+                          QString::fromStdString(value).toDouble());
+    if (steered)
+        cell->setToolTip(QObject::tr("changed while the run trained (config_history.jsonl): the value in force now"));
     return cell;
 }
 
@@ -210,8 +222,10 @@ void RunsPanel::rescan()
         std::set<std::string> seen;
         for (const auto& root : roots)
             for (const auto& dir : findRunFolders(root.toStdString()))
-                if (seen.insert(dir).second)
+                if (seen.insert(dir).second) {
                     runs.push_back(readRunFolder(dir));
+                    applySteering(runs.back()); // the settings in force now, not only those it started with
+                }
         return [this, runs = std::move(runs)]() mutable { display(std::move(runs)); };
     });
 }
@@ -396,8 +410,8 @@ void RunsPanel::fillComparison()
             const int row = m_diff->rowCount();
             m_diff->insertRow(row);
             m_diff->setItem(row, 0, new Cell(QString::fromStdString(d.key)));
-            m_diff->setItem(row, 1, new Cell(QString::fromStdString(d.a)));
-            m_diff->setItem(row, 2, new Cell(QString::fromStdString(d.b)));
+            m_diff->setItem(row, 1, settingCell(*ticked[0], d.key, d.a));
+            m_diff->setItem(row, 2, settingCell(*ticked[1], d.key, d.b));
         }
         m_diff->resizeColumnsToContents(); // whole keys ("optimization.lr"), not "optimization...."
     }
@@ -424,7 +438,7 @@ void RunsPanel::fillComparison()
         for (const auto& k : keys)
             for (const auto& e : entries)
                 if (e.section + "." + e.key == k)
-                    m_hparams->setItem(row, col++, new Cell(QString::fromStdString(e.value), QString::fromStdString(e.value).toDouble()));
+                    m_hparams->setItem(row, col++, settingCell(r, k, e.value));
         m_hparams->setItem(row, col++, new Cell(QString::number(r.stepsDone), static_cast<double>(r.stepsDone)));
         m_hparams->setItem(row, col++, new Cell(number(r.lastLoss, 5), r.lastLoss));
         m_hparams->setItem(row, col++, knnCell(r));

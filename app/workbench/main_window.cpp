@@ -82,6 +82,7 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
     });
     connect(m_worker, &TrainingWorker::settingsChanged, this, [this](qint64 from, const QString& change, const TrainStart& now) {
         m_runConfig = now.config;
+        m_editor->setConfig(now.config); // the editor shows the settings in force, steered ones included
         m_schedules->addChange(from, now.config.optimization);
         log(tr("from step %1: %2 (now %3 steps)").arg(from + 1).arg(change).arg(now.totalIterations));
     });

@@ -43,6 +43,7 @@ struct RunRecord {
     std::string parent;              // the checkpoint a branched run started from
     std::int64_t branchStep = -1;    // and its step
     std::vector<std::string> checkpoints; // <tag>-latest and snapshots, newest first
+    std::vector<std::string> steered; // keys changed while it trained, once applySteering put their latest values in config
     std::vector<RunPoint> points;
     std::vector<std::string> problems;
 };

@@ -125,4 +125,26 @@ std::vector<std::string> SteeringQueue::take()
     return std::exchange(m_pending, {});
 }
 
+void applySteering(RunRecord& run)
+{
+    if (!run.config)
+        return;
+    try {
+        Config steered = *run.config;
+        std::vector<std::string> keys;
+        for (const auto& change : readConfigHistory(configHistoryPath(run.folder))) {
+            applyChange(steered, change);
+            for (const auto& a : change.assignments) {
+                const std::string key = a.substr(0, a.find('='));
+                if (std::find(keys.begin(), keys.end(), key) == keys.end())
+                    keys.push_back(key);
+            }
+        }
+        run.config = steered;
+        run.steered = std::move(keys);
+    } catch (const Error& e) {
+        run.problems.push_back(e.what());
+    }
+}
+
 } // namespace ijepa

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/config.h"
+#include "core/runs/run_folder.h"
 
 #include <cstdint>
 #include <mutex>
@@ -34,6 +35,11 @@ std::string describeChange(const SettingsChange& change); // "optimization.lr=0.
 std::string configHistoryPath(const std::string& runDir);
 std::vector<SettingsChange> readConfigHistory(const std::string& path);
 void appendConfigHistory(const std::string& path, const SettingsChange& change);
+
+// A run read back (core/runs) as it trains now: the changes of its history applied to its config
+// (params-ijepa.yaml holds the settings it started with), their keys in run.steered. A history that
+// cannot be read or applied is one more of the run's problems; the config stays as it started.
+void applySteering(RunRecord& run);
 
 // Changes asked for from another thread (the workbench, while paused); the loop takes them before
 // its next step.

@@ -6,6 +6,7 @@
 #include "core/runs/run_folder.h"
 #include "core/train/run.h"
 #include "core/train/schedules.h"
+#include "core/train/steering.h"
 #include "tests/core/test_support.h"
 
 #include <sys/resource.h>
@@ -498,4 +499,27 @@ TEST(RunFolder, NamesDescribeRunsAndCanBeChanged)
     }
     TempDir bare;
     EXPECT_THROW(renameRun(bare.path.string(), "x"), Error);
+}
+
+// The Runs tab compares runs as they train now: a run's steered settings replace those it started
+// with, named as steered; a broken history is a problem of the run, not a wrong config.
+TEST(RunFolder, SteeredSettingsAreTheRunsSettings)
+{
+    TempDir dir;
+    tinyRun(dir.path.string(), 4);
+    appendConfigHistory(configHistoryPath(dir.path.string()), SettingsChange{2, {"optimization.lr=0.002", "optimization.epochs=3"}});
+    appendConfigHistory(configHistoryPath(dir.path.string()), SettingsChange{3, {"optimization.lr=0.003"}});
+    RunRecord r = readRunFolder(dir.path.string());
+    const double started = r.config->optimization.lr;
+    applySteering(r);
+    EXPECT_DOUBLE_EQ(r.config->optimization.lr, 0.003);
+    EXPECT_EQ(r.config->optimization.epochs, 3);
+    EXPECT_EQ(r.steered, (std::vector<std::string>{"optimization.lr", "optimization.epochs"}));
+    EXPECT_TRUE(r.problems.empty());
+    std::ofstream(configHistoryPath(dir.path.string()), std::ios::app) << "{broken\n";
+    RunRecord broken = readRunFolder(dir.path.string());
+    applySteering(broken);
+    EXPECT_DOUBLE_EQ(broken.config->optimization.lr, started);
+    ASSERT_EQ(broken.problems.size(), 1u);
+    EXPECT_NE(broken.problems[0].find("config_history.jsonl"), std::string::npos) << broken.problems[0];
 }

@@ -104,6 +104,8 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(steered.count() == 1, 60000);
         // The spy hears the worker's thread; the window's queued slot follows.
         QTRY_COMPARE_WITH_TIMEOUT(window.schedulePlot()->totalSteps(), std::int64_t(60 * 16), 10000);
+        QCOMPARE(window.configEditor()->config().optimization.lr, 0.0005); // the editor shows what is in force
+        QCOMPARE(window.configEditor()->config().optimization.epochs, 60);
         QVERIFY(!window.schedulePlot()->hasPreview());
         QTRY_VERIFY_WITH_TIMEOUT(window.stepsSeen() > atPause + 2, 60000);
 
