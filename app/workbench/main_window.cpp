@@ -71,7 +71,12 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
         ++m_maskSamples;
         m_masks->setLiveSample(sample);
     });
-    connect(m_worker, &TrainingWorker::logMessage, this, &MainWindow::log);
+    connect(m_worker, &TrainingWorker::logMessage, this, [this](const QString& line) {
+        static const QString skipped = QStringLiteral("skipped unreadable image: ");
+        if (line.startsWith(skipped) && m_skippedNames.size() < 50)
+            m_skippedNames << line.mid(skipped.size());
+        log(line);
+    });
     connect(m_worker, &TrainingWorker::workProgress, this, [this](const QString& what, qint64 done, qint64 total) {
         m_status->work(what, done, total);
     });
@@ -142,8 +147,10 @@ QWidget* MainWindow::buildSidePanel()
     auto* sideLayout = new QVBoxLayout(side);
     auto* dataRow = new QHBoxLayout;
     auto* fmnist = new QPushButton(tr("Fashion-MNIST"), side);
+    m_dataButtons[0] = fmnist;
     fmnist->setToolTip(tr("The built-in data set (Debian's dataset-fashion-mnist)"));
     auto* folder = new QPushButton(tr("Folder…"), side);
+    m_dataButtons[1] = folder;
     folder->setToolTip(tr("A folder of images; first-level sub-folders are classes"));
     connect(fmnist, &QPushButton::clicked, this, [this] { openData(QStringLiteral("fashion-mnist")); });
     connect(folder, &QPushButton::clicked, this, [this] {
@@ -152,6 +159,9 @@ QWidget* MainWindow::buildSidePanel()
             openData(dir);
     });
     auto* shards = new QPushButton(tr("Shards…"), side);
+    m_dataButtons[2] = shards;
+    for (QPushButton* b : m_dataButtons) // the one in use stays pressed (showDataChoice)
+        b->setCheckable(true);
     shards->setToolTip(tr("Tar shards in the WebDataset layout: pick one, its numbered siblings come along"));
     connect(shards, &QPushButton::clicked, this, [this] {
         const QString file = QFileDialog::getOpenFileName(this, tr("A tar shard"), QString(), tr("Tar shards (*.tar)"));
@@ -254,6 +264,36 @@ void MainWindow::configChanged(const Config& config)
         m_schedules->setSchedule(config.optimization, iterationsPerEpoch());
 }
 
+void MainWindow::showDataChoice()
+{
+    const bool fmnist = m_dataSpec.startsWith(QStringLiteral("fashion-mnist")), shards = m_dataSpec.contains(QStringLiteral(".tar"));
+    const int used = m_dataSpec.isEmpty() ? -1 : fmnist ? 0 : shards ? 2 : 1;
+    for (int i = 0; i < 3; ++i)
+        m_dataButtons[i]->setChecked(i == used);
+}
+
+QString MainWindow::dataInfo() const { return m_dataInfo->text(); }
+
+int MainWindow::dataChoice() const
+{
+    for (int i = 0; i < 3; ++i)
+        if (m_dataButtons[i]->isChecked())
+            return i;
+    return -1;
+}
+
+void MainWindow::showDataInfo(std::int64_t skipped)
+{
+    QString text = QString::fromStdString(m_train->description());
+    if (skipped > 0)
+        text += skipped == 1 ? tr("\n1 unreadable file skipped (named in the Log tab)")
+                             : tr("\n%1 unreadable files skipped (named in the Log tab)").arg(skipped);
+    m_dataInfo->setText(text);
+    m_dataInfo->setStyleSheet(skipped > 0 ? QStringLiteral("color: #b4501e") : QString());
+    m_dataInfo->setToolTip(m_skippedNames.isEmpty() ? QString() : tr("Skipped:\n%1").arg(m_skippedNames.join(QLatin1Char('\n'))));
+    m_skippedShown = skipped;
+}
+
 bool MainWindow::openData(const QString& spec)
 {
     if (m_worker->isRunning()) {
@@ -268,12 +308,12 @@ bool MainWindow::openData(const QString& spec)
         m_opened = data;
     } catch (const std::exception& e) {
         showError(QString::fromUtf8(e.what()));
+        showDataChoice(); // the data in use stays, and its button with it
         return false;
     }
-    m_dataInfo->setText(tr("%1: %2 training images, %3 classes")
-                            .arg(QString::fromStdString(m_train->description()))
-                            .arg(m_train->size())
-                            .arg(m_train->classes().size()));
+    showDataChoice();
+    m_skippedNames.clear();
+    showDataInfo(0);
     m_masks->setSource(m_train);
     m_schedules->setSchedule(m_editor->config().optimization, iterationsPerEpoch());
     log(tr("data: %1").arg(m_dataInfo->text()));
@@ -496,6 +536,8 @@ void MainWindow::onProgress(const QVector<StepReport>& steps, double residentMb)
         plot->refresh();
     m_schedules->setCursor(m_last.iteration);
     m_status->step(m_last, residentMb);
+    if (m_last.skippedFiles != m_skippedShown && m_train)
+        showDataInfo(m_last.skippedFiles);
 }
 
 void MainWindow::onFinished(const TrainResult& result)

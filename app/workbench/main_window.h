@@ -24,6 +24,7 @@
 class QAction;
 class QLabel;
 class QPlainTextEdit;
+class QPushButton;
 class QTabWidget;
 
 namespace ijepa::workbench {
@@ -60,7 +61,9 @@ public:
     // cannot be read).
     void openCheckpoint(const QString& path, CheckpointUse use, std::function<void()> opened = {});
     QString resumeFrom() const { return m_resumeFrom; } // what the next Start continues ("" for a fresh run)
-    QString newRunName(const Config& config) const; // what a new run trains on and changes, or its branch's parent
+    QString newRunName(const Config& config) const;
+    void showDataChoice();                      // presses the data button in use
+    void showDataInfo(std::int64_t skipped);    // the data's line, with the files skipped so far // what a new run trains on and changes, or its branch's parent
     QString runsRoot() const;   // the folder the Runs tab lists: runs/ when the runs folder is runs/<name>
     QString runsFolder() const; // where the file dialogs open: that folder when it exists
     void startTraining();
@@ -79,6 +82,8 @@ public:
     EmbeddingsTab* embeddingsTab() const { return m_embeddings; }
     void showMaskPage(int page); // 0 samples, 1 statistics
     widgets::RunsPanel* runsPanel() const { return m_runs; }
+    QString dataInfo() const;   // the data line under the data buttons
+    int dataChoice() const;     // the data button pressed: 0 Fashion-MNIST, 1 folder, 2 shards, -1 none
     widgets::CurvePlot* lossPlot() const { return m_loss; }
     widgets::CurvePlot* probePlot() const { return m_probe; }
     SignalsTab* signalsTab() const { return m_signals; }
@@ -123,6 +128,9 @@ private:
     QString m_dataSpec;    // what m_train and m_heldOut were opened from
     OpenedData m_opened;   // the same, as openDataSpec returned it (for the probe set)
     QString m_resumeFrom;  // checkpoint the next start continues from, or export it starts from ("" : a fresh run)
+    QPushButton* m_dataButtons[3] = {};     // Fashion-MNIST, Folder…, Shards…
+    QStringList m_skippedNames;             // unreadable files named so far (the data line's tool tip)
+    std::int64_t m_skippedShown = 0;
     Config m_continuedConfig; // the settings of the checkpoint m_resumeFrom names (a branch's parent)
     QString m_runDir;
     TrainingWorker* m_worker;

@@ -87,6 +87,7 @@ struct StepReport {
     // The same probe on the context (online) encoder; its lead over the target encoder's is the EMA's lag.
     double contextProbeAccuracy = std::numeric_limits<double>::quiet_NaN();
     std::shared_ptr<Signals> signals;     // diagnostic steps only (filled by the observers in order)
+    std::int64_t skippedFiles = 0;        // unreadable images skipped so far (each named once in a message)
     double gpuMemoryMb = std::numeric_limits<double>::quiet_NaN();     // CUDA: allocated now (NaN on CPU)
     double gpuPeakMemoryMb = std::numeric_limits<double>::quiet_NaN(); // CUDA: peak so far
 };

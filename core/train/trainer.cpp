@@ -312,6 +312,7 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
         result.iteration = it + 1;
         result.loss = stats.loss;
         StepReport r = report(it, s, stats, plan.schedules(), stepSeconds, emaStep, config.data.batch_size * s.worldSize, device);
+        r.skippedFiles = loader.skippedCount();
         observer.stepDone(Step{r, batch, stats, model, optimizer});
     }
     loader.stop();

@@ -255,6 +255,48 @@ private Q_SLOTS:
         QVERIFY(window.statusBar()->currentMessage().contains(QStringLiteral("Start continues ") + label));
     }
 
+    // Unreadable files are in plain sight: the data line counts and names them as training meets
+    // them; the data button in use stays pressed; the line says what the data is once.
+    void skippedFilesAreShownWithTheData()
+    {
+        QTemporaryDir runs, data;
+        for (int i = 0; i < 16; ++i) {
+            const QString file = data.filePath(QStringLiteral("img%1.png").arg(i));
+            if (i % 4 == 3) { // 4 of 16 are not images
+                QFile bad(file);
+                QVERIFY(bad.open(QIODevice::WriteOnly));
+                bad.write("not a PNG");
+            } else {
+                QImage image(32, 32, QImage::Format_RGB888);
+                image.fill(QColor(20 * i, 100, 200));
+                QVERIFY(image.save(file));
+            }
+        }
+        WorkbenchOptions o;
+        o.runsDir = runs.path();
+        o.askOnClose = false;
+        o.run.trainer.threads = 2;
+        o.run.trainer.maxSteps = 4; // epochs of 2 steps of 8 see every file
+        o.run.diagnostics.every = 0;
+        o.overrides = {"meta.embed_dim=64", "meta.depth=2", "meta.num_heads=2", "meta.pred_depth=1",
+                       "meta.pred_emb_dim=32", "data.batch_size=8", "optimization.epochs=50", "optimization.warmup=1"};
+        MainWindow window(o);
+        window.show();
+        QCOMPARE(window.dataChoice(), 0); // the built-in data set at start
+        QVERIFY(window.dataInfo().startsWith(QStringLiteral("Fashion-MNIST train")));
+        QCOMPARE(window.dataInfo().count(QStringLiteral("images")), 1); // said once
+        QVERIFY(!window.openData(data.filePath(QStringLiteral("missing"))));
+        QCOMPARE(window.dataChoice(), 0); // a folder that cannot be opened changes nothing
+        QVERIFY(window.openData(data.path()));
+        QCOMPARE(window.dataChoice(), 1);
+        QVERIFY(window.dataInfo().contains(QStringLiteral("16 images")));
+        QSignalSpy ended(&window, &MainWindow::trainingEnded);
+        window.startTraining();
+        QTRY_VERIFY_WITH_TIMEOUT(ended.count() == 1, 120000);
+        QCOMPARE(ended[0][0].value<TrainResult>().skippedFiles, 4);
+        QVERIFY2(window.dataInfo().contains(QStringLiteral("4 unreadable files skipped")), qPrintable(window.dataInfo()));
+    }
+
     // A checkpoint that cannot be written pauses the run with the message instead of ending it;
     // once space is free, Resume writes it again and training goes on.
     void checkpointFailurePausesTheRun()
