@@ -50,6 +50,7 @@ ConfigEditor::ConfigEditor(QWidget* parent)
     auto* scroll = new QScrollArea(this);
     scroll->setWidget(inner);
     scroll->setWidgetResizable(true);
+    m_scroll = scroll;
 
     m_errorLabel->setWordWrap(true);
     m_errorLabel->setStyleSheet(QStringLiteral("color: #b00020"));
@@ -82,7 +83,7 @@ QWidget* ConfigEditor::addField(const ConfigEntry& entry)
     QWidget* field = nullptr;
     if (entry.type == "bool") {
         auto* box = new QCheckBox;
-        connect(box, &QCheckBox::toggled, this, [this] { rebuildFromFields(); });
+        connect(box, &QCheckBox::toggled, this, [this, key] { edited(key); });
         field = box;
     } else if (key == "meta.model_name" || key == "mask.sampler" || key == "mask.position_mode" ||
                key == "mask.truncation") {
@@ -96,11 +97,11 @@ QWidget* ConfigEditor::addField(const ConfigEntry& entry)
             combo->addItems({"prefix", "random"});
         else
             combo->addItems({"faithful", "corrected"});
-        connect(combo, &QComboBox::currentTextChanged, this, [this] { rebuildFromFields(); });
+        connect(combo, &QComboBox::currentTextChanged, this, [this, key] { edited(key); });
         field = combo;
     } else {
         auto* edit = new QLineEdit;
-        connect(edit, &QLineEdit::textEdited, this, [this] { rebuildFromFields(); });
+        connect(edit, &QLineEdit::textEdited, this, [this, key] { edited(key); });
         field = edit;
     }
     field->setObjectName(key);
@@ -110,8 +111,17 @@ QWidget* ConfigEditor::addField(const ConfigEntry& entry)
     return field;
 }
 
+void ConfigEditor::edited(const QString& key)
+{
+    if (m_updating)
+        return;
+    m_editedKey = key;
+    rebuildFromFields();
+}
+
 void ConfigEditor::setConfig(const Config& config)
 {
+    m_editedKey.clear(); // a whole config: no field was edited by hand
     m_updating = true;
     for (const ConfigEntry& entry : configEntries(config))
         setFieldText(m_fields.value(QString::fromStdString(entry.section + "." + entry.key)),
@@ -147,7 +157,7 @@ void ConfigEditor::setValue(const QString& key, const QString& text)
     m_updating = true;
     setFieldText(m_fields.value(key), text);
     m_updating = false;
-    rebuildFromFields();
+    edited(key);
 }
 
 void ConfigEditor::rebuildFromFields()
@@ -182,17 +192,28 @@ void ConfigEditor::rebuildFromFields()
 void ConfigEditor::showError(const QString& message)
 {
     const bool wasValid = isValid();
-    if (QWidget* old = m_fields.value(m_errorKey))
-        old->setStyleSheet({});
+    for (const QString& key : std::as_const(m_marked))
+        if (QWidget* field = m_fields.value(key))
+            field->setStyleSheet({});
+    m_marked.clear();
     m_error = message;
     m_errorKey.clear();
     const auto match = QRegularExpression(QStringLiteral("key '([a-z_]+\\.[a-z_]+)'")).match(message);
-    if (match.hasMatch())
-        m_errorKey = match.captured(1);
+    // The field just edited is the one marked and shown (a crop size that the patch no longer
+    // divides marks data.crop_size); the key the message names is marked beside it.
+    const QString named = match.hasMatch() ? match.captured(1) : QString();
+    m_errorKey = !message.isEmpty() && m_fields.contains(m_editedKey) ? m_editedKey : named;
+    if (!message.isEmpty() && !named.isEmpty() && named != m_errorKey)
+        m_error = m_errorKey + ": " + message;
+    for (const QString& key : {m_errorKey, named})
+        if (QWidget* field = m_fields.value(key); field && !message.isEmpty()) {
+            field->setStyleSheet(QStringLiteral("border: 2px solid #b00020"));
+            m_marked << key;
+        }
     if (QWidget* field = m_fields.value(m_errorKey))
-        field->setStyleSheet(QStringLiteral("border: 2px solid #b00020"));
-    m_errorLabel->setText(message);
-    m_errorLabel->setVisible(!message.isEmpty());
+        m_scroll->ensureWidgetVisible(field);
+    m_errorLabel->setText(m_error);
+    m_errorLabel->setVisible(!m_error.isEmpty());
     if (wasValid && !message.isEmpty())
         Q_EMIT validityChanged(false);
 }

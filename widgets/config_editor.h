@@ -7,6 +7,7 @@
 #include <QWidget>
 
 class QLabel;
+class QScrollArea;
 
 namespace ijepa::widgets {
 
@@ -23,7 +24,8 @@ public:
     const Config& config() const { return m_config; } // the last valid config
     bool isValid() const { return m_error.isEmpty(); }
     QString errorText() const { return m_error; }
-    QString errorKey() const { return m_errorKey; }    // "section.key" of the marked field
+    QString errorKey() const { return m_errorKey; }    // "section.key" of the field marked and shown: the one just edited
+    QStringList markedKeys() const { return m_marked; } // that one and the key the message names
 
     // Sets one field's text as if typed ("section.key", YAML value) and validates.
     void setValue(const QString& key, const QString& value);
@@ -39,6 +41,7 @@ Q_SIGNALS:
 
 private:
     void rebuildFromFields();
+    void edited(const QString& key); // a field changed by hand (or setValue): remembered, then checked
     void showError(const QString& message);
     QWidget* addField(const ConfigEntry& entry);
     static void setFieldText(QWidget* field, const QString& text);
@@ -46,7 +49,9 @@ private:
     Config m_config;
     QMap<QString, QWidget*> m_fields; // "section.key" -> editor
     QLabel* m_errorLabel;
-    QString m_error, m_errorKey;
+    QString m_error, m_errorKey, m_editedKey;
+    QStringList m_marked;
+    QScrollArea* m_scroll = nullptr;
     bool m_updating = false;
 };
 

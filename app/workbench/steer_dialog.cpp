@@ -41,7 +41,9 @@ SteerDialog::SteerDialog(const Config& current, std::int64_t diagnosticsEvery, s
                           "settings column, TensorBoard text), so resuming or re-running it replays it.")
                            .arg(atStep + 1));
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Apply | QDialogButtonBox::Cancel, this);
-    connect(buttons->button(QDialogButtonBox::Apply), &QPushButton::clicked, this, [this] {
+    m_applyButton = buttons->button(QDialogButtonBox::Apply);
+    m_applyButton->setEnabled(false); // nothing changed yet
+    connect(m_applyButton, &QPushButton::clicked, this, [this] {
         if (applyChanges())
             accept();
     });
@@ -79,11 +81,17 @@ void SteerDialog::edited()
         Config preview = m_current;
         applyChange(preview, {0, list});
         m_message->setText(list.empty() ? tr("No change yet.") : tr("Previewed on the Schedules tab (dashed)."));
+        m_message->setStyleSheet({});
+        m_applyButton->setEnabled(!list.empty());
         m_preview(preview);
-    } catch (const std::exception& e) {
+    } catch (const std::exception& e) { // Apply waits for a value it can take; the message says what is wrong
         m_message->setText(QString::fromUtf8(e.what()));
+        m_message->setStyleSheet(QStringLiteral("color: #b00020"));
+        m_applyButton->setEnabled(false);
     }
 }
+
+bool SteerDialog::canApply() const { return m_applyButton->isEnabled(); }
 
 bool SteerDialog::applyChanges()
 {

@@ -11,6 +11,7 @@
 
 class QLabel;
 class QLineEdit;
+class QPushButton;
 
 namespace ijepa::workbench {
 
@@ -30,6 +31,7 @@ public:
     // For tests: set a field by key and apply.
     void setValue(const QString& key, const QString& value);
     bool applyChanges();
+    bool canApply() const; // Apply is enabled: something changed and every value is one a run can take
 
 private:
     void edited();
@@ -39,6 +41,7 @@ private:
     std::vector<std::pair<QString, QLineEdit*>> m_fields;
     std::vector<QString> m_initial;
     QLabel* m_message;
+    QPushButton* m_applyButton = nullptr;
     std::function<void(const Config&)> m_preview;
     std::function<QString(const QStringList&)> m_apply;
 };

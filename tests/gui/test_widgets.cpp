@@ -248,6 +248,20 @@ private Q_SLOTS:
         QVERIFY(changed.count() >= 1);
         QVERIFY(patch->styleSheet().isEmpty());
 
+        // A crop size the patch does not divide marks the field just edited (and shows it), and the
+        // patch size the message names beside it; the message starts with the edited key.
+        auto* crop = editor.findChild<QLineEdit*>(QStringLiteral("data.crop_size"));
+        crop->selectAll();
+        QTest::keyClicks(crop, QStringLiteral("31"));
+        QVERIFY(!editor.isValid());
+        QCOMPARE(editor.errorKey(), QStringLiteral("data.crop_size"));
+        QCOMPARE(editor.markedKeys(), (QStringList{QStringLiteral("data.crop_size"), QStringLiteral("mask.patch_size")}));
+        QVERIFY2(editor.errorText().startsWith(QStringLiteral("data.crop_size: key 'mask.patch_size'")), qPrintable(editor.errorText()));
+        QVERIFY(!crop->styleSheet().isEmpty() && !patch->styleSheet().isEmpty());
+        editor.setValue(QStringLiteral("data.crop_size"), QStringLiteral("32"));
+        QVERIFY(editor.isValid());
+        QVERIFY(crop->styleSheet().isEmpty() && patch->styleSheet().isEmpty());
+
         editor.setValue(QStringLiteral("data.batch_size"), QStringLiteral("abc"));
         QCOMPARE(editor.errorKey(), QStringLiteral("data.batch_size"));
         editor.setValue(QStringLiteral("data.batch_size"), QStringLiteral("64"));

@@ -95,9 +95,12 @@ private Q_SLOTS:
         steer->setValue(QStringLiteral("optimization.epochs"), QStringLiteral("60"));
         QVERIFY(window.schedulePlot()->hasPreview());
         QCOMPARE(steer->changes(), (QStringList{QStringLiteral("optimization.lr=0.0005"), QStringLiteral("optimization.epochs=60")}));
+        QVERIFY(steer->canApply());
         steer->setValue(QStringLiteral("optimization.epochs"), QStringLiteral("-1"));
+        QVERIFY(!steer->canApply()); // Apply waits for a value the run can take
         QVERIFY(!steer->applyChanges()); // refused, naming the key; the dialog stays
         steer->setValue(QStringLiteral("optimization.epochs"), QStringLiteral("60"));
+        QVERIFY(steer->canApply());
         QVERIFY(steer->applyChanges());
         steer->accept();
         window.togglePause();
