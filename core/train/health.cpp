@@ -51,7 +51,16 @@ HealthLine spectrumLine(const std::vector<HealthPoint>& h, int dim, const Health
                 format("rank collapsing: RankMe %.1f, down from %.1f at step %lld", last.rankMe, peak.rankMe,
                        static_cast<long long>(peak.iteration)),
                 "the spectrum is dropping off: raise the EMA momentum or lower the learning rate before it collapses", true};
-    return {"spectrum", "healthy", format("spectrum healthy: RankMe %.1f of %d, feature std %.4f", last.rankMe, dim, last.featureStd),
+    const double spread = 1.0 / std::sqrt(static_cast<double>(std::max(1, dim))); // unit vectors in every direction
+    if (std::isfinite(last.featureStd) && last.featureStd < o.narrowStdShare * spread)
+        return {"spectrum", "narrow",
+                format("spectrum narrow: feature std %.4f, where features spread in every direction give 1/sqrt(%d) = %.3f "
+                       "(RankMe %.1f): the images crowd into a small cone",
+                       last.featureStd, dim, spread, last.rankMe),
+                "a step towards collapse: watch RankMe; raise the EMA momentum or lower the learning rate if it falls", true};
+    return {"spectrum", "healthy",
+            format("spectrum healthy: RankMe %.1f of %d, feature std %.4f (spread in every direction: %.3f)", last.rankMe,
+                   dim, last.featureStd, spread),
             "", false};
 }
 

@@ -24,6 +24,9 @@ struct HealthOptions {
     double lossDrop = 0.10;          // the loss "falls" when its window mean drops by this share
     double collapseRankMe = 1.5;     // RankMe below this: collapse
     double collapseStd = 1e-3;       // or a normalised-feature std below this
+    // A std below this share of 1/sqrt(D) (the spread of unit vectors in every direction): the
+    // features crowd into a narrow cone, a warning short of collapse.
+    double narrowStdShare = 0.25;
     double collapsingShare = 0.5;    // RankMe below this share of its peak: collapsing
     double sigregRise = 0.5;         // without a probe: SIGReg up by this share over the window warns
 };

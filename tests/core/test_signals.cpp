@@ -200,8 +200,17 @@ TEST(Signals, VerdictSaysCollapseForAConstantEncoderAndNotForAHealthyOne)
     };
     EXPECT_EQ(stateOf(bad, "spectrum"), "collapse") << describeVerdict(bad);
     EXPECT_NE(describeVerdict(bad).find("collapse"), std::string::npos);
-    EXPECT_EQ(stateOf(good, "spectrum"), "healthy") << describeVerdict(good);
+    // A random-init encoder is not collapsed, but its pooled features crowd into a narrow cone
+    // (cosines near 1): the verdict says so instead of calling a std of 0.01 healthy.
+    EXPECT_EQ(stateOf(good, "spectrum"), "narrow") << describeVerdict(good);
     EXPECT_EQ(describeVerdict(good).find("collapse"), std::string::npos) << describeVerdict(good);
+    // By the std against 1/sqrt(D) (0.072 for D = 192): spread, narrow, collapsed.
+    const auto spectrumAt = [&](double std) {
+        return stateOf(assessHealth({{100, 0.3, 0.5, 40.0, std}}, 192), "spectrum");
+    };
+    EXPECT_EQ(spectrumAt(0.06), "healthy");
+    EXPECT_EQ(spectrumAt(0.0113), "narrow");
+    EXPECT_EQ(spectrumAt(1e-4), "collapse");
 }
 
 TEST(Signals, VerdictReadsTrendsOverTheLastDiagnosticSteps)
