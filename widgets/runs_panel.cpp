@@ -265,7 +265,8 @@ void RunsPanel::display(std::vector<RunRecord> runs)
                 p->refresh();
     }
     fillComparison();
-    m_status->setText(tr("%1 runs in %2").arg(m_runs.size()).arg(m_roots.join(QStringLiteral(", "))));
+    m_status->setText((m_runs.size() == 1 ? tr("1 run in %2") : tr("%1 runs in %2").arg(m_runs.size()))
+                          .arg(m_roots.join(QStringLiteral(", "))));
     Q_EMIT scanned();
 }
 
