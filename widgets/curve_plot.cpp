@@ -24,8 +24,14 @@ CurvePlot::CurvePlot(const QString& yLabel, QWidget* parent)
     , m_slider(new QSlider(Qt::Horizontal, this))
     , m_logBox(new QCheckBox(tr("Log scale"), this))
 {
-    m_plot->xAxis->setLabel(tr("step"));
+    setXLabel(tr("step"));
     m_plot->yAxis->setLabel(yLabel);
+    // Before the first point: a word instead of empty 0-5 axes (and no previous run's range).
+    m_empty = new QCPItemText(m_plot);
+    m_empty->position->setType(QCPItemPosition::ptAxisRectRatio);
+    m_empty->position->setCoords(0.5, 0.5);
+    m_empty->setText(tr("no data yet"));
+    m_empty->setColor(Qt::gray);
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_plot->legend->setVisible(false);
     m_plot->setNoAntialiasingOnDrag(true);
@@ -173,10 +179,23 @@ void CurvePlot::refresh()
     }
     m_dirty = false;
     updateLegend();
-    if (m_follow) {
+    const bool empty = std::all_of(m_series.begin(), m_series.end(), [](const Series& s) { return s.x.empty(); });
+    m_empty->setVisible(empty);
+    for (QCPAxis* axis : {m_plot->xAxis, m_plot->yAxis})
+        axis->setTickLabels(!empty);
+    if (empty) {
+        m_plot->xAxis->setRange(0, 1);
+        m_plot->yAxis->setRange(0, 1);
+    } else if (m_follow) {
         m_plot->rescaleAxes();
+        // Points off the frame: 5% room on either side of y, and a lone point in the middle of its range.
+        const QCPRange y = m_plot->yAxis->range(), x = m_plot->xAxis->range();
+        const double pad = y.size() > 0 ? 0.05 * y.size() : std::max(1e-3, 0.1 * std::abs(y.center()));
+        m_plot->yAxis->setRange(y.lower - pad, y.upper + pad);
+        if (x.size() <= 0)
+            m_plot->xAxis->setRange(x.center() - 1, x.center() + 1);
         if (m_log && m_plot->yAxis->range().lower <= 0)
-            m_plot->yAxis->setRangeLower(1e-6);
+            m_plot->yAxis->setRangeLower(std::max(1e-6, y.lower * 0.9));
     }
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
@@ -202,6 +221,15 @@ void CurvePlot::removeAllSeries()
 void CurvePlot::setXLabel(const QString& label)
 {
     m_plot->xAxis->setLabel(label);
+    // Steps are whole numbers: ticks at integer multiples (no 2.5, 7.5); epochs and time are not.
+    if (label == tr("step")) {
+        auto ticker = QSharedPointer<QCPAxisTickerFixed>::create();
+        ticker->setTickStep(1.0);
+        ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+        m_plot->xAxis->setTicker(ticker);
+    } else {
+        m_plot->xAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
+    }
 }
 
 void CurvePlot::clear()

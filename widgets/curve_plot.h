@@ -7,6 +7,7 @@
 
 class QCustomPlot;
 class QCPGraph;
+class QCPItemText;
 class QLabel;
 class QSlider;
 class QCheckBox;
@@ -69,6 +70,7 @@ private:
     void showEvent(QShowEvent* event) override;
 
     QCustomPlot* m_plot;
+    QCPItemText* m_empty = nullptr; // "no data yet" before the first point
     QLabel* m_readout;
     QSlider* m_slider;
     QCheckBox* m_logBox;

@@ -41,6 +41,10 @@ struct WorkbenchOptions {
     QStringList overrides;   // section.key=value applied to the initial config
 };
 
+// The built-in settings (configs/fashion_mnist.yaml, from the resources): the editor's start and
+// what a new run's name is measured against.
+Config shippedConfig();
+
 // What opening a checkpoint is for: looking at it (the views embed with its weights; the config
 // editor and the next Start stay as they are), or continuing it (its settings go into the editor
 // and Start continues its run; an export's weights start a new run).

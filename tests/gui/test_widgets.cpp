@@ -117,6 +117,36 @@ private Q_SLOTS:
         QVERIFY(legendNames().isEmpty());
     }
 
+    // Before the first point a plot says so instead of drawing 0-5 axes; a lone point sits inside
+    // the frame; steps tick at whole numbers; a cleared plot forgets the previous run's range.
+    void curveEmptyLonePointAndIntegerSteps()
+    {
+        CurvePlot plot(QStringLiteral("probe"));
+        const int probe = plot.addSeries(QStringLiteral("probe"), Qt::blue);
+        plot.resize(400, 300);
+        plot.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&plot));
+        plot.refresh();
+        QVERIFY(!plot.plot()->xAxis->tickLabels() && !plot.plot()->yAxis->tickLabels());
+        plot.append(probe, 100, 0.5);
+        plot.refresh();
+        QVERIFY(plot.plot()->xAxis->tickLabels());
+        const QCPRange x = plot.plot()->xAxis->range(), y = plot.plot()->yAxis->range();
+        QVERIFY(x.lower < 100 && 100 < x.upper);
+        QVERIFY(y.lower < 0.5 && 0.5 < y.upper);
+        plot.append(probe, 105, 0.7);
+        plot.refresh();
+        QVERIFY(plot.plot()->yAxis->range().lower < 0.5 && plot.plot()->yAxis->range().upper > 0.7); // 5% room
+        QVector<double> ticks;
+        QVector<QString> labels;
+        plot.plot()->xAxis->ticker()->generate(QCPRange(100, 105), QLocale(), QLatin1Char('g'), 6, ticks, nullptr, &labels);
+        for (double t : ticks)
+            QCOMPARE(t, std::round(t)); // no 102.5
+        plot.clear();
+        QVERIFY(!plot.plot()->xAxis->tickLabels());
+        QCOMPARE(plot.plot()->xAxis->range().upper, 1.0); // not the previous run's 105
+    }
+
     void schedulePlotMatchesCoreSchedules()
     {
         const Config config = fashionConfig();

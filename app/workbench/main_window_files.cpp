@@ -1,0 +1,167 @@
+// What the window opens and names: data (the buttons and the data line), checkpoints (to inspect or
+// to continue), the runs folder, a new run's name.
+#include "app/workbench/main_window.h"
+#include "core/errors.h"
+#include "core/eval/embeddings.h"
+#include "core/imageio/data_spec.h"
+#include "core/io/encoder_export.h"
+#include "core/runs/run_folder.h"
+#include "widgets/inspect_support.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QFutureWatcher>
+#include <QLabel>
+#include <QPushButton>
+#include <QStatusBar>
+
+namespace ijepa::workbench {
+
+QString MainWindow::newRunName(const Config& config) const
+{
+    if (!m_resumeFrom.isEmpty() && !isExportedWeights(m_resumeFrom.toStdString())) { // a branch
+        const std::string parentDir = QFileInfo(m_resumeFrom).path().toStdString();
+        return QString::fromStdString(branchName(parentDir, readRunFolder(parentDir).stepsDone, m_continuedConfig, config));
+    }
+    // What it trains on and what it changes against the shipped settings: "photos lr=0.002".
+    const QString data = m_dataSpec == QStringLiteral("fashion-mnist") ? m_dataSpec : QFileInfo(m_dataSpec).fileName();
+    const std::string changes = describeDifferences(shippedConfig(), config);
+    return data + (changes.empty() ? QString() : QLatin1Char(' ') + QString::fromStdString(changes));
+}
+
+void MainWindow::showDataChoice()
+{
+    const bool fmnist = m_dataSpec.startsWith(QStringLiteral("fashion-mnist")), shards = m_dataSpec.contains(QStringLiteral(".tar"));
+    const int used = m_dataSpec.isEmpty() ? -1 : fmnist ? 0 : shards ? 2 : 1;
+    for (int i = 0; i < 3; ++i)
+        m_dataButtons[i]->setChecked(i == used);
+}
+
+QString MainWindow::dataInfo() const { return m_dataInfo->text(); }
+
+int MainWindow::dataChoice() const
+{
+    for (int i = 0; i < 3; ++i)
+        if (m_dataButtons[i]->isChecked())
+            return i;
+    return -1;
+}
+
+void MainWindow::showDataInfo(std::int64_t skipped)
+{
+    QString text = QString::fromStdString(m_train->description());
+    if (skipped > 0)
+        text += skipped == 1 ? tr("\n1 unreadable file skipped (named in the Log tab)")
+                             : tr("\n%1 unreadable files skipped (named in the Log tab)").arg(skipped);
+    m_dataInfo->setText(text);
+    m_dataInfo->setStyleSheet(skipped > 0 ? QStringLiteral("color: #b4501e") : QString());
+    m_dataInfo->setToolTip(m_skippedNames.isEmpty() ? QString() : tr("Skipped:\n%1").arg(m_skippedNames.join(QLatin1Char('\n'))));
+    m_skippedShown = skipped;
+}
+
+bool MainWindow::openData(const QString& spec)
+{
+    if (m_worker->isRunning()) {
+        showError(tr("Stop training before changing the data."));
+        return false;
+    }
+    try {
+        const OpenedData data = openDataSpec(spec.toStdString(), 0.0, m_options.limit);
+        m_train = data.train;
+        m_heldOut = data.heldOut;
+        m_dataSpec = spec;
+        m_opened = data;
+    } catch (const std::exception& e) {
+        showError(QString::fromUtf8(e.what()));
+        showDataChoice(); // the data in use stays, and its button with it
+        return false;
+    }
+    showDataChoice();
+    m_skippedNames.clear();
+    showDataInfo(0);
+    m_masks->setSource(m_train);
+    m_schedules->setSchedule(m_editor->config().optimization, iterationsPerEpoch());
+    log(tr("data: %1").arg(m_dataInfo->text()));
+    return true;
+}
+
+QString MainWindow::runsRoot() const
+{
+    // The runs folder's parent when it is the usual runs/<name> (CLI runs sit beside the workbench's).
+    const QFileInfo runsDir(m_options.runsDir);
+    return runsDir.dir().dirName() == QStringLiteral("runs") ? runsDir.path() : m_options.runsDir;
+}
+
+QString MainWindow::runsFolder() const
+{
+    for (const QString& dir : {runsRoot(), m_options.runsDir})
+        if (QFileInfo(dir).isDir())
+            return QFileInfo(dir).absoluteFilePath();
+    return QDir::currentPath();
+}
+
+namespace {
+// "20261206-101500/jepa-latest.pth.tar": every run's file has the same name, its folder tells them apart.
+QString checkpointLabel(const QString& path)
+{
+    const QFileInfo info(path);
+    return info.dir().dirName() + QLatin1Char('/') + info.fileName();
+}
+} // namespace
+
+void MainWindow::openCheckpoint(const QString& path, CheckpointUse use, std::function<void()> opened)
+{
+    struct Opened {
+        LoadedModel loaded;
+        bool ownConfig = false; // a project checkpoint carries its config; a reference one is read with the edited one
+        QString error;
+    };
+    const Config edited = m_editor->config();
+    m_open->setEnabled(false);
+    m_continue->setEnabled(false);
+    statusBar()->showMessage(tr("Opening %1…").arg(path));
+    auto* watcher = new QFutureWatcher<Opened>(this);
+    connect(watcher, &QFutureWatcher<Opened>::finished, this, [this, watcher, path, use, opened = std::move(opened)] {
+        watcher->deleteLater();
+        m_open->setEnabled(true);
+        m_continue->setEnabled(true);
+        statusBar()->clearMessage();
+        const Opened r = watcher->result();
+        if (!r.error.isEmpty())
+            return showError(r.error);
+        log(tr("checkpoint %1: %2 (%3-d, depth %4)")
+                .arg(path, QString::fromStdString(r.loaded.config.meta.model_name))
+                .arg(r.loaded.config.encoderSize().embed_dim)
+                .arg(r.loaded.config.encoderSize().depth));
+        if (use == CheckpointUse::Continue && !m_worker->isRunning()) {
+            if (r.ownConfig)
+                m_editor->setConfig(r.loaded.config);
+            m_continuedConfig = r.loaded.config;
+            m_resumeFrom = path;
+            const QString next = isExportedWeights(path.toStdString())
+                                     ? tr("Start begins a new run from the weights of %1").arg(checkpointLabel(path))
+                                     : tr("Start continues %1 with its settings").arg(checkpointLabel(path));
+            log(next + tr(" (\"New run\" to start afresh)"));
+            statusBar()->showMessage(next, 10000);
+        }
+        computeEmbeddings(r.loaded.model->targetEncoder, r.loaded.config, checkpointLabel(path), r.loaded.model);
+        if (opened)
+            opened();
+    });
+    watcher->setFuture(widgets::runJob([path, edited] {
+        Opened r;
+        try {
+            try {
+                r.loaded = loadModel(path.toStdString(), nullptr);
+                r.ownConfig = true;
+            } catch (const CheckpointError&) {
+                r.loaded = loadModel(path.toStdString(), &edited);
+            }
+        } catch (const std::exception& e) {
+            r.error = QString::fromUtf8(e.what());
+        }
+        return r;
+    }));
+}
+
+} // namespace ijepa::workbench
