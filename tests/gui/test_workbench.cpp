@@ -22,22 +22,29 @@
 using namespace ijepa;
 using namespace ijepa::workbench;
 
+// A small model the tests train in seconds, into `runsDir`, with `batch` images a step; no question on close.
+WorkbenchOptions smallRun(const QString& runsDir, int batch)
+{
+    WorkbenchOptions o;
+    o.runsDir = runsDir;
+    o.askOnClose = false;
+    o.run.trainer.threads = 2;
+    o.overrides = {"meta.embed_dim=64", "meta.depth=2", "meta.num_heads=2", "meta.pred_depth=1", "meta.pred_emb_dim=32",
+                   QStringLiteral("data.batch_size=%1").arg(batch), "optimization.epochs=50", "optimization.warmup=1"};
+    return o;
+}
+
 class TestWorkbench : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void trainPauseResumeStopClose()
     {
         QTemporaryDir runs;
-        WorkbenchOptions o;
-        o.runsDir = runs.path();
+        WorkbenchOptions o = smallRun(runs.path(), 32);
         o.limit = 512;
-        o.run.trainer.threads = 2;
         o.run.diagnostics.every = 4; // probe and spectrum often enough to see them arrive
         o.run.diagnostics.images = 64;
         o.run.diagnostics.databaseImages = 256;
-        o.askOnClose = false;
-        o.overrides = {"meta.embed_dim=64", "meta.depth=2",        "meta.num_heads=2",       "meta.pred_depth=1",
-                       "meta.pred_emb_dim=32", "data.batch_size=32", "optimization.epochs=50", "optimization.warmup=1"};
         MainWindow window(o);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
@@ -174,16 +181,11 @@ private Q_SLOTS:
                 QDir(data.path()).mkpath(QString::fromLatin1(label));
                 QVERIFY(image.save(data.filePath(QStringLiteral("%1/%2.png").arg(QString::fromLatin1(label)).arg(i))));
             }
-        WorkbenchOptions o;
-        o.runsDir = runs.path();
-        o.askOnClose = false;
-        o.run.trainer.threads = 2;
+        WorkbenchOptions o = smallRun(runs.path(), 16);
         o.run.trainer.maxSteps = 3;
         o.run.diagnostics.every = 100; // the end-of-run k-NN is the probe's; no probe step before it here
         o.run.diagnostics.images = 16;
         o.run.diagnostics.databaseImages = 32;
-        o.overrides = {"meta.embed_dim=64", "meta.depth=2", "meta.num_heads=2", "meta.pred_depth=1",
-                       "meta.pred_emb_dim=32", "data.batch_size=16", "optimization.epochs=50", "optimization.warmup=1"};
         MainWindow window(o);
         window.show();
         QVERIFY(window.openData(data.path()));
@@ -219,15 +221,10 @@ private Q_SLOTS:
     void inspectingACheckpointKeepsTheSetup()
     {
         QTemporaryDir runs;
-        WorkbenchOptions o;
-        o.runsDir = runs.path();
+        WorkbenchOptions o = smallRun(runs.path(), 32);
         o.limit = 256;
-        o.askOnClose = false;
-        o.run.trainer.threads = 2;
         o.run.trainer.maxSteps = 2;
         o.run.diagnostics.every = 0;
-        o.overrides = {"meta.embed_dim=64", "meta.depth=2", "meta.num_heads=2", "meta.pred_depth=1",
-                       "meta.pred_emb_dim=32", "data.batch_size=32", "optimization.epochs=50", "optimization.warmup=1"};
         MainWindow window(o);
         window.show();
         QCOMPARE(window.runsFolder(), QFileInfo(runs.path()).absoluteFilePath()); // the file dialogs open there
@@ -275,14 +272,9 @@ private Q_SLOTS:
                 QVERIFY(image.save(file));
             }
         }
-        WorkbenchOptions o;
-        o.runsDir = runs.path();
-        o.askOnClose = false;
-        o.run.trainer.threads = 2;
+        WorkbenchOptions o = smallRun(runs.path(), 8);
         o.run.trainer.maxSteps = 4; // epochs of 2 steps of 8 see every file
         o.run.diagnostics.every = 0;
-        o.overrides = {"meta.embed_dim=64", "meta.depth=2", "meta.num_heads=2", "meta.pred_depth=1",
-                       "meta.pred_emb_dim=32", "data.batch_size=8", "optimization.epochs=50", "optimization.warmup=1"};
         MainWindow window(o);
         window.show();
         QCOMPARE(window.dataChoice(), 0); // the built-in data set at start
@@ -305,15 +297,10 @@ private Q_SLOTS:
     void checkpointFailurePausesTheRun()
     {
         QTemporaryDir runs;
-        WorkbenchOptions o;
-        o.runsDir = runs.path();
+        WorkbenchOptions o = smallRun(runs.path(), 32);
         o.limit = 256;
-        o.askOnClose = false;
-        o.run.trainer.threads = 2;
         o.run.checkpoints.every = 2;
         o.run.diagnostics.every = 0;
-        o.overrides = {"meta.embed_dim=64", "meta.depth=2", "meta.num_heads=2", "meta.pred_depth=1",
-                       "meta.pred_emb_dim=32", "data.batch_size=32", "optimization.epochs=50", "optimization.warmup=1"};
         MainWindow window(o);
         window.show();
         QSignalSpy failed(window.worker(), &TrainingWorker::checkpointFailed);
