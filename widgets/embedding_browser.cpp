@@ -225,7 +225,12 @@ void EmbeddingBrowser::setStatus(const QString& text)
 void EmbeddingBrowser::setEmbeddings(EmbeddingSet set)
 {
     m_set = std::move(set);
-    m_index.emplace(m_set.features);
+    // Neighbours by the cosine of centred features: pooled ViT features share a large common
+    // component (every raw cosine 0.99+ on a young run), which the mean takes out; the raw cosine
+    // is shown beside it.
+    const auto features = m_set.features.to(torch::kFloat32);
+    m_index.emplace(features - features.mean(0, true));
+    m_unitFeatures = torch::nn::functional::normalize(features, torch::nn::functional::NormalizeFuncOptions().dim(1));
     if (m_set.patches.defined() && !m_set.pca.defined())
         preparePatchViews(m_set); // usually done by computeEmbeddingSet, off the UI thread
     m_unitPatches = m_set.unitPatches;
@@ -371,10 +376,15 @@ void EmbeddingBrowser::refreshNeighbours()
     m_neighbourList->clear();
     for (const auto& hit : m_hits) {
         const int i = static_cast<int>(hit.index);
+        const double raw = m_unitFeatures[m_selected].dot(m_unitFeatures[i]).item<double>();
         auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(tile(i))),
-                                         QStringLiteral("%1\n%2").arg(hit.similarity, 0, 'f', 4).arg(label(i)), m_neighbourList);
+                                         tr("%1 (raw %2)\n%3").arg(hit.similarity, 0, 'f', 3).arg(raw, 0, 'f', 4).arg(label(i)),
+                                         m_neighbourList);
         item->setData(Qt::UserRole, i);
-        item->setToolTip(m_set.names.value(i));
+        item->setToolTip(tr("%1\ncosine of the features less their mean over the set: %2; of the raw features: %3")
+                             .arg(m_set.names.value(i))
+                             .arg(hit.similarity, 0, 'f', 4)
+                             .arg(raw, 0, 'f', 6));
     }
 }
 

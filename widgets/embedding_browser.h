@@ -109,7 +109,8 @@ private:
     QImage tile(int image) const;
 
     EmbeddingSet m_set;
-    std::optional<CosineIndex> m_index;
+    std::optional<CosineIndex> m_index; // on the centred features
+    torch::Tensor m_unitFeatures;        // the raw features, unit rows (the raw cosine beside the centred one)
     torch::Tensor m_unitPatches; // [N, P, D] L2-normalised
     torch::Tensor m_pca;         // [N, P, 3] in [0, 1]
     std::vector<CosineIndex::Hit> m_hits;

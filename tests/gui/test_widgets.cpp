@@ -351,8 +351,10 @@ private Q_SLOTS:
         const auto& hits = browser.neighbours();
         QCOMPARE(hits.size(), std::size_t(5));
         QCOMPARE(browser.neighbourList()->count(), 5);
-        // Brute force: cosine similarity of image 7 to all others.
-        const auto unit = torch::nn::functional::normalize(set.features, torch::nn::functional::NormalizeFuncOptions().dim(1));
+        // Brute force: cosine similarity of image 7's centred features to all others' (the mean over
+        // the set taken out: raw pooled features are all near one direction).
+        const auto centred = set.features - set.features.mean(0, true);
+        const auto unit = torch::nn::functional::normalize(centred, torch::nn::functional::NormalizeFuncOptions().dim(1));
         auto sims = unit.matmul(unit[7]);
         sims[7] = -2;
         const auto top = sims.topk(5);
@@ -360,6 +362,7 @@ private Q_SLOTS:
             QCOMPARE(hits[i].index, std::get<1>(top)[i].item<std::int64_t>());
             QVERIFY(std::abs(hits[i].similarity - std::get<0>(top)[i].item<float>()) < 1e-5);
         }
+        QVERIFY(browser.neighbourList()->item(0)->text().contains(QStringLiteral(" (raw ")));
 
         // Patch mode by clicking the canvas: the clicked patch is 1 with itself.
         browser.setMode(EmbeddingBrowser::Mode::Patches);
