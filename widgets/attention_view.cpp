@@ -148,10 +148,16 @@ void AttentionView::redraw()
     const auto overall = toVector(attentionRow(m_maps, head, -1));
     const auto minOf = [](const QVector<double>& v) { return *std::min_element(v.begin(), v.end()); };
     const auto maxOf = [](const QVector<double>& v) { return *std::max_element(v.begin(), v.end()); };
-    m_queryCanvas->setOverlay(heatOverlay(row, minOf(row), maxOf(row)), m_query);
-    m_overallCanvas->setOverlay(heatOverlay(overall, minOf(overall), maxOf(overall)));
+    // One scale from 0 that reaches at least 4x uniform attention (1/N): a near-uniform map looks
+    // flat instead of being stretched to full contrast; the caption gives the numbers.
+    const double uniform = 1.0 / std::max(1, static_cast<int>(row.size()));
+    const double top = std::max({maxOf(row), maxOf(overall), 4 * uniform});
+    m_colourTop = top;
+    m_queryCanvas->setOverlay(heatOverlay(row, 0.0, top), m_query);
+    m_overallCanvas->setOverlay(heatOverlay(overall, 0.0, top));
     m_caption->setText(tr("%1, block %2 of %3, %4, %5: patch %6 attends most to patch %7 (%8 of its attention); "
-                          "colours run from each map's minimum (dark) to its maximum (red). Weights: %9.")
+                          "colours run from 0 (dark) to %10 (red), uniform attention being 1/%11 = %12; this "
+                          "patch's weights span %13-%8. Weights: %9.")
                            .arg(m_encoder->currentText())
                            .arg(m_layer->value())
                            .arg(m_layer->maximum() + 1)
@@ -159,7 +165,11 @@ void AttentionView::redraw()
                            .arg(m_query)
                            .arg(std::max_element(row.begin(), row.end()) - row.begin())
                            .arg(maxOf(row), 0, 'f', 3)
-                           .arg(m_origin));
+                           .arg(m_origin)
+                           .arg(top, 0, 'f', 3)
+                           .arg(row.size())
+                           .arg(uniform, 0, 'f', 4)
+                           .arg(minOf(row), 0, 'f', 3));
     Q_EMIT updated();
 }
 

@@ -34,6 +34,7 @@ public:
     bool busy() const;
     torch::Tensor maps() const { return m_maps; } // [heads, N, N] of the shown block
     int query() const { return m_query; }
+    double colourTop() const { return m_colourTop; } // the red end of the colour scale (0 is dark)
     PatchCanvas* queryCanvas() const { return m_queryCanvas; }
     PatchCanvas* overallCanvas() const { return m_overallCanvas; }
 
@@ -51,6 +52,7 @@ private:
     int m_gridH = 0, m_gridW = 0;
     torch::Tensor m_maps;
     int m_query = -1;
+    double m_colourTop = 0;
     QComboBox* m_encoder;
     QSpinBox* m_layer;
     QComboBox* m_head;

@@ -95,6 +95,8 @@ private Q_SLOTS:
         QVERIFY(torch::allclose(attention.maps(), expected, 1e-6, 1e-6)); // the last block by default
         QTest::mouseClick(attention.queryCanvas(), Qt::LeftButton, {}, patchCentre(attention.queryCanvas(), 19, grid));
         QCOMPARE(attention.query(), 19);
+        // One colour scale from 0 to at least 4x uniform attention: a near-uniform map is not stretched.
+        QVERIFY(attention.colourTop() >= 4.0 / (grid * grid) - 1e-12);
         attention.setLayer(0);
         attention.setHead(1);
         QTRY_VERIFY_WITH_TIMEOUT(!attention.busy() && torch::allclose(attention.maps(), attentionMaps(encoder, normalizedView(set.thumbnails[3]).unsqueeze(0), 0)[0], 1e-6, 1e-6), 30000);
