@@ -209,6 +209,7 @@ int main(int argc, char* argv[])
 #ifdef _OPENMP
     omp_set_num_threads(1);
 #endif
+    QApplication::setOrganizationName(QStringLiteral("ijepa")); // QSettings: ~/.config/ijepa/ijepa-workbench.conf
     QApplication::setApplicationName(QStringLiteral("ijepa-workbench"));
     QApplication::setApplicationVersion(QStringLiteral(IJEPA_VERSION));
     QApplication::setWindowIcon(appIcon());

@@ -27,6 +27,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSettings>
 #include <QStatusBar>
 #include <QStyle>
 #include <QTabWidget>
@@ -53,6 +54,10 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
     setWindowTitle(tr("I-JEPA Workbench"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/ijepa-workbench.svg")));
     buildUi();
+    // The window as the user left it: size, position, the dock and the toolbar (QSettings).
+    const QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
 
     connect(m_worker, &TrainingWorker::started, this, [this](const TrainStart& s) {
         m_runConfig = s.config;
@@ -151,9 +156,12 @@ QWidget* MainWindow::buildSidePanel()
     folder->setToolTip(tr("A folder of images; first-level sub-folders are classes"));
     connect(fmnist, &QPushButton::clicked, this, [this] { openData(QStringLiteral("fashion-mnist")); });
     connect(folder, &QPushButton::clicked, this, [this] {
-        const QString dir = QFileDialog::getExistingDirectory(this, tr("Image folder"));
-        if (!dir.isEmpty())
+        QSettings settings; // the dialog starts where the last folder was picked
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Image folder"), settings.value(QStringLiteral("paths/data")).toString());
+        if (!dir.isEmpty()) {
+            settings.setValue(QStringLiteral("paths/data"), QFileInfo(dir).absolutePath());
             openData(dir);
+        }
     });
     auto* shards = new QPushButton(tr("Shards…"), side);
     m_dataButtons[2] = shards;
@@ -465,6 +473,9 @@ void MainWindow::closeAfterCheckpoint()
 void MainWindow::closeEvent(QCloseEvent* event)
 {
     if (!m_worker->isRunning()) {
+        QSettings settings;
+        settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+        settings.setValue(QStringLiteral("window/state"), saveState());
         event->accept();
         return;
     }

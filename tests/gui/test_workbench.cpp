@@ -13,6 +13,8 @@
 
 #include <QDir>
 #include <QImage>
+#include <QSettings>
+#include <QStandardPaths>
 #include <QStatusBar>
 
 #include <csignal>
@@ -290,6 +292,30 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(ended.count() == 1, 120000);
         QCOMPARE(ended[0][0].value<TrainResult>().skippedFiles, 4);
         QVERIFY2(window.dataInfo().contains(QStringLiteral("4 unreadable files skipped")), qPrintable(window.dataInfo()));
+    }
+
+    // The window comes back as it was closed: its size (QSettings, in Qt's test location here).
+    void windowLayoutIsRemembered()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName(QStringLiteral("ijepa-test"));
+        QCoreApplication::setApplicationName(QStringLiteral("test_workbench"));
+        QSettings().clear();
+        QTemporaryDir runs;
+        {
+            MainWindow window(smallRun(runs.path(), 32));
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            window.resize(1301, 851);
+            QTRY_COMPARE(window.size(), QSize(1301, 851));
+            QVERIFY(window.close());
+        }
+        MainWindow again(smallRun(runs.path(), 32));
+        again.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&again));
+        QCOMPARE(again.size(), QSize(1301, 851));
+        QSettings().clear();
+        QCoreApplication::setOrganizationName({});
     }
 
     // A checkpoint that cannot be written pauses the run with the message instead of ending it;
