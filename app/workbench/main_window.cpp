@@ -54,6 +54,7 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
     setWindowTitle(tr("I-JEPA Workbench"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/ijepa-workbench.svg")));
     buildUi();
+    setAcceptDrops(true); // a folder, shard, checkpoint or YAML file dropped on the window opens it (openDropped)
     // The window as the user left it: size, position, the dock and the toolbar (QSettings).
     const QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());

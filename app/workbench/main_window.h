@@ -22,6 +22,8 @@
 #include <memory>
 
 class QAction;
+class QDragEnterEvent;
+class QDropEvent;
 class QLabel;
 class QPlainTextEdit;
 class QPushButton;
@@ -60,6 +62,9 @@ public:
     ~MainWindow() override;
 
     bool openData(const QString& spec);        // false (and the message shown) on error
+    // A path dropped on the window (or given): a folder or tar shard is data, a checkpoint or an
+    // export is opened to inspect, a YAML file goes into the config editor. False if it is none of these.
+    bool openDropped(const QString& path);
     // Reads the checkpoint off the UI thread (a large one takes seconds), then embeds with it and,
     // to continue it, loads its config; `opened` runs on the UI thread once it is open (not when it
     // cannot be read).
@@ -109,6 +114,8 @@ Q_SIGNALS:
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
 
 private:
     void buildUi();

@@ -4,11 +4,16 @@
 #include "core/errors.h"
 #include "core/eval/embeddings.h"
 #include "core/imageio/data_spec.h"
+#include "core/imageio/tar_shards.h"
 #include "core/io/encoder_export.h"
 #include "core/runs/run_folder.h"
+#include "widgets/config_editor.h"
 #include "widgets/inspect_support.h"
 
 #include <QDir>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QMimeData>
 #include <QFileInfo>
 #include <QFutureWatcher>
 #include <QLabel>
@@ -162,6 +167,39 @@ void MainWindow::openCheckpoint(const QString& path, CheckpointUse use, std::fun
         }
         return r;
     }));
+}
+
+bool MainWindow::openDropped(const QString& path)
+{
+    const QFileInfo info(path);
+    const QString name = info.fileName().toLower();
+    const auto endsWith = [&](const char* ext) { return name.endsWith(QLatin1String(ext)); };
+    const bool weights = info.isDir() ? isExportedWeights(path.toStdString()) // a Hugging Face folder
+                                      : endsWith(".pth.tar") || endsWith(".pth") || endsWith(".pt") || endsWith(".safetensors");
+    if (weights) {
+        openCheckpoint(path, CheckpointUse::Inspect);
+        return true;
+    }
+    if (info.isDir())
+        return openData(path);
+    if (endsWith(".tar"))
+        return openData(QString::fromStdString(shardPatternFor(path.toStdString())));
+    if (endsWith(".yaml") || endsWith(".yml"))
+        return m_editor->loadYaml(path);
+    showError(tr("%1: not an image folder, tar shard, checkpoint or YAML config").arg(path));
+    return false;
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+{
+    if (event->mimeData()->hasUrls() && event->mimeData()->urls().size() == 1 && event->mimeData()->urls()[0].isLocalFile())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event)
+{
+    if (openDropped(event->mimeData()->urls()[0].toLocalFile()))
+        event->acceptProposedAction();
 }
 
 } // namespace ijepa::workbench

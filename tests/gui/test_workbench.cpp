@@ -13,7 +13,9 @@
 
 #include <QDir>
 #include <QImage>
+#include <QMimeData>
 #include <QSettings>
+#include <QUrl>
 #include <QStandardPaths>
 #include <QStatusBar>
 
@@ -284,14 +286,25 @@ private Q_SLOTS:
         QCOMPARE(window.dataInfo().count(QStringLiteral("images")), 1); // said once
         QVERIFY(!window.openData(data.filePath(QStringLiteral("missing"))));
         QCOMPARE(window.dataChoice(), 0); // a folder that cannot be opened changes nothing
-        QVERIFY(window.openData(data.path()));
+        // Dropped on the window, as from a file manager: a folder is data, anything else is named.
+        QMimeData mime;
+        mime.setUrls({QUrl::fromLocalFile(data.path())});
+        QDragEnterEvent enter(QPoint(200, 200), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&window, &enter);
+        QVERIFY(enter.isAccepted());
+        QDropEvent drop(QPointF(200, 200), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&window, &drop);
         QCOMPARE(window.dataChoice(), 1);
+        QVERIFY(!window.openDropped(data.filePath(QStringLiteral("img3.png"))));
+        QVERIFY(window.lastError().contains(QStringLiteral("not an image folder")));
         QVERIFY(window.dataInfo().contains(QStringLiteral("16 images")));
         QSignalSpy ended(&window, &MainWindow::trainingEnded);
         window.startTraining();
         QTRY_VERIFY_WITH_TIMEOUT(ended.count() == 1, 120000);
         QCOMPARE(ended[0][0].value<TrainResult>().skippedFiles, 4);
         QVERIFY2(window.dataInfo().contains(QStringLiteral("4 unreadable files skipped")), qPrintable(window.dataInfo()));
+        QVERIFY(window.openDropped(QStringLiteral(IJEPA_SOURCE_DIR "/configs/photos_64.yaml"))); // a config into the editor
+        QCOMPARE(window.configEditor()->config().data.crop_size, 64);
     }
 
     // The window comes back as it was closed: its size (QSettings, in Qt's test location here).
