@@ -17,14 +17,6 @@
 
 namespace ijepa::widgets {
 
-QString configKeyHelp(const QString& key)
-{
-    for (const ConfigEntry& entry : configEntries(Config{}))
-        if (QString::fromStdString(entry.section + "." + entry.key) == key)
-            return QString::fromStdString(entry.doc);
-    return {};
-}
-
 ConfigEditor::ConfigEditor(QWidget* parent)
     : QWidget(parent)
     , m_errorLabel(new QLabel(this))

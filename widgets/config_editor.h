@@ -55,7 +55,5 @@ private:
     bool m_updating = false;
 };
 
-// The one-line description of a key shown as its tooltip.
-QString configKeyHelp(const QString& key);
 
 } // namespace ijepa::widgets

@@ -68,7 +68,7 @@ Config branchConfig(const TrainCliOptions& o, std::string* name)
         applyOverride(config, assignment);
     validateConfig(config);
     if (name->empty())
-        *name = branchName(std::filesystem::path(o.branchFrom).parent_path().string(), step, parent, config);
+        *name = branchName(runName(std::filesystem::path(o.branchFrom).parent_path().string()), step, parent, config);
     return config;
 }
 

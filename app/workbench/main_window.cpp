@@ -74,7 +74,7 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
         m_masks->setLiveSample(sample);
     });
     connect(m_worker, &TrainingWorker::logMessage, this, [this](const QString& line) {
-        static const QString skipped = QStringLiteral("skipped unreadable image: ");
+        static const QString skipped = QString::fromLatin1(kSkippedImageMessage.data(), static_cast<qsizetype>(kSkippedImageMessage.size()));
         if (line.startsWith(skipped) && m_skippedNames.size() < 50)
             m_skippedNames << line.mid(skipped.size());
         log(line);

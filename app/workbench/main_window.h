@@ -70,9 +70,7 @@ public:
     // cannot be read).
     void openCheckpoint(const QString& path, CheckpointUse use, std::function<void()> opened = {});
     QString resumeFrom() const { return m_resumeFrom; } // what the next Start continues ("" for a fresh run)
-    QString newRunName(const Config& config) const;
-    void showDataChoice();                      // presses the data button in use
-    void showDataInfo(std::int64_t skipped);    // the data's line, with the files skipped so far // what a new run trains on and changes, or its branch's parent
+    QString newRunName(const Config& config) const; // what a new run trains on and changes, or its branch's parent
     QString runsRoot() const;   // the folder the Runs tab lists: runs/ when the runs folder is runs/<name>
     QString runsFolder() const; // where the file dialogs open: that folder when it exists
     void startTraining();
@@ -118,6 +116,8 @@ protected:
     void dropEvent(QDropEvent* event) override;
 
 private:
+    void showDataChoice();                   // presses the data button in use
+    void showDataInfo(std::int64_t skipped); // the data's line, with the files skipped so far
     void buildUi();
     QWidget* buildSidePanel();
     void buildToolbar();

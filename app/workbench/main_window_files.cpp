@@ -25,8 +25,8 @@ namespace ijepa::workbench {
 QString MainWindow::newRunName(const Config& config) const
 {
     if (!m_resumeFrom.isEmpty() && !isExportedWeights(m_resumeFrom.toStdString())) { // a branch
-        const std::string parentDir = QFileInfo(m_resumeFrom).path().toStdString();
-        return QString::fromStdString(branchName(parentDir, readRunFolder(parentDir).stepsDone, m_continuedConfig, config));
+        const RunRecord parent = readRunFolder(QFileInfo(m_resumeFrom).path().toStdString());
+        return QString::fromStdString(branchName(parent.name, parent.stepsDone, m_continuedConfig, config));
     }
     // What it trains on and what it changes against the shipped settings: "photos lr=0.002".
     const QString data = m_dataSpec == QStringLiteral("fashion-mnist") ? m_dataSpec : QFileInfo(m_dataSpec).fileName();

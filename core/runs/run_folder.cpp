@@ -372,10 +372,16 @@ std::string describeDifferences(const Config& base, const Config& c, int most)
     return out;
 }
 
-std::string branchName(const std::string& parentDir, std::int64_t step, const Config& parent, const Config& c)
+std::string runName(const std::string& dir)
+{
+    const auto meta = readRunMeta(dir, nullptr);
+    return meta && !meta->name.empty() ? meta->name : fs::path(dir).filename().string();
+}
+
+std::string branchName(const std::string& parentName, std::int64_t step, const Config& parent, const Config& c)
 {
     const std::string changes = describeDifferences(parent, c);
-    return readRunFolder(parentDir).name + " @" + std::to_string(step) + (changes.empty() ? "" : " " + changes);
+    return parentName + " @" + std::to_string(step) + (changes.empty() ? "" : " " + changes);
 }
 
 } // namespace ijepa

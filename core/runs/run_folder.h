@@ -90,8 +90,10 @@ std::vector<ConfigDifference> configDifferences(const Config& a, const Config& b
 // What `c` changes against `base`, in words for a run's name: "lr=0.002 batch_size=64" (the keys
 // without their section where that is unambiguous), at most `most` of them and "+N more"; "" if none.
 std::string describeDifferences(const Config& base, const Config& c, int most = 3);
+// A run's name from run.json alone (its CSV unread): the name given, else the folder's.
+std::string runName(const std::string& dir);
 // A branch's name: its parent run's name, the step it starts from and what it changes
 // ("fm-base @400 lr=0.002").
-std::string branchName(const std::string& parentDir, std::int64_t step, const Config& parent, const Config& c);
+std::string branchName(const std::string& parentName, std::int64_t step, const Config& parent, const Config& c);
 
 } // namespace ijepa

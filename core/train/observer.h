@@ -11,6 +11,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -122,6 +123,9 @@ struct Step {
     IJepaModel& model;
     AdamW& optimizer;
 };
+
+// How the loop names an unreadable image in a message: this, then the file (the workbench lists them).
+inline constexpr std::string_view kSkippedImageMessage = "skipped unreadable image: ";
 
 // Watches a run on the training thread; implementations must return quickly (the workbench's
 // worker blocks in stepDone while the run is paused, which pauses the loop).

@@ -283,7 +283,7 @@ TrainResult train(const TrainerOptions& options, TrainObserver& observer, const 
             timedStart = t0;
         Batch batch = loader.next();
         for (const auto& skipped : loader.takeSkipped())
-            observer.message("skipped unreadable image: " + skipped);
+            observer.message(std::string(kSkippedImageMessage) + skipped);
         auto images = batch.images;
         MaskBatch masks = batch.masks;
         if (device.is_cuda()) {

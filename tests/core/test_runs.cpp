@@ -489,9 +489,12 @@ TEST(RunFolder, NamesDescribeRunsAndCanBeChanged)
     TempDir dir;
     tinyRun(dir.path.string(), 4);
     EXPECT_EQ(readRunFolder(dir.path.string()).name, dir.path.filename().string()); // no name given: the folder's
-    EXPECT_EQ(branchName(dir.path.string(), 4, base, changed), dir.path.filename().string() + " @4 batch_size=64 min_keep=2 ema=[0.99,1.0] +1 more");
+    EXPECT_EQ(runName(dir.path.string()), dir.path.filename().string());
+    EXPECT_EQ(branchName(runName(dir.path.string()), 4, base, changed),
+              dir.path.filename().string() + " @4 batch_size=64 min_keep=2 ema=[0.99,1.0] +1 more");
     renameRun(dir.path.string(), "baseline, seed 0");
     EXPECT_EQ(readRunFolder(dir.path.string()).name, "baseline, seed 0");
+    EXPECT_EQ(runName(dir.path.string()), "baseline, seed 0");
     EXPECT_EQ(readRunFolder(dir.path.string()).state, RunState::Finished); // the rest of run.json kept
     {
         RunLock lock(dir.path.string());

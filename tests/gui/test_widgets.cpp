@@ -320,7 +320,9 @@ private Q_SLOTS:
         QVERIFY(!editor.loadYaml(dir.filePath("typo.yaml")));
         QVERIFY2(editor.errorText().contains(QStringLiteral("did you mean data.batch_size?")), qPrintable(editor.errorText()));
         QCOMPARE(editor.config().meta.model_name, std::string("vit_huge"));
-        QVERIFY(!configKeyHelp(QStringLiteral("optimization.ipe_scale")).isEmpty());
+        // Each field's tooltip is the schema's meaning and range of its key (core/config_schema.h).
+        auto* ipeScale = editor.findChild<QLineEdit*>(QStringLiteral("optimization.ipe_scale"));
+        QVERIFY(ipeScale && ipeScale->toolTip().contains(QStringLiteral("the schedules span ipe_scale")));
     }
 
     void embeddingBrowserFindsNeighboursAndPatches()
