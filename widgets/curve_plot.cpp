@@ -1,15 +1,13 @@
 #include "widgets/curve_plot.h"
 
+#include "widgets/plot_tools.h"
 #include "widgets/qcustomplot_include.h"
 
 #include <QCheckBox>
-#include <QFile>
-#include <QFileDialog>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
 #include <QSlider>
-#include <QTextStream>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -55,26 +53,20 @@ CurvePlot::CurvePlot(const QString& yLabel, QWidget* parent)
     auto* fitButton = new QPushButton(tr("Fit"), this);
     fitButton->setToolTip(tr("Show all data and follow new points"));
     connect(fitButton, &QPushButton::clicked, this, &CurvePlot::fit);
-    auto* pngButton = new QPushButton(tr("PNG…"), this);
-    connect(pngButton, &QPushButton::clicked, this, [this] {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export plot"), {}, tr("PNG images (*.png)"));
-        if (!path.isEmpty())
-            savePng(path);
-    });
-    auto* csvButton = new QPushButton(tr("CSV…"), this);
-    connect(csvButton, &QPushButton::clicked, this, [this] {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export data"), {}, tr("CSV files (*.csv)"));
-        if (!path.isEmpty())
-            saveCsv(path);
-    });
+    // Right-click on the plot, or this button: save the picture or the data, copy the data, fit.
+    const PlotMenuOptions menu{.name = yLabel, .csv = [this] { return csv(); }, .resetView = [this] { fit(); }};
+    addPlotMenu(m_plot, menu);
+    auto* saveButton = new QPushButton(tr("Save…"), this);
+    saveButton->setToolTip(tr("Save the plot as PNG or PDF, or its data as CSV (also on right-click)"));
+    saveButton->setMenu(plotMenu(m_plot, menu, this));
+    legendAbove(m_plot, 4);
 
     auto* controls = new QHBoxLayout;
     controls->addWidget(smoothLabel);
     controls->addWidget(m_slider, 1);
     controls->addWidget(m_logBox);
     controls->addWidget(fitButton);
-    controls->addWidget(pngButton);
-    controls->addWidget(csvButton);
+    controls->addWidget(saveButton);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_plot, 1);
@@ -336,20 +328,21 @@ QString CurvePlot::readout() const
     return m_readout->text();
 }
 
-bool CurvePlot::saveCsv(const QString& path) const
+QString CurvePlot::csv() const
 {
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text))
-        return false;
-    QTextStream out(&file);
-    out << "series,step,value,smoothed\n";
+    QString out = QStringLiteral("series,step,value,smoothed\n");
     for (const Series& s : m_series) {
         for (qsizetype i = 0; i < s.x.size(); ++i) {
-            out << s.name << ',' << QString::number(s.x[i], 'g', 12) << ',' << QString::number(s.y[i], 'g', 10);
-            out << ',' << (s.smoothGraph ? QString::number(s.smooth[i], 'g', 10) : QString()) << '\n';
+            out += s.name + QLatin1Char(',') + QString::number(s.x[i], 'g', 12) + QLatin1Char(',') + QString::number(s.y[i], 'g', 10);
+            out += QLatin1Char(',') + (s.smoothGraph ? QString::number(s.smooth[i], 'g', 10) : QString()) + QLatin1Char('\n');
         }
     }
-    return file.flush();
+    return out;
+}
+
+bool CurvePlot::saveCsv(const QString& path) const
+{
+    return saveText(path, csv());
 }
 
 bool CurvePlot::savePng(const QString& path, int width, int height)

@@ -50,7 +50,8 @@ public:
     QString readoutAt(double x) const;
     QString readout() const;
 
-    bool saveCsv(const QString& path) const; // step,<series> raw,<series> smoothed,...
+    QString csv() const;                     // series,step,value,smoothed
+    bool saveCsv(const QString& path) const; // csv() into a file, atomically
     bool savePng(const QString& path, int width = 0, int height = 0);
     QCustomPlot* plot() const { return m_plot; }
 

@@ -186,6 +186,11 @@ EmbeddingBrowser::EmbeddingBrowser(QWidget* parent)
         list->setUniformItemSizes(true);
     }
     m_gallery->setIconSize({56, 56});
+    // The selected image is framed in the highlight colour (the style's own mark is a few pixels
+    // under an empty caption); every item keeps a transparent frame so nothing moves.
+    m_gallery->setStyleSheet(QStringLiteral("QListView::item { border: 3px solid transparent; padding: 1px; }"
+                                            "QListView::item:selected { border: 3px solid palette(highlight); "
+                                            "background: transparent; }"));
     m_neighbourList->setIconSize({96, 96});
     m_caption->setWordWrap(true);
 

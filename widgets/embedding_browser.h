@@ -98,6 +98,7 @@ public:
     QVector<QColor> pcaColours(int image) const;
     PatchCanvas* canvas() const { return m_canvas; }
     QListWidget* neighbourList() const { return m_neighbourList; }
+    QListWidget* gallery() const { return m_gallery; }
 
 Q_SIGNALS:
     void imageSelected(int index);

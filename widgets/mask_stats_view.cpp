@@ -1,6 +1,7 @@
 #include "widgets/mask_stats_view.h"
 
 #include "widgets/inspect_support.h"
+#include "widgets/plot_tools.h"
 #include "widgets/qcustomplot_include.h"
 
 #include <QComboBox>
@@ -67,7 +68,8 @@ QCustomPlot* makePlot(QWidget* parent, const QString& x)
     plot->legend->setFont(QFont(parent->font().family(), 7));
     plot->legend->setIconSize(16, 6);
     plot->legend->setRowSpacing(0);
-    plot->legend->setBrush(QColor(255, 255, 255, 200));
+    legendAbove(plot, 2);
+    addPlotMenu(plot, {.name = x, .csv = {}, .resetView = {}});
     plot->setNotAntialiasedElements(QCP::aePlottables);
     plot->setMinimumHeight(150);
     return plot;
@@ -274,36 +276,60 @@ void MaskStatsView::display(std::vector<QString> names, std::vector<MaskStats> s
 
 void MaskStatsView::plotHistograms()
 {
-    for (auto* plot : {m_contextPlot, m_targetPlot, m_aspectPlot})
-        plot->clearGraphs();
+    struct Series {
+        QVector<double> x, y;
+        QString name;
+        QColor colour;
+        bool second = false; // the compared setting: dashed line, hatched bars
+    };
+    std::map<QCustomPlot*, std::vector<Series>> series;
     const QColor colours[] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44}};
-    QVector<double> x, y;
     const auto add = [&](QCustomPlot* plot, const std::vector<double>& values, double bin, const QString& name,
-                         const QColor& colour, bool dashed) {
-        histogram(values, bin, x, y);
-        auto* g = plot->addGraph();
-        g->setName(name);
-        g->setLineStyle(QCPGraph::lsLine);
-        g->setScatterStyle(QCPScatterStyle(dashed ? QCPScatterStyle::ssSquare : QCPScatterStyle::ssDisc, 4));
-        g->setPen(QPen(colour, 1.2, dashed ? Qt::DashLine : Qt::SolidLine));
-        g->setData(x, y, true);
+                         const QColor& colour, size_t setting) {
+        Series one{{}, {}, setting > 0 ? QStringLiteral("%1 (%2)").arg(name, m_names[setting]) : name, colour, setting > 0};
+        histogram(values, bin, one.x, one.y);
+        series[plot].push_back(std::move(one));
     };
     for (size_t s = 0; s < m_stats.size(); ++s) {
         const auto& st = m_stats[s];
-        const bool dashed = s > 0;
-        const QString tag = s > 0 ? QStringLiteral(" (%1, dashed)").arg(m_names[s]) : QString();
-        add(m_contextPlot, asDouble(st.contextKept), 1, tr("minus targets") + tag, colours[1], dashed);
-        add(m_contextPlot, asDouble(st.contextTruncated), 1, tr("truncated") + tag, colours[2], dashed);
-        add(m_targetPlot, asDouble(st.targetBlock), 1, tr("target block") + tag, colours[0], dashed);
-        add(m_aspectPlot, st.targetAspect, 0.05, tr("h / w") + tag, colours[0], dashed);
+        add(m_contextPlot, asDouble(st.contextKept), 1, tr("minus targets"), colours[1], s);
+        add(m_contextPlot, asDouble(st.contextTruncated), 1, tr("truncated"), colours[2], s);
+        add(m_targetPlot, asDouble(st.targetBlock), 1, tr("target block"), colours[0], s);
+        add(m_aspectPlot, st.targetAspect, 0.05, tr("h / w"), colours[0], s);
     }
-    m_contextPlot->xAxis->setLabel(tr("context patches (block before targets: %1)")
-                                       .arg(m_stats.empty() ? 0.0 : m_stats[0].mean(m_stats[0].contextBlock), 0, 'f', 1));
     for (auto* plot : {m_contextPlot, m_targetPlot, m_aspectPlot}) {
+        plot->clearPlottables();
+        const auto& list = series[plot];
+        // A few distinct values (two block sizes, two aspect ratios) are bars side by side; a
+        // line between two points would invent the values between them.
+        const bool bars = std::all_of(list.begin(), list.end(), [](const Series& s) { return s.x.size() <= 8; });
+        double gap = 1.0; // the smallest distance between two values: the bars' room
+        for (const Series& s : list)
+            for (qsizetype i = 1; i < s.x.size(); ++i)
+                gap = std::min(gap, s.x[i] - s.x[i - 1]);
+        auto* group = bars ? new QCPBarsGroup(plot) : nullptr;
+        for (const Series& s : list) {
+            if (bars) {
+                auto* b = new QCPBars(plot->xAxis, plot->yAxis);
+                b->setName(s.name);
+                b->setData(s.x, s.y, true);
+                b->setWidth(0.8 * gap / static_cast<double>(list.size()));
+                b->setPen(QPen(s.colour.darker(130)));
+                b->setBrush(s.second ? QBrush(s.colour, Qt::BDiagPattern) : QBrush(s.colour));
+                b->setBarsGroup(group);
+                continue;
+            }
+            auto* g = plot->addGraph();
+            g->setName(s.name);
+            g->setScatterStyle(QCPScatterStyle(s.second ? QCPScatterStyle::ssSquare : QCPScatterStyle::ssDisc, 4));
+            g->setPen(QPen(s.colour, 1.2, s.second ? Qt::DashLine : Qt::SolidLine));
+            g->setData(s.x, s.y, true);
+        }
         plot->rescaleAxes();
         const auto x = plot->xAxis->range();
-        plot->xAxis->setRange(x.lower - 0.05 * x.size() - 0.5, x.upper + 0.05 * x.size() + 0.5);
-        plot->yAxis->setRange(0, plot->yAxis->range().upper * 1.45); // room for the legend
+        const double pad = bars ? 0.6 * gap : 0.5;
+        plot->xAxis->setRange(x.lower - 0.05 * x.size() - pad, x.upper + 0.05 * x.size() + pad);
+        plot->yAxis->setRange(0, plot->yAxis->range().upper * 1.1);
         plot->replot(QCustomPlot::rpQueuedReplot);
     }
 }

@@ -56,6 +56,8 @@ public:
     bool busy() const;
     const std::vector<MaskStats>& stats() const { return m_stats; }
     QString tableText() const;
+    // The histograms: 0 context patches, 1 target block patches, 2 target aspect ratio.
+    QCustomPlot* histogramPlot(int i) const { return i == 0 ? m_contextPlot : i == 1 ? m_targetPlot : m_aspectPlot; }
 
 Q_SIGNALS:
     void computed();

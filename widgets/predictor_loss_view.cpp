@@ -1,5 +1,6 @@
 #include "widgets/predictor_loss_view.h"
 
+#include "widgets/plot_tools.h"
 #include "widgets/qcustomplot_include.h"
 
 #include <QHBoxLayout>
@@ -22,6 +23,7 @@ QCustomPlot* barPlot(QWidget* parent, const QString& xLabel)
     plot->xAxis->setLabel(xLabel);
     plot->yAxis->setLabel(QObject::tr("mean token loss"));
     plot->setMinimumHeight(140);
+    addPlotMenu(plot, {.name = QStringLiteral("predictor-loss"), .csv = {}, .resetView = {}});
     return plot;
 }
 
@@ -30,6 +32,7 @@ void setBars(QCustomPlot* plot, const QVector<double>& x, const QVector<double>&
     plot->clearPlottables();
     auto* bars = new QCPBars(plot->xAxis, plot->yAxis);
     bars->setData(x, y, true);
+    bars->setName(plot->xAxis->label());
     bars->setBrush(colour);
     bars->setPen(QPen(colour.darker(130)));
     bars->setWidth(x.size() > 1 ? 0.7 * (x.back() - x.front()) / (x.size() - 1) : 0.7);

@@ -42,19 +42,46 @@ PredictorView::PredictorView(QWidget* parent)
     controls->addWidget(m_drawMode);
     controls->addWidget(clear);
     controls->addStretch();
-    auto* grid = new QGridLayout;
+    m_grid = new QGridLayout;
     const QString titles[] = {tr("Context (blue) and targets"), tr("Nearest patch to each prediction"),
                               tr("Nearest patch to each true target"), tr("cos(prediction, target)")};
     PatchCanvas* canvases[] = {m_input, m_predicted, m_truth, m_cosine};
     for (int i = 0; i < 4; ++i) {
-        grid->addWidget(new QLabel(titles[i], this), 0, i);
-        grid->addWidget(canvases[i], 1, i);
+        auto* title = new QLabel(titles[i], this);
+        title->setWordWrap(true);
+        m_cells << title << canvases[i];
     }
+    arrange(4);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(controls);
-    layout->addLayout(grid);
+    layout->addLayout(m_grid, 1);
     layout->addWidget(m_caption);
-    layout->addStretch(1);
+}
+
+void PredictorView::arrange(int columns)
+{
+    if (columns == m_columns)
+        return;
+    m_columns = columns;
+    for (QWidget* w : m_cells)
+        m_grid->removeWidget(w);
+    for (int r = 0; r < 4; ++r)
+        m_grid->setRowStretch(r, 0);
+    for (int i = 0; i < 4; ++i) {
+        const int row = 2 * (i / columns), column = i % columns;
+        m_grid->addWidget(m_cells[2 * i], row, column);
+        m_grid->addWidget(m_cells[2 * i + 1], row + 1, column);
+        m_grid->setRowStretch(row + 1, 1); // the pictures take the height, the titles what they need
+    }
+}
+
+void PredictorView::resizeEvent(QResizeEvent* event)
+{
+    // The four pictures are squares: in a row when the view is wide, 2 x 2 when that makes them
+    // larger (a tall view would leave its lower half blank otherwise).
+    const double w = width(), h = std::max(1, height() - 120); // controls, titles and caption
+    arrange(std::min(w / 4, h) >= std::min(w / 2, h / 2) ? 4 : 2);
+    QWidget::resizeEvent(event);
 }
 
 void PredictorView::setModel(std::shared_ptr<IJepaModel> model, const Config& config)

@@ -10,6 +10,7 @@
 #include <vector>
 
 class QComboBox;
+class QGridLayout;
 class QLabel;
 
 namespace ijepa::widgets {
@@ -40,10 +41,16 @@ public:
     const std::vector<std::int64_t>& context() const { return m_context; }
     PatchCanvas* inputCanvas() const { return m_input; }
 
+    int columns() const { return m_columns; } // the pictures' arrangement: 4 in a row or 2 x 2
+
 Q_SIGNALS:
     void updated();
 
+protected:
+    void resizeEvent(QResizeEvent* event) override;
+
 private:
+    void arrange(int columns);
     void rerun();
     void showInput();
     void showProbe();
@@ -67,6 +74,9 @@ private:
     PatchCanvas* m_predicted;
     PatchCanvas* m_truth;
     PatchCanvas* m_cosine;
+    QGridLayout* m_grid = nullptr;
+    QVector<QWidget*> m_cells; // title, picture for each of the four
+    int m_columns = 0;
     LatestJobRunner* m_runner;
 };
 

@@ -82,6 +82,7 @@ QTableWidget* makeTable(QWidget* parent, const QStringList& headers)
     t->verticalHeader()->setVisible(false);
     t->horizontalHeader()->setStretchLastSection(true);
     t->setTextElideMode(Qt::ElideMiddle); // "20261206-1015…lr=0.002": both ends of a name tell runs apart
+    t->horizontalHeader()->setTextElideMode(Qt::ElideMiddle); // run names head the diff's columns
     t->setWordWrap(false);
     return t;
 }
@@ -116,7 +117,7 @@ RunsPanel::RunsPanel(QWidget* parent)
     : QWidget(parent)
     , m_table(makeTable(this, {tr("Run"), tr("Data"), tr("Model"), tr("Steps"), tr("Last loss"), tr("k-NN (%)"),
                                tr("Wall time"), tr("State"), tr("Problems")}))
-    , m_diff(makeTable(this, {tr("Key"), tr("First ticked run"), tr("Second ticked run")}))
+    , m_diff(makeTable(this, {tr("Key"), tr("Run A"), tr("Run B")}))
     , m_hparams(makeTable(this, {}))
     , m_axisBox(new QComboBox(this))
     , m_status(new QLabel(this))
@@ -407,6 +408,8 @@ void RunsPanel::fillComparison()
     m_diff->setRowCount(0); // in schema order
     if (ticked.size() >= 2) {
         m_diff->setHorizontalHeaderLabels({tr("Key"), QString::fromStdString(ticked[0]->name), QString::fromStdString(ticked[1]->name)});
+        for (int c = 1; c < 3; ++c) // the whole name where the header elides it
+            m_diff->horizontalHeaderItem(c)->setToolTip(QString::fromStdString(ticked[c - 1]->name));
         for (const auto& d : settingDifferences(*ticked[0]->config, *ticked[1]->config)) {
             const int row = m_diff->rowCount();
             m_diff->insertRow(row);

@@ -2,6 +2,7 @@
 
 #include "core/train/schedules.h"
 
+#include "widgets/plot_tools.h"
 #include "widgets/qcustomplot_include.h"
 
 #include <QLabel>
@@ -32,6 +33,7 @@ SchedulePlot::SchedulePlot(QWidget* parent)
         rect->axis(QCPAxis::atBottom)->setLabel(c == 2 ? tr("step") : QString());
         auto* graph = m_plot->addGraph(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
         graph->setPen(QPen(kColors[c], 2));
+        graph->setName(tr(kNames[c]));
         auto* line = new QCPItemStraightLine(m_plot);
         line->setClipAxisRect(rect);
         line->point1->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
@@ -44,8 +46,10 @@ SchedulePlot::SchedulePlot(QWidget* parent)
         auto* rect = m_plot->axisRect(c);
         auto* preview = m_plot->addGraph(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
         preview->setPen(QPen(QColor(255, 127, 14), 2, Qt::DashLine));
+        preview->setName(tr("%1 (preview)").arg(tr(kNames[c])));
     }
     m_plot->setMinimumHeight(300);
+    addPlotMenu(m_plot, {.name = QStringLiteral("schedules"), .csv = {}, .resetView = [this] { redraw(); }});
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_plot, 1);

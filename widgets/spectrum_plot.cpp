@@ -1,5 +1,6 @@
 #include "widgets/spectrum_plot.h"
 
+#include "widgets/plot_tools.h"
 #include "widgets/qcustomplot_include.h"
 
 #include <QLabel>
@@ -24,7 +25,8 @@ SpectrumPlot::SpectrumPlot(QWidget* parent)
     m_plot->setMinimumHeight(160);
     m_plot->legend->setVisible(true);
     m_plot->legend->setFont(QFont(font().family(), 8));
-    m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    legendAbove(m_plot, 2);
+    addPlotMenu(m_plot, {.name = QStringLiteral("spectrum"), .csv = {}, .resetView = [this] { redraw(); }});
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_caption);

@@ -1,6 +1,5 @@
 #include "app/workbench/main_window.h"
 
-#include "app/workbench/export_dialog.h"
 
 #include "core/io/checkpoint.h"
 #include "core/io/encoder_export.h"
@@ -23,6 +22,7 @@
 #include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMenu>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProgressBar>
@@ -191,33 +191,7 @@ void MainWindow::buildToolbar()
     auto* bar = addToolBar(tr("Training"));
     bar->setObjectName(QStringLiteral("trainingBar"));
     bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-    const QString filter = tr("Checkpoints (*.pth.tar *.pth *.pt *.safetensors);;All files (*)");
-    m_open = bar->addAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("Open checkpoint…"));
-    m_open->setToolTip(tr("Look at a checkpoint's representation (embeddings, attention, predictor); the settings on "
-                          "the left and the next Start stay as they are"));
-    m_open->setShortcut(QKeySequence::Open);
-    connect(m_open, &QAction::triggered, this, [this, filter] {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Open checkpoint to inspect"), runsFolder(), filter);
-        if (!path.isEmpty())
-            openCheckpoint(path, CheckpointUse::Inspect);
-    });
-    m_continue = bar->addAction(tr("Continue from…"));
-    m_continue->setToolTip(tr("Continue training a checkpoint: its settings replace those on the left and Start "
-                              "continues its run (an exported encoder starts a new run from its weights)"));
-    connect(m_continue, &QAction::triggered, this, [this, filter] {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Checkpoint to continue"), runsFolder(), filter);
-        if (!path.isEmpty())
-            openCheckpoint(path, CheckpointUse::Continue);
-    });
-    auto* exportAction = bar->addAction(tr("Export encoder…"));
-    exportAction->setToolTip(tr("A checkpoint's encoder as safetensors, for timm, or as a Hugging Face folder"));
-    connect(exportAction, &QAction::triggered, this, [this] {
-        auto* dialog = new ExportDialog(m_resumeFrom, m_options.runsDir, this);
-        dialog->setAttribute(Qt::WA_DeleteOnClose);
-        connect(dialog, &ExportDialog::exported, this, [this](const QString& summary) { log(summary); });
-        connect(dialog, &ExportDialog::failed, this, [this](const QString& message) { log(tr("export: %1").arg(message)); });
-        dialog->show();
-    });
+    buildFileActions(bar);
     bar->addSeparator();
     m_start = bar->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("Start"));
     m_pause = bar->addAction(style()->standardIcon(QStyle::SP_MediaPause), tr("Pause"));
@@ -411,6 +385,8 @@ void MainWindow::onFinished(const TrainResult& result)
     m_status->ended(result);
     if (result.status == TrainStatus::Diverged)
         showError(tr("The loss became non-finite at step %1; the last good checkpoint is kept.").arg(result.iteration + 1));
+    if (!result.checkpoint.empty())
+        rememberCheckpoint(QString::fromStdString(result.checkpoint));
     if (!result.checkpoint.empty() && result.status != TrainStatus::Finished)
         m_resumeFrom = QString::fromStdString(result.checkpoint); // Start continues this run
     Q_EMIT trainingEnded(result);

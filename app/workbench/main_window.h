@@ -28,6 +28,7 @@ class QLabel;
 class QPlainTextEdit;
 class QPushButton;
 class QTabWidget;
+class QToolBar;
 
 namespace ijepa::workbench {
 
@@ -73,6 +74,11 @@ public:
     QString newRunName(const Config& config) const; // what a new run trains on and changes, or its branch's parent
     QString runsRoot() const;   // the folder the Runs tab lists: runs/ when the runs folder is runs/<name>
     QString runsFolder() const; // where the file dialogs open: that folder when it exists
+    // Checkpoints opened or trained, newest first (QSettings, at most 10, files that are gone left
+    // out); the Open button's menu lists them and inspects the one picked.
+    QStringList recentCheckpoints() const;
+    void rememberCheckpoint(const QString& path);
+    QMenu* recentMenu() const { return m_recentMenu; }
     void startTraining();
     void togglePause();
     void stopTraining();
@@ -121,6 +127,8 @@ private:
     void buildUi();
     QWidget* buildSidePanel();
     void buildToolbar();
+    void buildFileActions(QToolBar* bar);
+    void fillRecentMenu();
     void buildTabs();
     void configChanged(const Config& config);
     void onProgress(const QVector<StepReport>& steps, double residentMb);
@@ -171,6 +179,7 @@ private:
     EmbeddingsTab* m_embeddings = nullptr;
     QPlainTextEdit* m_log = nullptr;
     QTabWidget* m_tabs = nullptr;
+    QMenu* m_recentMenu = nullptr;
     QAction *m_open = nullptr, *m_continue = nullptr, *m_start = nullptr, *m_pause = nullptr, *m_stop = nullptr;
     QLabel* m_dataInfo = nullptr;
     RunStatus* m_status = nullptr;

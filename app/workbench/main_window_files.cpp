@@ -1,6 +1,7 @@
 // What the window opens and names: data (the buttons and the data line), checkpoints (to inspect or
 // to continue), the runs folder, a new run's name.
 #include "app/workbench/main_window.h"
+#include "app/workbench/export_dialog.h"
 #include "core/errors.h"
 #include "core/eval/embeddings.h"
 #include "core/imageio/data_spec.h"
@@ -13,12 +14,18 @@
 #include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
-#include <QMimeData>
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QFutureWatcher>
 #include <QLabel>
+#include <QMenu>
+#include <QMimeData>
 #include <QPushButton>
+#include <QSettings>
 #include <QStatusBar>
+#include <QStyle>
+#include <QToolBar>
+#include <QToolButton>
 
 namespace ijepa::workbench {
 
@@ -97,6 +104,43 @@ QString MainWindow::runsRoot() const
     return runsDir.dir().dirName() == QStringLiteral("runs") ? runsDir.path() : m_options.runsDir;
 }
 
+// Open (with its menu of recent checkpoints), Continue from…, Export encoder….
+void MainWindow::buildFileActions(QToolBar* bar)
+{
+    const QString filter = tr("Checkpoints (*.pth.tar *.pth *.pt *.safetensors);;All files (*)");
+    m_open = bar->addAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("Open checkpoint…"));
+    m_open->setToolTip(tr("Look at a checkpoint's representation (embeddings, attention, predictor); the settings on "
+                          "the left and the next Start stay as they are"));
+    m_open->setShortcut(QKeySequence::Open);
+    connect(m_open, &QAction::triggered, this, [this, filter] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open checkpoint to inspect"), runsFolder(), filter);
+        if (!path.isEmpty())
+            openCheckpoint(path, CheckpointUse::Inspect);
+    });
+    m_recentMenu = new QMenu(this); // the arrow beside Open: recent checkpoints
+    connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::fillRecentMenu);
+    m_open->setMenu(m_recentMenu);
+    if (auto* button = qobject_cast<QToolButton*>(bar->widgetForAction(m_open)))
+        button->setPopupMode(QToolButton::MenuButtonPopup);
+    m_continue = bar->addAction(tr("Continue from…"));
+    m_continue->setToolTip(tr("Continue training a checkpoint: its settings replace those on the left and Start "
+                              "continues its run (an exported encoder starts a new run from its weights)"));
+    connect(m_continue, &QAction::triggered, this, [this, filter] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Checkpoint to continue"), runsFolder(), filter);
+        if (!path.isEmpty())
+            openCheckpoint(path, CheckpointUse::Continue);
+    });
+    auto* exportAction = bar->addAction(tr("Export encoder…"));
+    exportAction->setToolTip(tr("A checkpoint's encoder as safetensors, for timm, or as a Hugging Face folder"));
+    connect(exportAction, &QAction::triggered, this, [this] {
+        auto* dialog = new ExportDialog(m_resumeFrom, m_options.runsDir, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(dialog, &ExportDialog::exported, this, [this](const QString& summary) { log(summary); });
+        connect(dialog, &ExportDialog::failed, this, [this](const QString& message) { log(tr("export: %1").arg(message)); });
+        dialog->show();
+    });
+}
+
 QString MainWindow::runsFolder() const
 {
     for (const QString& dir : {runsRoot(), m_options.runsDir})
@@ -149,6 +193,7 @@ void MainWindow::openCheckpoint(const QString& path, CheckpointUse use, std::fun
             log(next + tr(" (\"New run\" to start afresh)"));
             statusBar()->showMessage(next, 10000);
         }
+        rememberCheckpoint(path);
         computeEmbeddings(r.loaded.model->targetEncoder, r.loaded.config, checkpointLabel(path), r.loaded.model);
         if (opened)
             opened();
@@ -167,6 +212,48 @@ void MainWindow::openCheckpoint(const QString& path, CheckpointUse use, std::fun
         }
         return r;
     }));
+}
+
+namespace {
+const QString kRecentKey = QStringLiteral("recent/checkpoints");
+constexpr int kRecentMost = 10;
+} // namespace
+
+QStringList MainWindow::recentCheckpoints() const
+{
+    QStringList kept;
+    for (const QString& path : QSettings().value(kRecentKey).toStringList())
+        if (QFileInfo::exists(path))
+            kept << path;
+    return kept;
+}
+
+void MainWindow::rememberCheckpoint(const QString& path)
+{
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    QStringList list = recentCheckpoints();
+    list.removeAll(absolute);
+    list.prepend(absolute);
+    QSettings().setValue(kRecentKey, list.mid(0, kRecentMost));
+}
+
+void MainWindow::fillRecentMenu()
+{
+    m_recentMenu->clear();
+    const QStringList list = recentCheckpoints();
+    if (list.isEmpty())
+        m_recentMenu->addAction(tr("No recent checkpoints"))->setEnabled(false);
+    for (const QString& path : list) {
+        // A run's name where its folder has one ("fashion-mnist lr=0.002"), then the file.
+        const QString name = QString::fromStdString(runName(QFileInfo(path).absolutePath().toStdString()));
+        auto* action = m_recentMenu->addAction(QStringLiteral("%1 — %2").arg(name, checkpointLabel(path)));
+        action->setToolTip(path);
+        connect(action, &QAction::triggered, this, [this, path] { openCheckpoint(path, CheckpointUse::Inspect); });
+    }
+    m_recentMenu->addSeparator();
+    auto* clear = m_recentMenu->addAction(tr("Clear the list"));
+    clear->setEnabled(!list.isEmpty());
+    connect(clear, &QAction::triggered, this, [] { QSettings().remove(kRecentKey); });
 }
 
 bool MainWindow::openDropped(const QString& path)

@@ -39,6 +39,17 @@ public:
 };
 
 // Fashion-MNIST in the IDX format, gzip-compressed, as Debian's dataset-fashion-mnist installs it.
+// "1 image", "3 images": a count and its noun for descriptions a person reads.
+inline std::string countOf(std::size_t n, const std::string& one, const std::string& many)
+{
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+// What a source's labels are, in its description: "unlabelled", "1 class", "10 classes".
+inline std::string labelsPhrase(std::size_t classes)
+{
+    return classes == 0 ? std::string("unlabelled") : countOf(classes, "class", "classes");
+}
+
 inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
 // Reads <dir>/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz (split "train" or "test"). Throws

@@ -141,8 +141,7 @@ public:
     const std::vector<std::string>& classes() const override { return m_classes; }
     std::string description() const override
     {
-        return m_root + " (" + std::to_string(m_files.size()) + " images, " +
-               (m_classes.empty() ? std::string("unlabelled") : std::to_string(m_classes.size()) + " classes") + ")";
+        return m_root + " (" + countOf(m_files.size(), "image", "images") + ", " + labelsPhrase(m_classes.size()) + ")";
     }
 
 private:

@@ -146,8 +146,8 @@ public:
     const std::vector<std::string>& classes() const override { return m_classes; }
     std::string description() const override
     {
-        return m_spec + " (" + std::to_string(m_shards.size()) + " shards, " + std::to_string(m_samples.size()) + " images, " +
-               (m_classes.empty() ? std::string("unlabelled") : std::to_string(m_classes.size()) + " classes") + ")";
+        return m_spec + " (" + countOf(m_shards.size(), "shard", "shards") + ", " + countOf(m_samples.size(), "image", "images") +
+               ", " + labelsPhrase(m_classes.size()) + ")";
     }
 
 private:

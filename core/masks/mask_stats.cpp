@@ -89,11 +89,15 @@ std::string maskStatsTable(const std::vector<std::string>& names, const std::vec
 {
     std::string out;
     char line[256];
-    const auto row = [&](const char* label, const auto& value) {
+    // Columns as wide as the longest name (never cut); counts without decimals.
+    int width = 12;
+    for (const auto& n : names)
+        width = std::max(width, static_cast<int>(std::min<size_t>(n.size(), 120)));
+    const auto row = [&](const char* label, const auto& value, int decimals = 3) {
         std::snprintf(line, sizeof line, "%-44s", label);
         out += line;
         for (const auto& s : stats) {
-            std::snprintf(line, sizeof line, " %24.3f", value(s));
+            std::snprintf(line, sizeof line, " %*.*f", width, decimals, value(s));
             out += line;
         }
         out += "\n";
@@ -101,7 +105,7 @@ std::string maskStatsTable(const std::vector<std::string>& names, const std::vec
     std::snprintf(line, sizeof line, "%-44s", "");
     out += line;
     for (const auto& n : names) {
-        std::snprintf(line, sizeof line, " %24.24s", n.c_str());
+        std::snprintf(line, sizeof line, " %*.*s", width, width, n.c_str());
         out += line;
     }
     out += "\n";
@@ -114,7 +118,7 @@ std::string maskStatsTable(const std::vector<std::string>& names, const std::vec
     const auto meanOf = [](const std::vector<double>& v) {
         return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
     };
-    row("images", [](const MaskStats& s) { return static_cast<double>(s.images); });
+    row("images", [](const MaskStats& s) { return static_cast<double>(s.images); }, 0);
     row("context block (patches, before targets)", [](const MaskStats& s) { return s.mean(s.contextBlock); });
     row("context after removing targets", [](const MaskStats& s) { return s.mean(s.contextKept); });
     row("context after truncation", [](const MaskStats& s) { return s.mean(s.contextTruncated); });

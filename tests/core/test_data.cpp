@@ -326,3 +326,14 @@ TEST(DataLoader, BatchLargerThanTheDataIsAConfigError)
         EXPECT_NE(std::string(e.what()).find("data.batch_size"), std::string::npos);
     }
 }
+
+// Descriptions a person reads count in words: "1 image, 1 class", never "1 images" or "0 classes".
+TEST(DataDescription, CountsReadAsWords)
+{
+    EXPECT_EQ(countOf(1, "image", "images"), "1 image");
+    EXPECT_EQ(countOf(0, "image", "images"), "0 images");
+    EXPECT_EQ(countOf(236, "image", "images"), "236 images");
+    EXPECT_EQ(labelsPhrase(0), "unlabelled");
+    EXPECT_EQ(labelsPhrase(1), "1 class");
+    EXPECT_EQ(labelsPhrase(10), "10 classes");
+}

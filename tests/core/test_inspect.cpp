@@ -196,4 +196,10 @@ TEST(MaskStats, FaithfulNeverTargetsTheLastRowAndColumnCorrectedDoes)
     EXPECT_EQ(part.images, 5 * c.data.batch_size);
     const auto table = maskStatsTable({"faithful", "corrected"}, {faithful, corrected});
     EXPECT_NE(table.find("last row/column is a target (share)"), std::string::npos);
+    // Counts are whole numbers ("images 6400", not "6400.000"); a long name is never cut.
+    const std::string images = std::to_string(faithful.images);
+    EXPECT_NE(table.find(images + " "), std::string::npos) << table;
+    EXPECT_EQ(table.find(images + ".000"), std::string::npos) << table;
+    const std::string longName = "sampler rasterized, truncation random, corrected";
+    EXPECT_NE(maskStatsTable({longName}, {faithful}).find(longName), std::string::npos);
 }

@@ -6,6 +6,7 @@
 #include "widgets/inspect_support.h"
 #include "widgets/mask_stats_view.h"
 #include "widgets/predictor_view.h"
+#include "widgets/qcustomplot_include.h"
 
 #include "core/eval/attention_maps.h"
 #include "core/eval/embeddings.h"
@@ -67,6 +68,24 @@ private Q_SLOTS:
         QCOMPARE(faithfulEdge, 0.0);
         QVERIFY(correctedEdge > 0.1);
         QVERIFY(view.tableText().contains(QStringLiteral("context after truncation")));
+        // Counts are whole numbers; a distribution of a few values (two block sizes, two aspect
+        // ratios) is bars side by side, a wide one lines; legends sit above the axes, never on the
+        // data; axis labels fit.
+        const QString images = QString::number(view.stats()[0].images);
+        QVERIFY2(view.tableText().contains(QRegularExpression(QStringLiteral("images +%1 +%1\n").arg(images))), qPrintable(view.tableText()));
+        view.grab(); // lays the plots out
+        for (int i = 0; i < 3; ++i) {
+            QCustomPlot* plot = view.histogramPlot(i);
+            const bool few = i > 0; // block sizes 3x3 and 4x3; aspect ratios 1 and 4/3
+            int bars = 0;
+            for (int p = 0; p < plot->plottableCount(); ++p)
+                bars += qobject_cast<QCPBars*>(plot->plottable(p)) != nullptr;
+            QCOMPARE(bars, few ? 2 : 0);   // 2 settings compared
+            QCOMPARE(plot->plottableCount(), few ? 2 : 4);
+            QVERIFY(!plot->legend->outerRect().intersects(plot->axisRect()->rect()));
+            const QFontMetrics metrics(plot->xAxis->labelFont());
+            QVERIFY2(metrics.horizontalAdvance(plot->xAxis->label()) < plot->axisRect()->width(), qPrintable(plot->xAxis->label()));
+        }
         // Changing the config recomputes (debounced, off the UI thread).
         config.mask.num_pred_masks = 2;
         view.setConfig(config);
@@ -102,9 +121,13 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(!attention.busy() && torch::allclose(attention.maps(), attentionMaps(encoder, normalizedView(set.thumbnails[3]).unsqueeze(0), 0)[0], 1e-6, 1e-6), 30000);
 
         PredictorView predictor;
-        predictor.resize(1200, 450);
+        predictor.resize(900, 900); // tall: 2 x 2 pictures fill it (a row of 4 left its lower half blank)
         predictor.show();
         QVERIFY(QTest::qWaitForWindowExposed(&predictor));
+        QTRY_COMPARE(predictor.columns(), 2);
+        QVERIFY(predictor.inputCanvas()->height() > 300);
+        predictor.resize(1200, 450); // wide: a row of 4
+        QTRY_COMPARE(predictor.columns(), 4);
         QSignalSpy predUpdated(&predictor, &PredictorView::updated);
         predictor.setEmbeddings(set);
         predictor.setModel(loaded.model, loaded.config);

@@ -4,6 +4,7 @@
 #include "widgets/curve_plot.h"
 #include "widgets/embedding_browser.h"
 #include "widgets/mask_view.h"
+#include "widgets/plot_tools.h"
 #include "widgets/schedule_plot.h"
 
 #include "widgets/qcustomplot_include.h"
@@ -13,7 +14,9 @@
 #include "core/eval/embeddings.h"
 #include "core/train/schedules.h"
 
+#include <QClipboard>
 #include <QComboBox>
+#include <QMenu>
 #include <QFile>
 #include <QLineEdit>
 #include <QListWidget>
@@ -87,6 +90,64 @@ private Q_SLOTS:
         QCOMPARE(lines.size(), 120001);
         QCOMPARE(lines[0], QByteArray("series,step,value,smoothed"));
         QVERIFY(lines[1].startsWith("loss,1,1.0"));
+    }
+
+    // Every plot: the legend in a row above the axes (never on the data) and one right-click
+    // menu that saves the picture (PNG, PDF) and the data (CSV), copies the data, resets the view.
+    void plotsKeepLegendsOffTheDataAndExportFromTheirMenu()
+    {
+        CurvePlot curve(QStringLiteral("loss"));
+        const int a = curve.addSeries(QStringLiteral("loss"), Qt::blue);
+        const int b = curve.addSeries(QStringLiteral("JEPA"), Qt::red, false);
+        curve.resize(500, 320);
+        curve.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&curve));
+        for (int i = 1; i <= 50; ++i) {
+            curve.append(a, i, 1.0 / i);
+            curve.append(b, i, 0.5 / i);
+        }
+        curve.refresh();
+        curve.plot()->replot();
+        QVERIFY(curve.plot()->legend->visible());
+        QVERIFY(!curve.plot()->legend->outerRect().intersects(curve.plot()->axisRect()->rect()));
+        QVERIFY(curve.plot()->legend->outerRect().bottom() <= curve.plot()->axisRect()->outerRect().top());
+
+        QCOMPARE(curve.plot()->contextMenuPolicy(), Qt::CustomContextMenu);
+        std::unique_ptr<QMenu> menu(plotMenu(curve.plot(), {.name = QStringLiteral("loss"), .csv = [&] { return curve.csv(); }, .resetView = {}}, &curve));
+        QStringList texts;
+        for (QAction* action : menu->actions())
+            if (!action->isSeparator())
+                texts << action->text();
+        QCOMPARE(texts, (QStringList{QStringLiteral("Save image as PNG…"), QStringLiteral("Save image as PDF (vector)…"),
+                                     QStringLiteral("Save data as CSV…"), QStringLiteral("Copy data as CSV"), QStringLiteral("Reset view")}));
+        menu->actions()[3]->trigger();
+        QCOMPARE(QApplication::clipboard()->text(), curve.csv());
+        QCOMPARE(curve.csv().count(QLatin1Char('\n')), 1 + 100);
+
+        QTemporaryDir dir;
+        QVERIFY(savePlot(curve.plot(), dir.filePath("p.png")));
+        QVERIFY(!QImage(dir.filePath("p.png")).isNull());
+        QVERIFY(savePlot(curve.plot(), dir.filePath("p.pdf")));
+        QFile pdf(dir.filePath("p.pdf"));
+        QVERIFY(pdf.open(QIODevice::ReadOnly) && pdf.read(5) == "%PDF-");
+        QVERIFY(!savePlot(curve.plot(), dir.filePath("p.txt"))); // an unknown kind writes nothing
+        QVERIFY(!QFileInfo::exists(dir.filePath("p.txt")));
+        QVERIFY(!savePlot(curve.plot(), dir.filePath("missing/p.csv")));
+
+        // The generic CSV of any plot: graphs and bars, names with commas quoted.
+        QCustomPlot plain;
+        auto* g = plain.addGraph();
+        g->setName(QStringLiteral("h / w, faithful"));
+        g->setData({1.0, 2.0}, {0.25, 0.75});
+        auto* bars = new QCPBars(plain.xAxis, plain.yAxis);
+        bars->setName(QStringLiteral("block"));
+        bars->setData({9.0, 12.0}, {0.5, 0.5});
+        QCOMPARE(plotCsv(&plain), QStringLiteral("series,x,y\n\"h / w, faithful\",1,0.25\n\"h / w, faithful\",2,0.75\n"
+                                                 "block,9,0.5\nblock,12,0.5\n"));
+        QVERIFY(savePlot(&plain, dir.filePath("p.csv")));
+        QFile csv(dir.filePath("p.csv"));
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        QCOMPARE(QString::fromUtf8(csv.readAll()), plotCsv(&plain));
     }
 
     void curveLegendNamesOnlySeriesWithPoints()
@@ -365,6 +426,18 @@ private Q_SLOTS:
             QVERIFY(std::abs(hits[i].similarity - std::get<0>(top)[i].item<float>()) < 1e-5);
         }
         QVERIFY(browser.neighbourList()->item(0)->text().contains(QStringLiteral(" (raw ")));
+        // The selected thumbnail is framed in the highlight colour (not a tick under it).
+        QVERIFY(QTest::qWaitForWindowExposed(&browser));
+        QTRY_VERIFY(browser.gallery()->count() == 300);
+        const QRect cell = browser.gallery()->visualItemRect(browser.gallery()->item(7));
+        const QImage shot = browser.gallery()->viewport()->grab().toImage();
+        const QColor highlight = browser.gallery()->palette().color(QPalette::Highlight);
+        const QColor edge = shot.pixelColor(cell.left() + 1, cell.center().y());
+        QVERIFY2(std::abs(edge.red() - highlight.red()) + std::abs(edge.green() - highlight.green()) +
+                         std::abs(edge.blue() - highlight.blue()) < 30,
+                 qPrintable(edge.name() + QStringLiteral(" vs ") + highlight.name()));
+        const QRect other = browser.gallery()->visualItemRect(browser.gallery()->item(8));
+        QVERIFY(shot.pixelColor(other.left() + 1, other.center().y()) != edge); // unselected: no frame
 
         // Patch mode by clicking the canvas: the clicked patch is 1 with itself.
         browser.setMode(EmbeddingBrowser::Mode::Patches);

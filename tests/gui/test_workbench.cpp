@@ -13,6 +13,7 @@
 
 #include <QDir>
 #include <QImage>
+#include <QMenu>
 #include <QMimeData>
 #include <QSettings>
 #include <QUrl>
@@ -224,6 +225,9 @@ private Q_SLOTS:
     // its own. The views name the run's folder, as every run's file has the same name.
     void inspectingACheckpointKeepsTheSetup()
     {
+        QStandardPaths::setTestModeEnabled(true); // recent checkpoints go to a test QSettings
+        QCoreApplication::setOrganizationName(QStringLiteral("ijepa-test"));
+        QSettings().clear();
         QTemporaryDir runs;
         WorkbenchOptions o = smallRun(runs.path(), 32);
         o.limit = 256;
@@ -257,6 +261,23 @@ private Q_SLOTS:
         QCOMPARE(window.configEditor()->config().optimization.lr, runLr); // the run's own settings
         QCOMPARE(window.resumeFrom(), checkpoint);
         QVERIFY(window.statusBar()->currentMessage().contains(QStringLiteral("Start continues ") + label));
+
+        // Recent checkpoints: the trained one, once (opened twice since), listed under Open with
+        // the run's name; picking it inspects it. A file that is gone leaves the list.
+        QCOMPARE(window.recentCheckpoints(), QStringList{QFileInfo(checkpoint).absoluteFilePath()});
+        Q_EMIT window.recentMenu()->aboutToShow();
+        QAction* recent = window.recentMenu()->actions().value(0);
+        QVERIFY(recent && recent->isEnabled());
+        const QString name = QString::fromStdString(runName(QFileInfo(checkpoint).path().toStdString()));
+        QVERIFY2(recent->text().startsWith(name) && recent->text().endsWith(label), qPrintable(recent->text()));
+        recent->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(embedded.count() == 3, 60000);
+        QVERIFY(QFile::rename(checkpoint, checkpoint + QStringLiteral(".moved")));
+        QVERIFY(window.recentCheckpoints().isEmpty());
+        Q_EMIT window.recentMenu()->aboutToShow();
+        QVERIFY(!window.recentMenu()->actions().value(0)->isEnabled()); // "No recent checkpoints"
+        QSettings().clear();
+        QCoreApplication::setOrganizationName({});
     }
 
     // Unreadable files are in plain sight: the data line counts and names them as training meets
