@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <functional>
+#include <sys/types.h>
 #include <string>
 #include <vector>
 
@@ -59,6 +61,10 @@ inline std::vector<std::string> programArgs;
 // Runs `args` (a command line of this program) as `nproc` local ranks under torchrun's variables,
 // forwards SIGINT/SIGTERM, ends the others when one fails; returns the exit code.
 int launchLocalRanks(int nproc, const std::vector<std::string>& args);
+// Starts this program with `args` (without argv[0]) as a child; `inChild` runs in the child before
+// exec (environment, process group, output). Stop signals are reset to their defaults there.
+pid_t startSelf(const std::vector<std::string>& args, const std::function<void()>& inChild = {});
+void addSweepCommand(CLI::App& app);    // sweep: settings x seeds, halving, a results table
 
 // The process exit code a command asks for (0 unless it sets one; errors exit with 2).
 inline int exitCode = 0;

@@ -37,6 +37,27 @@ std::string describe(int status)
 
 } // namespace
 
+pid_t startSelf(const std::vector<std::string>& args, const std::function<void()>& inChild)
+{
+    const std::string self = ownExecutable(); // the child keeps the program's name
+    const pid_t pid = ::fork();
+    if (pid < 0)
+        throw Error(std::string("cannot start a process: ") + std::strerror(errno));
+    if (pid > 0)
+        return pid;
+    for (const int sig : kStopSignals)
+        std::signal(sig, SIG_DFL);
+    if (inChild)
+        inChild();
+    std::vector<char*> argv{const_cast<char*>(self.c_str())};
+    for (const auto& a : args)
+        argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(self.c_str(), argv.data());
+    std::cerr << "cannot run " << self << ": " << std::strerror(errno) << "\n";
+    ::_exit(127);
+}
+
 int launchLocalRanks(int nproc, const std::vector<std::string>& args)
 {
     const int port = freeLocalPort();
@@ -44,14 +65,9 @@ int launchLocalRanks(int nproc, const std::vector<std::string>& args)
     for (const int sig : kStopSignals)
         std::signal(sig, onLauncherSignal);
     std::vector<pid_t> pids(nproc, -1);
-    const std::string self = ownExecutable(); // the ranks keep the program's name
+    const std::vector<std::string> rest(args.begin() + std::min<size_t>(1, args.size()), args.end()); // without argv[0]
     for (int r = 0; r < nproc; ++r) {
-        const pid_t pid = ::fork();
-        if (pid < 0)
-            throw Error(std::string("--nproc: cannot start a process: ") + std::strerror(errno));
-        if (pid == 0) {
-            for (const int sig : kStopSignals)
-                std::signal(sig, SIG_DFL);
+        pids[r] = startSelf(rest, [r, nproc, port] {
             ::setenv("RANK", std::to_string(r).c_str(), 1);
             ::setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
             ::setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
@@ -62,15 +78,7 @@ int launchLocalRanks(int nproc, const std::vector<std::string>& args)
             // The cores are shared among the ranks unless --threads or OMP_NUM_THREADS says otherwise.
             const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
             ::setenv("OMP_NUM_THREADS", std::to_string(std::max(1L, cores / nproc)).c_str(), /*overwrite=*/0);
-            std::vector<char*> argv;
-            for (const auto& a : args)
-                argv.push_back(const_cast<char*>(a.c_str()));
-            argv.push_back(nullptr);
-            ::execv(self.c_str(), argv.data());
-            std::cerr << "train: cannot run " << self << ": " << std::strerror(errno) << "\n";
-            ::_exit(127);
-        }
-        pids[r] = pid;
+        });
     }
 
     // Wait for all; forward Ctrl-C / SIGTERM (each rank stops with the others after its step);

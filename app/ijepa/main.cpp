@@ -121,6 +121,7 @@ int main(int argc, char** argv)
     ijepa::cli::addEvalCommands(app);
     ijepa::cli::addExportCommand(app);
     ijepa::cli::addConfigCommand(app);
+    ijepa::cli::addSweepCommand(app);
     ijepa::cli::programArgs.assign(argv, argv + argc);
     if (std::getenv("IJEPA_PARSE_ONLY"))
         ijepa::cli::parseOnly(app);

@@ -358,6 +358,9 @@ void addTrainCommand(CLI::App& app)
     cmd->add_option("--device", t.device, "cpu, cuda or cuda:N")->capture_default_str();
     cmd->add_option("--threads", t.threads, "CPU threads for LibTorch (0: every logical CPU)")->capture_default_str()->check(CLI::Range(0, kMaxThreads));
     cmd->add_flag("--resume", t.resume, "continue from <out>/<tag>-latest.pth.tar");
+    cmd->add_flag("--resume-if-any", t.resumeIfAny,
+                  "continue from <out>/<tag>-latest.pth.tar when it exists, else start fresh: the same line runs again after "
+                  "a kill or a scheduler's retry (ijepa sweep --print-commands)");
     cmd->add_option("--resume-from", t.resumeFrom, "continue from this checkpoint (the reference's too)")
         ->check(CLI::ExistingFile);
     cmd->add_option("--init-from", t.initFrom,

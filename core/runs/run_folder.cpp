@@ -63,7 +63,8 @@ void readCsv(const fs::path& path, RunRecord& r)
         return;
     }
     const size_t cLr = column("lr"), cWd = column("wd"), cMom = column("momentum"), cIps = column("img/s"),
-                 cRank = column("rankme"), cStd = column("feat_std"), cProbe = column("probe_knn");
+                 cRank = column("rankme"), cStd = column("feat_std"), cProbe = column("probe_knn"),
+                 cJepa = column("jepa_loss"), cSigreg = column("sigreg_stat");
     std::vector<std::pair<long long, long long>> at; // (epoch, itr) per row, for the ipe guess
     int bad = 0, lineNo = 1;
     double wall = 0;
@@ -85,6 +86,8 @@ void readCsv(const fs::path& path, RunRecord& r)
         p.rankMe = field(cells, cRank);
         p.featureStd = field(cells, cStd);
         p.probe = field(cells, cProbe);
+        p.jepaLoss = field(cells, cJepa);
+        p.sigregStat = field(cells, cSigreg);
         const double ms = field(cells, cTime);
         wall += std::isfinite(ms) ? ms / 1000.0 : 0.0;
         p.wallSeconds = wall;

@@ -18,6 +18,7 @@ struct RunPoint {
     double wallSeconds = 0; // sum of the step times up to this row
     double loss = kNone, lr = kNone, weightDecay = kNone, momentum = kNone, imagesPerSecond = kNone;
     double rankMe = kNone, featureStd = kNone, probe = kNone;
+    double jepaLoss = kNone, sigregStat = kNone; // the loss's JEPA part; the label-free SIGReg statistic
 };
 
 enum class RunState { Running, Stopped, Finished, Diverged, Unknown };

@@ -45,6 +45,8 @@ std::string resumePath(const TrainerOptions& o, const Config& config, const std:
         if (!fs::exists(path))
             throw CheckpointError(path + ": no checkpoint to resume from");
     }
+    if (path.empty() && o.resumeIfAny && fs::exists(latest))
+        path = latest;
     if (path.empty() && fs::exists(latest) && writer)
         throw Error(latest + " exists: pass --resume to continue that run, or choose another output folder");
     return path;

@@ -23,6 +23,7 @@ struct TrainerOptions {
     std::string device = "cpu";                 // cpu, cuda or cuda:N
     int threads = 0;                            // LibTorch intra-op threads (0: every logical CPU)
     bool resume = false;                        // continue from <outDir>/<tag>-latest.pth.tar
+    bool resumeIfAny = false;                   // the same when it exists, else a fresh run (a re-runnable command line)
     std::string resumeFrom;                     // continue from this checkpoint (the reference's too)
     // Start a new run from exported weights (encoder_export.h: .safetensors or a Hugging Face
     // folder): encoder and target encoder from the file, the predictor too when it holds one.
