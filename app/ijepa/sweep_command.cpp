@@ -319,10 +319,15 @@ SweepPlan buildPlan(const SweepOptions& o)
     if (o.budget.empty())
         throw ConfigError("--budget: give steps (400) or minutes (10m)");
     try {
-        if (o.budget.back() == 'm')
-            p.minutes = std::stod(o.budget.substr(0, o.budget.size() - 1));
+        const bool minutes = o.budget.back() == 'm';
+        const std::string number = minutes ? o.budget.substr(0, o.budget.size() - 1) : o.budget;
+        size_t used = 0;
+        if (minutes)
+            p.minutes = std::stod(number, &used);
         else
-            p.steps = std::stoll(o.budget);
+            p.steps = std::stoll(number, &used);
+        if (used != number.size())
+            throw ConfigError("");
     } catch (const std::exception&) {
         throw ConfigError("--budget " + o.budget + ": steps (400) or minutes (10m)");
     }
