@@ -99,6 +99,34 @@ int CurvePlot::addSeries(const QString& name, const QColor& color, bool smoothed
     return static_cast<int>(m_series.size()) - 1;
 }
 
+void CurvePlot::setBand(int series, const QVector<double>& x, const QVector<double>& lo, const QVector<double>& hi)
+{
+    if (series < 0 || series >= m_series.size())
+        return;
+    Series& s = m_series[series];
+    if (!s.bandLo) {
+        QColor fill = (s.smoothGraph ? s.smoothGraph : s.raw)->pen().color();
+        fill.setAlpha(45);
+        s.bandLo = m_plot->addGraph();
+        s.bandHi = m_plot->addGraph();
+        for (QCPGraph* g : {s.bandLo, s.bandHi}) {
+            g->setPen(Qt::NoPen);
+            g->removeFromLegend();
+            g->setName(s.name + tr(" (spread)"));
+        }
+        s.bandHi->setBrush(fill);
+        s.bandHi->setChannelFillGraph(s.bandLo);
+    }
+    s.bandLo->setData(x, lo, true);
+    s.bandHi->setData(x, hi, true);
+    refresh();
+}
+
+bool CurvePlot::hasBand(int series) const
+{
+    return series >= 0 && series < m_series.size() && m_series[series].bandLo && !m_series[series].bandLo->data()->isEmpty();
+}
+
 void CurvePlot::updateLegend()
 {
     // The legend names the series that have points, in the order they were added (a series that
@@ -233,6 +261,9 @@ void CurvePlot::clear()
         s.ema = 0;
         s.count = 0;
         s.raw->data()->clear();
+        for (QCPGraph* band : {s.bandLo, s.bandHi})
+            if (band)
+                band->data()->clear();
         if (s.smoothGraph)
             s.smoothGraph->data()->clear();
     }

@@ -30,6 +30,10 @@ public:
     void append(int series, double x, double y);
     // Appends many points at once (x increasing): one insertion into the plot's data.
     void appendMany(int series, const QVector<double>& x, const QVector<double>& y);
+    // A shaded band from lo to hi under `series` in its colour (the spread of the seeds its line
+    // is the mean of); replaces the series' previous band. Not in the legend or the CSV.
+    void setBand(int series, const QVector<double>& x, const QVector<double>& lo, const QVector<double>& hi);
+    bool hasBand(int series) const;
     void refresh(); // queued replot, rescaled while following the data
     void clear();          // empties every series
     void removeAllSeries(); // no series left (the runs overlay rebuilds its own)
@@ -63,6 +67,7 @@ private:
         int count = 0; // finite values folded into ema
         QCPGraph* raw = nullptr;
         QCPGraph* smoothGraph = nullptr;
+        QCPGraph *bandLo = nullptr, *bandHi = nullptr;
     };
     void smoothAppend(Series& s, double y);
     void resmooth();

@@ -2,8 +2,11 @@
 
 #include "widgets/curve_plot.h"
 #include "widgets/inspect_support.h"
+#include "widgets/run_groups.h"
+#include "widgets/runs_table.h"
 #include "core/train/steering.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFile>
 #include <QFileDialog>
@@ -23,95 +26,6 @@
 #include <set>
 
 namespace ijepa::widgets {
-namespace {
-
-enum Column { Name, Data, Model, Steps, Loss, Probe, Wall, State, Problems, Columns };
-
-// A cell that sorts by a number (UserRole) when it has one, else by its text.
-class Cell : public QTableWidgetItem {
-public:
-    explicit Cell(const QString& text, double key = std::nan(""))
-        : QTableWidgetItem(text)
-    {
-        setData(Qt::UserRole + 1, key);
-        setFlags(flags() & ~Qt::ItemIsEditable);
-    }
-    bool operator<(const QTableWidgetItem& other) const override
-    {
-        const double a = data(Qt::UserRole + 1).toDouble(), b = other.data(Qt::UserRole + 1).toDouble();
-        if (std::isfinite(a) || std::isfinite(b))
-            return (std::isfinite(a) ? a : -1e300) < (std::isfinite(b) ? b : -1e300);
-        return text() < other.text();
-    }
-};
-
-QString number(double v, int decimals)
-{
-    return std::isfinite(v) ? QString::number(v, 'f', decimals) : QStringLiteral("–");
-}
-
-QString clock(double seconds)
-{
-    const auto s = static_cast<long long>(seconds);
-    return QStringLiteral("%1:%2:%3").arg(s / 3600).arg(s / 60 % 60, 2, 10, QChar('0')).arg(s % 60, 2, 10, QChar('0'));
-}
-
-QColor runColour(int i)
-{
-    static const QColor colours[] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44}, {214, 39, 40}, {148, 103, 189},
-                                     {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
-    return colours[i % 10];
-}
-
-// The keys that differ, less logging.folder (each run's own folder, not a setting).
-std::vector<ConfigDifference> settingDifferences(const Config& a, const Config& b)
-{
-    auto d = configDifferences(a, b);
-    std::erase_if(d, [](const ConfigDifference& x) { return x.key == "logging.folder"; });
-    return d;
-}
-
-constexpr int kNameRole = Qt::UserRole + 2; // the name a Name cell showed before an edit
-
-QTableWidget* makeTable(QWidget* parent, const QStringList& headers)
-{
-    auto* t = new QTableWidget(0, static_cast<int>(headers.size()), parent);
-    t->setHorizontalHeaderLabels(headers);
-    t->setSortingEnabled(true);
-    t->setSelectionBehavior(QAbstractItemView::SelectRows);
-    t->verticalHeader()->setVisible(false);
-    t->horizontalHeader()->setStretchLastSection(true);
-    t->setTextElideMode(Qt::ElideMiddle); // "20261206-1015…lr=0.002": both ends of a name tell runs apart
-    t->horizontalHeader()->setTextElideMode(Qt::ElideMiddle); // run names head the diff's columns
-    t->setWordWrap(false);
-    return t;
-}
-
-// A run's k-NN: the end-of-run figure (ijepa eval knn on the whole split) when it ran, else the
-// last online probe, marked "~" (an estimate on the probe's few hundred images); the tool tip says which.
-Cell* knnCell(const RunRecord& r)
-{
-    const bool final = std::isfinite(r.finalKnn);
-    auto* cell = new Cell(final ? number(r.finalKnn * 100, 2) : (std::isfinite(r.lastProbe) ? QStringLiteral("~") : QString()) +
-                                                                number(r.lastProbe * 100, 1),
-                          headlineKnn(r));
-    cell->setToolTip(final ? QObject::tr("the end-of-run k-NN: ijepa eval knn on the whole evaluation split")
-                           : QObject::tr("the last online probe (a few hundred images); the end-of-run k-NN has not run"));
-    return cell;
-}
-
-// A setting's value in a run; one steered while it trained shows its latest value, marked.
-Cell* settingCell(const RunRecord& r, const std::string& key, const std::string& value)
-{
-    const bool steered = std::find(r.steered.begin(), r.steered.end(), key) != r.steered.end();
-    auto* cell = new Cell(QString::fromStdString(value) + (steered ? QObject::tr(" (steered)") : QString()),
-                          QString::fromStdString(value).toDouble());
-    if (steered)
-        cell->setToolTip(QObject::tr("changed while the run trained (config_history.jsonl): the value in force now"));
-    return cell;
-}
-
-} // namespace
 
 RunsPanel::RunsPanel(QWidget* parent)
     : QWidget(parent)
@@ -120,6 +34,7 @@ RunsPanel::RunsPanel(QWidget* parent)
     , m_diff(makeTable(this, {tr("Key"), tr("Run A"), tr("Run B")}))
     , m_hparams(makeTable(this, {}))
     , m_axisBox(new QComboBox(this))
+    , m_seedsBox(new QCheckBox(tr("Seeds as one"), this))
     , m_status(new QLabel(this))
     , m_poll(new QTimer(this))
     , m_runner(new LatestJobRunner(this))
@@ -153,6 +68,10 @@ RunsPanel::RunsPanel(QWidget* parent)
         if (!path.isEmpty())
             exportHparams(path);
     });
+    m_seedsBox->setChecked(m_groupSeeds);
+    m_seedsBox->setToolTip(tr("Ticked runs that differ only in their seed (a sweep's trials of one setting) are drawn as "
+                              "their mean with a band of +-1 sd, and the hparams table shows mean ± sd"));
+    connect(m_seedsBox, &QCheckBox::toggled, this, &RunsPanel::setGroupSeeds);
     connect(m_axisBox, &QComboBox::currentIndexChanged, this, [this](int i) { setXAxis(static_cast<XAxis>(i)); });
     connect(m_table, &QTableWidget::itemChanged, this, [this](QTableWidgetItem* item) {
         if (item->column() != Name)
@@ -184,7 +103,7 @@ RunsPanel::RunsPanel(QWidget* parent)
     m_poll->start();
 
     auto* controls = new QHBoxLayout;
-    for (QWidget* w : std::initializer_list<QWidget*>{add, refresh, branch, m_axisBox, exportCsv})
+    for (QWidget* w : std::initializer_list<QWidget*>{add, refresh, branch, m_axisBox, m_seedsBox, exportCsv})
         controls->addWidget(w);
     controls->addWidget(m_status, 1);
     auto* compare = m_compareTabs = new QTabWidget(this);
@@ -249,6 +168,8 @@ void RunsPanel::display(std::vector<RunRecord> runs)
         const QString folder = QString::fromStdString(r.folder);
         if (m_checked.value(folder) && m_drawn.contains(folder) && m_drawn[folder] > static_cast<int>(r.points.size()))
             rebuild = true;
+        if (m_grouped.contains(folder) && m_drawn.value(folder) != static_cast<int>(r.points.size()))
+            rebuild = true; // a group's mean and band are drawn whole
     }
     if (rebuild) {
         redrawOverlay();
@@ -316,6 +237,20 @@ void RunsPanel::fillTable()
             m_table->selectRow(i);
 }
 
+namespace {
+// What plot k shows of a point: loss, probe (%), RankMe, lr, img/s.
+double plotValue(int k, const RunPoint& p)
+{
+    const double v[RunsPanel::kPlots] = {p.loss, p.probe * 100, p.rankMe, p.lr, p.imagesPerSecond};
+    return v[k];
+}
+} // namespace
+
+double RunsPanel::xOf(const RunPoint& p) const
+{
+    return m_axis == XAxis::Step ? static_cast<double>(p.step) : m_axis == XAxis::Epoch ? p.epoch : p.wallSeconds;
+}
+
 void RunsPanel::appendPoints(const RunRecord& r, int first)
 {
     const QString folder = QString::fromStdString(r.folder);
@@ -323,14 +258,22 @@ void RunsPanel::appendPoints(const RunRecord& r, int first)
     QVector<double> x, values[kPlots];
     for (int i = first; i < static_cast<int>(r.points.size()); ++i) {
         const RunPoint& p = r.points[static_cast<size_t>(i)];
-        x << (m_axis == XAxis::Step ? static_cast<double>(p.step) : m_axis == XAxis::Epoch ? p.epoch : p.wallSeconds);
-        const double v[kPlots] = {p.loss, p.probe * 100, p.rankMe, p.lr, p.imagesPerSecond};
+        x << xOf(p);
         for (int k = 0; k < kPlots; ++k)
-            values[k] << v[k];
+            values[k] << plotValue(k, p);
     }
     for (int k = 0; k < kPlots && k < ids.size(); ++k)
         m_plots[k]->appendMany(ids[k], x, values[k]);
     m_drawn[folder] = static_cast<int>(r.points.size());
+}
+
+std::vector<const RunRecord*> RunsPanel::tickedRuns(bool withConfig) const
+{
+    std::vector<const RunRecord*> out;
+    for (const auto& r : m_runs)
+        if (m_checked.value(QString::fromStdString(r.folder)) && (!withConfig || r.config))
+            out.push_back(&r);
+    return out;
 }
 
 void RunsPanel::redrawOverlay()
@@ -342,22 +285,48 @@ void RunsPanel::redrawOverlay()
     }
     m_series.clear();
     m_drawn.clear();
+    m_grouped.clear();
+    std::vector<RunGroup> groups;
+    for (const RunRecord* r : tickedRuns(false))
+        groups.push_back({QString::fromStdString(r->name), {r}});
+    if (m_groupSeeds)
+        groups = groupBySeed(tickedRuns(false));
     int colour = 0;
-    for (const auto& r : m_runs) {
-        const QString folder = QString::fromStdString(r.folder);
-        if (!m_checked.value(folder))
-            continue;
+    for (const auto& g : groups) {
         QVector<int> ids;
         for (int k = 0; k < kPlots; ++k)
-            ids << m_plots[k]->addSeries(QString::fromStdString(r.name), runColour(colour), k == 0 || k == 4);
+            ids << m_plots[k]->addSeries(g.name, runColour(colour), k == 0 || k == 4);
         ++colour;
-        m_series[folder] = ids;
-        appendPoints(r, 0);
+        if (g.members.size() == 1) {
+            m_series[QString::fromStdString(g.members.front()->folder)] = ids;
+            appendPoints(*g.members.front(), 0);
+            continue;
+        }
+        // Seeds of one setting: their mean, and a band of +-1 sd (redrawn whole when one grows).
+        const auto x = [this](const RunPoint& p) { return xOf(p); };
+        for (int k = 0; k < kPlots; ++k) {
+            const GroupCurve c = groupCurve(g, x, [k](const RunPoint& p) { return plotValue(k, p); });
+            m_plots[k]->appendMany(ids[k], c.x, c.mean);
+            m_plots[k]->setBand(ids[k], c.x, c.lo, c.hi);
+        }
+        for (const RunRecord* r : g.members) {
+            m_grouped.insert(QString::fromStdString(r->folder));
+            m_drawn[QString::fromStdString(r->folder)] = static_cast<int>(r->points.size());
+        }
     }
     for (auto* p : m_plots) {
         p->setRawVisible(colour <= kRawLinesUpTo);
         p->fit();
     }
+}
+
+void RunsPanel::setGroupSeeds(bool on)
+{
+    if (m_seedsBox->isChecked() != on)
+        return m_seedsBox->setChecked(on); // its toggled signal comes back here
+    m_groupSeeds = on;
+    redrawOverlay();
+    fillComparison();
 }
 
 void RunsPanel::setChecked(const QString& folder, bool on)
@@ -389,90 +358,6 @@ void RunsPanel::setXAxis(XAxis axis)
     if (m_axisBox->currentIndex() != static_cast<int>(axis))
         m_axisBox->setCurrentIndex(static_cast<int>(axis));
     redrawOverlay();
-}
-
-QStringList RunsPanel::diffLines() const
-{
-    QStringList out;
-    for (int i = 0; i < m_diff->rowCount(); ++i)
-        out << QStringLiteral("%1: %2 | %3").arg(m_diff->item(i, 0)->text(), m_diff->item(i, 1)->text(), m_diff->item(i, 2)->text());
-    return out;
-}
-
-void RunsPanel::fillComparison()
-{
-    std::vector<const RunRecord*> ticked;
-    for (const auto& folder : checkedRuns())
-        if (const auto* r = run(folder); r && r->config)
-            ticked.push_back(r);
-    m_diff->setRowCount(0); // in schema order
-    if (ticked.size() >= 2) {
-        m_diff->setHorizontalHeaderLabels({tr("Key"), QString::fromStdString(ticked[0]->name), QString::fromStdString(ticked[1]->name)});
-        for (int c = 1; c < 3; ++c) // the whole name where the header elides it
-            m_diff->horizontalHeaderItem(c)->setToolTip(QString::fromStdString(ticked[c - 1]->name));
-        for (const auto& d : settingDifferences(*ticked[0]->config, *ticked[1]->config)) {
-            const int row = m_diff->rowCount();
-            m_diff->insertRow(row);
-            m_diff->setItem(row, 0, new Cell(QString::fromStdString(d.key)));
-            m_diff->setItem(row, 1, settingCell(*ticked[0], d.key, d.a));
-            m_diff->setItem(row, 2, settingCell(*ticked[1], d.key, d.b));
-        }
-        m_diff->resizeColumnsToContents(); // whole keys ("optimization.lr"), not "optimization...."
-    }
-    // Hparams: every key that differs between any two ticked runs, then the final metrics.
-    std::vector<std::string> keys;
-    for (size_t i = 1; i < ticked.size(); ++i)
-        for (const auto& d : settingDifferences(*ticked[0]->config, *ticked[i]->config))
-            if (std::find(keys.begin(), keys.end(), d.key) == keys.end())
-                keys.push_back(d.key);
-    QStringList headers{tr("run")};
-    for (const auto& k : keys)
-        headers << QString::fromStdString(k);
-    headers << tr("steps") << tr("last loss") << tr("k-NN (%)") << tr("wall (s)") << tr("state");
-    m_hparams->setSortingEnabled(false);
-    m_hparams->clear();
-    m_hparams->setColumnCount(static_cast<int>(headers.size()));
-    m_hparams->setHorizontalHeaderLabels(headers);
-    m_hparams->setRowCount(static_cast<int>(ticked.size()));
-    for (int row = 0; row < static_cast<int>(ticked.size()); ++row) {
-        const RunRecord& r = *ticked[static_cast<size_t>(row)];
-        const auto entries = configEntries(*r.config);
-        int col = 0;
-        m_hparams->setItem(row, col++, new Cell(QString::fromStdString(r.name)));
-        for (const auto& k : keys)
-            for (const auto& e : entries)
-                if (e.section + "." + e.key == k)
-                    m_hparams->setItem(row, col++, settingCell(r, k, e.value));
-        m_hparams->setItem(row, col++, new Cell(QString::number(r.stepsDone), static_cast<double>(r.stepsDone)));
-        m_hparams->setItem(row, col++, new Cell(number(r.lastLoss, 5), r.lastLoss));
-        m_hparams->setItem(row, col++, knnCell(r));
-        m_hparams->setItem(row, col++, new Cell(QString::number(r.wallSeconds, 'f', 0), r.wallSeconds));
-        m_hparams->setItem(row, col++, new Cell(QString::fromLatin1(runStateName(r.state))));
-    }
-    m_hparams->resizeColumnsToContents(); // whole keys and names in the headers
-    m_hparams->setSortingEnabled(true);
-}
-
-bool RunsPanel::exportHparams(const QString& path) const
-{
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
-        return false;
-    QTextStream out(&file);
-    const auto quote = [](QString s) {
-        return s.contains(QLatin1Char(',')) || s.contains(QLatin1Char('"')) ? QStringLiteral("\"%1\"").arg(s.replace(QStringLiteral("\""), QStringLiteral("\"\""))) : s;
-    };
-    QStringList cells;
-    for (int c = 0; c < m_hparams->columnCount(); ++c)
-        cells << quote(m_hparams->horizontalHeaderItem(c)->text());
-    out << cells.join(QLatin1Char(',')) << "\n";
-    for (int r = 0; r < m_hparams->rowCount(); ++r) {
-        cells.clear();
-        for (int c = 0; c < m_hparams->columnCount(); ++c)
-            cells << quote(m_hparams->item(r, c) ? m_hparams->item(r, c)->text() : QString());
-        out << cells.join(QLatin1Char(',')) << "\n";
-    }
-    return out.status() == QTextStream::Ok;
 }
 
 } // namespace ijepa::widgets

@@ -3,11 +3,13 @@
 #include "core/runs/run_folder.h"
 
 #include <QMap>
+#include <QSet>
 #include <QStringList>
 #include <QWidget>
 
 #include <vector>
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QTabWidget;
@@ -53,6 +55,10 @@ public:
     bool exportHparams(const QString& path) const;
     void showComparison(int page); // 0 config diff, 1 hparams
     void showPlot(int plot);       // 0 loss, 1 probe, 2 RankMe, 3 lr, 4 img/s
+    // Ticked runs that differ only in meta.seed as one: their mean with a band of +-1 sd on the
+    // plots, one row of mean +- sd in the hparams table (on by default).
+    void setGroupSeeds(bool on);
+    bool groupSeeds() const { return m_groupSeeds; }
 
 Q_SIGNALS:
     void scanned();
@@ -63,6 +69,9 @@ private:
     void fillTable();
     void redrawOverlay();
     void appendPoints(const RunRecord& run, int firstPoint);
+    double xOf(const RunPoint& p) const;
+    std::vector<const RunRecord*> tickedRuns(bool withConfig) const;
+    void fillHparams(const std::vector<const RunRecord*>& ticked);
     void fillComparison();
 
     QStringList m_roots;
@@ -72,10 +81,13 @@ private:
     QMap<QString, int> m_drawn;              // folder -> points already drawn
     XAxis m_axis = XAxis::Step;
     bool m_redrawQueued = false;
+    bool m_groupSeeds = true;
+    QSet<QString> m_grouped;                 // ticked runs drawn as part of a group's mean
     QTableWidget* m_table;
     QTableWidget* m_diff;
     QTableWidget* m_hparams;
     QComboBox* m_axisBox;
+    QCheckBox* m_seedsBox;
     QTabWidget* m_plotTabs;
     QTabWidget* m_compareTabs;
     QLabel* m_status;

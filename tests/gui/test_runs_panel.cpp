@@ -26,7 +26,7 @@ struct Slow : TrainObserver { // a run that takes a while, so that it is seen ru
     void stepDone(const Step&) override { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 };
 
-RunSettings tinyRun(const std::string& dir, double lr, std::int64_t steps)
+RunSettings tinyRun(const std::string& dir, double lr, std::int64_t steps, std::int64_t seed = 0)
 {
     Config c;
     c.data.batch_size = 16;
@@ -42,6 +42,7 @@ RunSettings tinyRun(const std::string& dir, double lr, std::int64_t steps)
     c.optimization.epochs = 10;
     c.optimization.warmup = 1;
     c.optimization.lr = lr;
+    c.meta.seed = seed;
     RunSettings o;
     o.trainer.config = c;
     o.trainer.data = limitSource(openFashionMnist("train"), 64);
@@ -133,6 +134,62 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(panel.plot(0)->pointCount(2) > static_cast<int>(seen) + 3, 30000);
         live.join();
         QTRY_VERIFY_WITH_TIMEOUT(panel.run(c)->state == RunState::Finished && panel.run(c)->stepsDone == 40, 30000);
+    }
+
+    // Runs that differ only in their seed (a sweep's trials of one setting) are one line, their
+    // mean, with a band of +-1 sd, and one hparams row of mean ± sd; untick "Seeds as one" for each.
+    void seedsOfOneSettingAreDrawnAsTheirMean()
+    {
+        QTemporaryDir root;
+        const std::string base = root.path().toStdString();
+        Slow none;
+        std::atomic_bool stop{false};
+        runTraining(tinyRun(base + "/s0", 0.001, 5, 0), none, stop);
+        runTraining(tinyRun(base + "/s1", 0.001, 5, 1), none, stop);
+        runTraining(tinyRun(base + "/other", 0.002, 5, 0), none, stop);
+        RunsPanel panel;
+        panel.resize(1400, 900);
+        panel.show();
+        QSignalSpy scanned(&panel, &RunsPanel::scanned);
+        panel.addRoot(root.path());
+        QTRY_VERIFY_WITH_TIMEOUT(scanned.count() >= 1 && !panel.busy(), 30000);
+        for (const char* name : {"/s0", "/s1", "/other"})
+            panel.setChecked(QString::fromStdString(base + name), true);
+        QVERIFY(panel.groupSeeds());
+        QTRY_COMPARE_WITH_TIMEOUT(panel.hparamsTable()->rowCount(), 2, 10000);
+        // Plots: two lines; the group's is the mean of its seeds at each step, with a band.
+        const RunRecord a = readRunFolder(base + "/s0"), b = readRunFolder(base + "/s1");
+        int group = -1;
+        for (int i = 0; i < 2; ++i)
+            if (panel.plot(0)->hasBand(i))
+                group = i;
+        QVERIFY(group >= 0);
+        QCOMPARE(panel.plot(0)->pointCount(group), 5);
+        panel.plot(0)->setSmoothing(0.0);
+        const auto mean = panel.plot(0)->smoothedValues(group);
+        for (int i = 0; i < 5; ++i)
+            QVERIFY(std::abs(mean[i] - (a.points[i].loss + b.points[i].loss) / 2) < 1e-9);
+        // Hparams: one row per group, mean ± sd, no seed column.
+        QStringList headers;
+        for (int c = 0; c < panel.hparamsTable()->columnCount(); ++c)
+            headers << panel.hparamsTable()->horizontalHeaderItem(c)->text();
+        QVERIFY2(!headers.contains(QStringLiteral("meta.seed")) && headers.contains(QStringLiteral("optimization.lr")),
+                 qPrintable(headers.join(QLatin1Char(','))));
+        bool found = false;
+        for (int row = 0; row < 2; ++row)
+            if (panel.hparamsTable()->item(row, 0)->text().endsWith(QStringLiteral("(2 seeds)"))) {
+                found = true;
+                const QString loss = panel.hparamsTable()->item(row, headers.indexOf(QStringLiteral("last loss")))->text();
+                QVERIFY2(loss.contains(QStringLiteral(" ± ")), qPrintable(loss));
+                const double m = (a.lastLoss + b.lastLoss) / 2;
+                QVERIFY(std::abs(loss.section(QStringLiteral(" ± "), 0, 0).toDouble() - m) < 1e-5);
+            }
+        QVERIFY(found);
+        // Each run on its own again.
+        panel.setGroupSeeds(false);
+        QCOMPARE(panel.hparamsTable()->rowCount(), 3);
+        QCOMPARE(panel.plot(0)->pointCount(2), 5);
+        QVERIFY(!panel.plot(0)->hasBand(0) && !panel.plot(0)->hasBand(1));
     }
 };
 
