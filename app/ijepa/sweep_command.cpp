@@ -78,7 +78,7 @@ bool runJobs(std::vector<Job> jobs, int parallel)
     size_t next = 0, finished = 0;
     const auto t0 = std::chrono::steady_clock::now();
     bool forwarded = false;
-    while (next < jobs.size() || !running.empty()) {
+    while (!running.empty() || (!g_stop && next < jobs.size())) {
         if (g_stop && !forwarded) {
             for (auto& r : running)
                 ::kill(r.pid, SIGINT);

@@ -210,6 +210,10 @@ void MainWindow::buildToolbar()
                            "cadence from the next step on (recorded in the run, so it replays)"));
     m_steer->setEnabled(false);
     connect(m_steer, &QAction::triggered, this, &MainWindow::openSteerDialog);
+    auto* sweep = bar->addAction(tr("Sweep…"));
+    sweep->setToolTip(tr("Which settings work on this data: a grid of config keys x seeds (ijepa sweep), results in "
+                         "the Runs tab with the seeds of a setting as one"));
+    connect(sweep, &QAction::triggered, this, &MainWindow::openSweepDialog);
     auto* fresh = bar->addAction(tr("New run"));
     fresh->setToolTip(tr("The next start begins a fresh run instead of continuing"));
     connect(fresh, &QAction::triggered, this, &MainWindow::startFreshRun);

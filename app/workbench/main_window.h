@@ -32,6 +32,8 @@ class QToolBar;
 
 namespace ijepa::workbench {
 
+class SweepDialog;
+
 struct WorkbenchOptions {
     QString data = QStringLiteral("fashion-mnist"); // a data spec (core/imageio/data_spec.h)
     QString config;          // YAML; empty: the shipped Fashion-MNIST config
@@ -85,6 +87,9 @@ public:
     void startFreshRun();                      // "New run": the next Start begins a new run
     void useCurrentWeights();                  // embedding browser on a snapshot of the weights
     SteerDialog* openSteerDialog();            // while paused: change settings from the next step on
+    // A sweep of the editor's config on the data in use (ijepa sweep in its own process); its
+    // folder joins the Runs tab.
+    SweepDialog* openSweepDialog();
     void closeAfterCheckpoint();               // a stop signal: stop after this step (a checkpoint), quit, no question
 
     // For tests and screenshots.

@@ -2,6 +2,7 @@
 // to continue), the runs folder, a new run's name.
 #include "app/workbench/main_window.h"
 #include "app/workbench/export_dialog.h"
+#include "app/workbench/sweep_dialog.h"
 #include "core/errors.h"
 #include "core/eval/embeddings.h"
 #include "core/imageio/data_spec.h"
@@ -11,6 +12,7 @@
 #include "widgets/config_editor.h"
 #include "widgets/inspect_support.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -254,6 +256,24 @@ void MainWindow::fillRecentMenu()
     auto* clear = m_recentMenu->addAction(tr("Clear the list"));
     clear->setEnabled(!list.isEmpty());
     connect(clear, &QAction::triggered, this, [] { QSettings().remove(kRecentKey); });
+}
+
+SweepDialog* MainWindow::openSweepDialog()
+{
+    const QString folder = QDir(runsRoot()).filePath(QStringLiteral("sweep-") +
+                                                     QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")));
+    auto* dialog = new SweepDialog(m_editor->config(), m_dataSpec, m_options.limit, folder, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &SweepDialog::sweepStarted, this, [this](const QString& dir) {
+        m_runs->addRoot(dir);
+        log(tr("sweep started in %1").arg(dir));
+    });
+    connect(dialog, &SweepDialog::sweepFinished, this, [this](const QString& dir, int code) {
+        m_runs->rescan();
+        log(tr("sweep in %1 ended (exit %2)").arg(dir).arg(code));
+    });
+    dialog->show();
+    return dialog;
 }
 
 bool MainWindow::openDropped(const QString& path)

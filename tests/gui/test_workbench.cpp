@@ -2,6 +2,7 @@
 // mask samples, pauses, resumes, stops with a checkpoint, browses the current weights, continues
 // the run and closes cleanly during training.
 #include "app/workbench/main_window.h"
+#include "app/workbench/sweep_dialog.h"
 #include "core/runs/run_folder.h"
 #include "core/train/precision.h"
 
@@ -350,6 +351,48 @@ private Q_SLOTS:
         QCOMPARE(again.size(), QSize(1301, 851));
         QSettings().clear();
         QCoreApplication::setOrganizationName({});
+    }
+
+    // A sweep from the window: the editor's config on the data in use, stopped (each trial keeps
+    // its checkpoint) and continued by Start; its table comes back and its trials join the Runs tab.
+    void sweepRunsStopsAndContinuesFromTheWindow()
+    {
+        qputenv("IJEPA_PROGRAM", IJEPA_CLI_PATH);
+        QTemporaryDir runs;
+        WorkbenchOptions o = smallRun(runs.path(), 16);
+        o.limit = 128;
+        MainWindow window(o);
+        window.show();
+        SweepDialog* dialog = window.openSweepDialog();
+        QCOMPARE(SweepDialog::program(), QStringLiteral(IJEPA_CLI_PATH));
+        dialog->setKeys(QStringLiteral("optimization.lr=0.001,0.003"));
+        dialog->setSeeds(2);
+        dialog->setBudget(QStringLiteral("6"));
+        dialog->setExtraArguments({QStringLiteral("--eval-train"), QStringLiteral("200"), QStringLiteral("--eval-test"),
+                                   QStringLiteral("100"), QStringLiteral("--threads"), QStringLiteral("2")});
+        QSignalSpy finished(dialog, &SweepDialog::sweepFinished);
+        QVERIFY(dialog->start());
+        const QDir folder(dialog->folder());
+        QVERIFY(window.runsPanel()->roots().contains(dialog->folder()));
+        QTRY_VERIFY_WITH_TIMEOUT(!folder.entryList({QStringLiteral("s01-*")}, QDir::Dirs).isEmpty() &&
+                                     QFileInfo::exists(folder.filePath(folder.entryList({QStringLiteral("s01-*")}, QDir::Dirs)[0] +
+                                                                       QStringLiteral("/jepa-latest.pth.tar"))),
+                                 120000);
+        dialog->stop();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        QCOMPARE(finished[0][1].toInt(), 130);
+        QVERIFY2(dialog->status().startsWith(QStringLiteral("Stopped")), qPrintable(dialog->status()));
+        QVERIFY(dialog->start()); // continues the same sweep
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 240000);
+        QCOMPARE(finished[1][1].toInt(), 0);
+        QVERIFY2(dialog->results().contains(QStringLiteral("lr=0.003")), qPrintable(dialog->results()));
+        QVERIFY(QFileInfo::exists(folder.filePath(QStringLiteral("results.tsv"))));
+        QTRY_VERIFY_WITH_TIMEOUT(std::count_if(window.runsPanel()->runs().begin(), window.runsPanel()->runs().end(),
+                                               [&](const RunRecord& r) {
+                                                   return QString::fromStdString(r.folder).startsWith(dialog->folder()) && r.stepsDone == 6;
+                                               }) == 4,
+                                 30000);
+        qunsetenv("IJEPA_PROGRAM");
     }
 
     // A checkpoint that cannot be written pauses the run with the message instead of ending it;
