@@ -144,7 +144,10 @@ const char* kBudgetSpent = "sweep-budget-spent";
 
 bool trialDone(const SweepPlan& plan, const std::string& dir, const RunRecord& run, std::int64_t steps)
 {
-    if (run.state == RunState::Finished || run.state == RunState::Diverged)
+    // "finished" also means "reached its --max-steps", which a halving rung's trial did: only its
+    // steps or the end of its epochs say whether it has done this rung.
+    const bool epochsDone = run.stepsPlanned > 0 && run.stepsDone >= run.stepsPlanned;
+    if (run.state == RunState::Diverged || epochsDone)
         return true;
     if (plan.minutes > 0)
         return fs::exists(fs::path(dir) / kBudgetSpent);
@@ -417,7 +420,7 @@ void runSweep(const SweepOptions& o)
     int failures = 0;
     std::vector<int> alive(plan.settings.size());
     std::iota(alive.begin(), alive.end(), 0);
-    std::string chosen;
+    std::string chosen, why;
     const auto rungs = plan.rungs();
     for (size_t r = 0; r < rungs.size(); ++r) {
         if (!trainTrials(plan, o.out, alive, rungs[r], o, &failures))
@@ -433,9 +436,10 @@ void runSweep(const SweepOptions& o)
         for (const auto& [s, v] : scores)
             line << " " << settingLabel(plan.settings[static_cast<size_t>(s)]) << " " << formatScore(v) << ";";
         std::cerr << "sweep: " << line.str() << "\n";
+        why += "\n  " + line.str();
         if (r + 1 == rungs.size())
             chosen = "chosen: " + settingLabel(plan.settings[static_cast<size_t>(kept.front())]) + ", the best " +
-                     plan.criterion + " at the full " + std::to_string(rungs[r]) + " steps (" + line.str() + ")";
+                     plan.criterion + " of the settings left at the full " + std::to_string(rungs[r]) + " steps; the rungs:" + why;
         alive = kept;
     }
     if (!evaluateTrials(plan, o.out, o, &failures))

@@ -265,7 +265,7 @@ std::string formatSweepTable(const SweepTable& t)
         std::snprintf(line, sizeof line, "%-*s %6s %6.0fs %14s %14s %14s %12s %14s  %-18s %s\n", static_cast<int>(width),
                       name.c_str(), steps.c_str(), std::isnan(r.wallSeconds.mean) ? 0.0 : r.wallSeconds.mean,
                       plusMinus(r.knn, 1, 100).c_str(), plusMinus(r.linear, 1, 100).c_str(), plusMinus(r.loss, 4).c_str(),
-                      plusMinus(r.rankMe, 1).c_str(), plusMinus(r.sigreg, 3).c_str(), diff.c_str(), r.verdict.c_str());
+                      plusMinus(r.rankMe, 2).c_str(), plusMinus(r.sigreg, 3).c_str(), diff.c_str(), r.verdict.c_str());
         out += line;
     }
     if (t.spearmanTrials >= 3)

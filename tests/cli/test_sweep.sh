@@ -81,6 +81,38 @@ eval "${line/#ijepa/\"\$bin\"}" >/dev/null 2>&1 || fail "a printed line did not 
 "$bin" sweep --collect "$tmp/p" --eval-train 400 --eval-test 200 --threads 2 >"$tmp/collect.txt" 2>&1 || fail "collect: $(cat "$tmp/collect.txt")"
 grep -q "lr=0.001" "$tmp/collect.txt" || fail "collect table: $(cat "$tmp/collect.txt")"
 
+# Halving without labels (an image folder of Fashion-MNIST PNGs, no class folders): 3 settings,
+# rungs at 2, 4 and 8 steps; the trials of the settings dropped stop at their rung, the chosen
+# setting's run all 8 steps, and the summary says which and why.
+mkdir -p "$tmp/flat"
+python3 - "$tmp/flat" <<'PY'
+import sys, zlib, struct
+def png(path, seed):  # a 32x32 grey PNG of noise, no libraries needed
+    import random
+    r = random.Random(seed)
+    raw = b"".join(b"\0" + bytes(r.randrange(256) for _ in range(32)) for _ in range(32))
+    chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 32, 32, 8, 0, 0, 0, 0))
+                           + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+for i in range(96):
+    png(f"{sys.argv[1]}/img{i:03d}.png", i)
+PY
+"$bin" sweep -c "$cfg" --data "$tmp/flat" --budget 8 --seeds 1 --threads 2 --halving --criterion loss --out "$tmp/h" \
+  data.batch_size=16 optimization.lr=0.0005,0.001,0.004 >"$tmp/h.txt" 2>"$tmp/h.err" || fail "halving: $(cat "$tmp/h.err")"
+grep -q "^chosen: lr=" "$tmp/h.txt" || fail "halving chose nothing: $(cat "$tmp/h.txt")"
+chosen=$(sed -n 's/^chosen: \(lr=[0-9.]*\),.*/\1/p' "$tmp/h.txt")
+full=0
+for run in "$tmp"/h/s0*-seed0; do
+  rows=$(($(wc -l <"$run"/jepa_r0.csv) - 1))
+  case "$run" in
+    *"-$chosen-"*) [ "$rows" -eq 8 ] || fail "the chosen $run ran $rows steps, not 8" ;;
+    *) [ "$rows" -lt 8 ] || fail "the dropped $run ran all $rows steps" ;;
+  esac
+  [ "$rows" -lt 8 ] || full=$((full + 1))
+done
+[ "$full" -eq 1 ] || fail "$full settings ran the whole budget"
+[ "$(grep -c "rung" "$tmp/h.txt")" -ge 3 ] || fail "the summary does not say why: $(cat "$tmp/h.txt")"
+
 # Bad axes and options are named before anything runs.
 expect() { local fragment=$1 err; shift; err=$("$bin" "$@" 2>&1) && fail "'$*' should fail"; grep -q -- "$fragment" <<<"$err" || fail "'$*' should name $fragment: $err"; }
 expect "optimization.lrr" sweep --budget 8 --out "$tmp/x" optimization.lrr=0.1,0.2
