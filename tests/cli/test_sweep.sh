@@ -81,7 +81,7 @@ eval "${line/#ijepa/\"\$bin\"}" >/dev/null 2>&1 || fail "a printed line did not 
 "$bin" sweep --collect "$tmp/p" --eval-train 400 --eval-test 200 --threads 2 >"$tmp/collect.txt" 2>&1 || fail "collect: $(cat "$tmp/collect.txt")"
 grep -q "lr=0.001" "$tmp/collect.txt" || fail "collect table: $(cat "$tmp/collect.txt")"
 
-# Halving without labels (an image folder of Fashion-MNIST PNGs, no class folders): 3 settings,
+# Halving without labels (a folder of noise PNGs, no class folders), two trials at a time: 3 settings,
 # rungs at 2, 4 and 8 steps; the trials of the settings dropped stop at their rung, the chosen
 # setting's run all 8 steps, and the summary says which and why.
 mkdir -p "$tmp/flat"
@@ -97,7 +97,7 @@ def png(path, seed):  # a 32x32 grey PNG of noise, no libraries needed
 for i in range(96):
     png(f"{sys.argv[1]}/img{i:03d}.png", i)
 PY
-"$bin" sweep -c "$cfg" --data "$tmp/flat" --budget 8 --seeds 1 --threads 2 --halving --criterion loss --out "$tmp/h" \
+"$bin" sweep -c "$cfg" --data "$tmp/flat" --budget 8 --seeds 1 --threads 2 --parallel 2 --halving --criterion loss --out "$tmp/h" \
   data.batch_size=16 optimization.lr=0.0005,0.001,0.004 >"$tmp/h.txt" 2>"$tmp/h.err" || fail "halving: $(cat "$tmp/h.err")"
 grep -q "^chosen: lr=" "$tmp/h.txt" || fail "halving chose nothing: $(cat "$tmp/h.txt")"
 chosen=$(sed -n 's/^chosen: \(lr=[0-9.]*\),.*/\1/p' "$tmp/h.txt")

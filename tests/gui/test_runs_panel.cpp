@@ -53,6 +53,16 @@ RunSettings tinyRun(const std::string& dir, double lr, std::int64_t steps, std::
     return o;
 }
 
+// Shows the panel on `root` and waits for its first scan.
+bool showAndScan(RunsPanel& panel, const QString& root)
+{
+    panel.resize(1400, 900);
+    panel.show();
+    QSignalSpy scanned(&panel, &RunsPanel::scanned);
+    panel.addRoot(root);
+    return QTest::qWaitFor([&] { return scanned.count() >= 1 && !panel.busy(); }, 30000);
+}
+
 } // namespace
 
 class TestRunsPanel : public QObject {
@@ -72,11 +82,7 @@ private Q_SLOTS:
         std::ofstream(base + "/reference/logs/jepa_r0.csv") << "epoch,itr,loss,mask-A,mask-B,time (ms)\n1,0,0.5,40,12,200\n1,1,0.4,40,12,200\n";
 
         RunsPanel panel;
-        panel.resize(1400, 900);
-        panel.show();
-        QSignalSpy scanned(&panel, &RunsPanel::scanned);
-        panel.addRoot(root.path());
-        QTRY_VERIFY_WITH_TIMEOUT(scanned.count() >= 1 && !panel.busy(), 30000);
+        QVERIFY(showAndScan(panel, root.path()));
         QCOMPARE(panel.runs().size(), std::size_t(3));
         QCOMPARE(panel.table()->rowCount(), 3);
         const QString a = QString::fromStdString(base + "/a"), b = QString::fromStdString(base + "/b");
@@ -148,11 +154,7 @@ private Q_SLOTS:
         runTraining(tinyRun(base + "/s1", 0.001, 5, 1), none, stop);
         runTraining(tinyRun(base + "/other", 0.002, 5, 0), none, stop);
         RunsPanel panel;
-        panel.resize(1400, 900);
-        panel.show();
-        QSignalSpy scanned(&panel, &RunsPanel::scanned);
-        panel.addRoot(root.path());
-        QTRY_VERIFY_WITH_TIMEOUT(scanned.count() >= 1 && !panel.busy(), 30000);
+        QVERIFY(showAndScan(panel, root.path()));
         for (const char* name : {"/s0", "/s1", "/other"})
             panel.setChecked(QString::fromStdString(base + name), true);
         QVERIFY(panel.groupSeeds());
