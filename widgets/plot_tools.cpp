@@ -29,6 +29,9 @@ void legendAbove(QCustomPlot* plot, int columns)
     plot->legend->setBorderPen(Qt::NoPen);
     plot->legend->setBrush(Qt::NoBrush);
     plot->legend->setMargins(QMargins(4, 0, 4, 0));
+    // A grid's widest is its children's: an empty legend would cap its column (and the axes under
+    // it) at a few pixels. Any width, then; the height stays what its rows need.
+    plot->legend->setMaximumSize(1 << 20, QWIDGETSIZE_MAX);
 }
 
 QString plotCsv(QCustomPlot* plot)

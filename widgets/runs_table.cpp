@@ -72,7 +72,8 @@ Cell* knnCell(const RunRecord& r)
     auto* cell = new Cell(final ? number(r.finalKnn * 100, 2) : (std::isfinite(r.lastProbe) ? QStringLiteral("~") : QString()) +
                                                                 number(r.lastProbe * 100, 1),
                           headlineKnn(r));
-    cell->setToolTip(final ? QObject::tr("the end-of-run k-NN: ijepa eval knn on the whole evaluation split")
+    cell->setToolTip(final ? QObject::tr("the end-of-run k-NN: ijepa eval knn on the whole evaluation split (a sweep's trial: on the "
+                                        "sweep's evaluation images)")
                            : QObject::tr("the last online probe (a few hundred images); the end-of-run k-NN has not run"));
     return cell;
 }

@@ -1,5 +1,7 @@
 #include "core/runs/run_folder.h"
 
+#include "core/runs/sweep_results.h"
+
 #include "core/io/atomic_file.h"
 #include "core/runs/run_resume.h"
 
@@ -190,6 +192,9 @@ RunRecord readRunFolder(const std::string& dir)
         r.problems.push_back("no " + csv.filename().string());
     if (!r.points.empty()) {
         r.stepsDone = r.points.back().step;
+        if (std::isnan(r.finalKnn)) // a sweep's trial: its k-NN at its last step (sweep-eval.json)
+            if (const TrialEval e = readTrialEval(dir); e.step == r.stepsDone)
+                r.finalKnn = e.knn;
         r.lastLoss = r.points.back().loss;
         for (auto it = r.points.rbegin(); it != r.points.rend(); ++it)
             if (std::isfinite(it->probe)) {

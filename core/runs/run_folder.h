@@ -38,7 +38,7 @@ struct RunRecord {
     std::int64_t stepsPlanned = 0;   // epochs x iterations per epoch (0: unknown)
     double lastLoss = RunPoint::kNone;
     double lastProbe = RunPoint::kNone;
-    double finalKnn = RunPoint::kNone; // the end-of-run k-NN (ijepa eval knn on the whole split), when run
+    double finalKnn = RunPoint::kNone; // the end-of-run k-NN (ijepa eval knn on the whole split, or a sweep's evaluation), when run
     double wallSeconds = 0;
     RunState state = RunState::Unknown;
     std::string parent;              // the checkpoint a branched run started from

@@ -155,6 +155,12 @@ TEST(SweepResults, SignalsHalvingAndTable)
     EXPECT_NEAR(end.loss, (1.0 / 37 + 1.0 / 38 + 1.0 / 39 + 1.0 / 40) / 4, 1e-12); // the last tenth
     EXPECT_NEAR(end.rankMe, 14.0, 1e-12);
     EXPECT_NEAR(end.sigreg, 2.5, 1e-12);
+    // A sweep's evaluation at the run's last step is its k-NN in the Runs tab; one of an older step is not.
+    EXPECT_TRUE(std::isnan(run.finalKnn));
+    writeTrialEval((dir.path / "a").string(), {40, 0.675, TrialSignals::kNone});
+    EXPECT_DOUBLE_EQ(readRunFolder((dir.path / "a").string()).finalKnn, 0.675);
+    writeTrialEval((dir.path / "a").string(), {30, 0.6, TrialSignals::kNone});
+    EXPECT_TRUE(std::isnan(readRunFolder((dir.path / "a").string()).finalKnn));
     const TrialSignals at25 = trialSignals(run, 25); // a rung: only the rows up to step 25
     EXPECT_EQ(at25.steps, 25);
     EXPECT_NEAR(at25.rankMe, 12.0, 1e-12);

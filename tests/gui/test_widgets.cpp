@@ -206,6 +206,12 @@ private Q_SLOTS:
         plot.clear();
         QVERIFY(!plot.plot()->xAxis->tickLabels());
         QCOMPARE(plot.plot()->xAxis->range().upper, 1.0); // not the previous run's 105
+        // A plot whose series are all removed (the runs overlay with nothing ticked) keeps its width.
+        plot.removeAllSeries();
+        plot.setXLabel(QStringLiteral("step"));
+        plot.plot()->replot();
+        QVERIFY2(plot.plot()->axisRect()->width() > plot.plot()->width() * 3 / 4,
+                 qPrintable(QStringLiteral("axis rect %1 of %2").arg(plot.plot()->axisRect()->width()).arg(plot.plot()->width())));
     }
 
     void schedulePlotMatchesCoreSchedules()
