@@ -92,7 +92,8 @@ QString meanPlusMinus(const std::vector<double>& values, int decimals)
     if (m.n == 0)
         return {};
     const QString mean = QString::number(m.mean, 'f', decimals);
-    return m.n > 1 ? QStringLiteral("%1 ± %2").arg(mean, QString::number(m.sd, 'f', decimals)) : mean;
+    // Seeds that agree exactly (the steps of a finished sweep) need no "± 0".
+    return m.n > 1 && m.sd > 0 ? QStringLiteral("%1 ± %2").arg(mean, QString::number(m.sd, 'f', decimals)) : mean;
 }
 
 } // namespace ijepa::widgets

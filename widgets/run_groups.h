@@ -29,7 +29,8 @@ struct GroupCurve {
 GroupCurve groupCurve(const RunGroup& group, const std::function<double(const RunPoint&)>& x,
                       const std::function<double(const RunPoint&)>& y);
 
-// "0.6742 +- 0.0123" of the members' values (non-finite left out; one value without +-).
+// "0.6742 ± 0.0123" of the members' values (non-finite left out; one value, or values all equal,
+// without the ±).
 QString meanPlusMinus(const std::vector<double>& values, int decimals);
 
 } // namespace ijepa::widgets

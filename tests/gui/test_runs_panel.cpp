@@ -185,6 +185,7 @@ private Q_SLOTS:
                 QVERIFY2(loss.contains(QStringLiteral(" ± ")), qPrintable(loss));
                 const double m = (a.lastLoss + b.lastLoss) / 2;
                 QVERIFY(std::abs(loss.section(QStringLiteral(" ± "), 0, 0).toDouble() - m) < 1e-5);
+                QCOMPARE(panel.hparamsTable()->item(row, headers.indexOf(QStringLiteral("steps")))->text(), QStringLiteral("5"));
             }
         QVERIFY(found);
         // Each run on its own again.
