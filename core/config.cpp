@@ -305,7 +305,7 @@ std::string dumpConfig(const Config& config)
 void saveConfig(const Config& config, const std::string& path)
 {
     const std::string text = dumpConfig(config);
-    writeFileAtomically(path, [&](int fd) { writeAll(fd, text.data(), text.size(), path); });
+    writeTextAtomically(path, text);
 }
 
 std::vector<ConfigEntry> configEntries(const Config& config)

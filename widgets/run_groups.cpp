@@ -31,14 +31,14 @@ QString withoutSeed(const std::string& name)
 
 } // namespace
 
-std::vector<RunGroup> groupBySeed(const std::vector<const RunRecord*>& runs)
+std::vector<RunGroup> groupRuns(const std::vector<const RunRecord*>& runs, bool bySeed)
 {
     // Runs with one key and different seeds share a group; the same seed twice (a repeat, or a
     // longer run of the same setting) starts another.
     std::vector<RunGroup> groups;
     std::multimap<std::string, size_t> index;
     for (const RunRecord* r : runs) {
-        const std::string key = groupKey(*r);
+        const std::string key = bySeed ? groupKey(*r) : "folder:" + r->folder;
         const auto seedOf = [](const RunRecord* x) { return x->config ? x->config->meta.seed : -1; };
         size_t into = groups.size();
         for (auto [it, end] = index.equal_range(key); it != end && into == groups.size(); ++it)

@@ -19,7 +19,8 @@ struct RunGroup {
 };
 // Groups `runs` by their config with meta.seed left out and their data, in order of first
 // appearance, each seed once in a group; a run without a readable config is a group of its own.
-std::vector<RunGroup> groupBySeed(const std::vector<const RunRecord*>& runs);
+// With `bySeed` false every run is a group of its own.
+std::vector<RunGroup> groupRuns(const std::vector<const RunRecord*>& runs, bool bySeed);
 
 // The members' mean at every x any of them has, and mean -+ sd where two or more have it (lo = hi
 // = mean elsewhere). `x` and `y` read a point; non-finite y is left out.

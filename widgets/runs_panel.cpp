@@ -286,11 +286,7 @@ void RunsPanel::redrawOverlay()
     m_series.clear();
     m_drawn.clear();
     m_grouped.clear();
-    std::vector<RunGroup> groups;
-    for (const RunRecord* r : tickedRuns(false))
-        groups.push_back({QString::fromStdString(r->name), {r}});
-    if (m_groupSeeds)
-        groups = groupBySeed(tickedRuns(false));
+    const std::vector<RunGroup> groups = groupRuns(tickedRuns(false), m_groupSeeds);
     int colour = 0;
     for (const auto& g : groups) {
         QVector<int> ids;

@@ -51,11 +51,7 @@ void RunsPanel::fillHparams(const std::vector<const RunRecord*>& ticked)
 {
     // A row per ticked run, or per group of seeds (mean ± sd); the keys that differ between any
     // two rows (the seed left out of a group's), then the final metrics.
-    std::vector<RunGroup> groups;
-    for (const RunRecord* r : ticked)
-        groups.push_back({QString::fromStdString(r->name), {r}});
-    if (m_groupSeeds)
-        groups = groupBySeed(ticked);
+    const std::vector<RunGroup> groups = groupRuns(ticked, m_groupSeeds);
     std::vector<std::string> keys;
     for (size_t i = 1; i < groups.size(); ++i)
         for (const auto& d : settingDifferences(*groups[0].members[0]->config, *groups[i].members[0]->config))

@@ -64,6 +64,8 @@ int launchLocalRanks(int nproc, const std::vector<std::string>& args);
 // Starts this program with `args` (without argv[0]) as a child; `inChild` runs in the child before
 // exec (environment, process group, output). Stop signals are reset to their defaults there.
 pid_t startSelf(const std::vector<std::string>& args, const std::function<void()>& inChild = {});
+// A child's waitpid status in words: "exited with code 2", "was killed by signal 9 (Killed)".
+std::string describeExitStatus(int status);
 void addSweepCommand(CLI::App& app);    // sweep: settings x seeds, halving, a results table
 
 // The process exit code a command asks for (0 unless it sets one; errors exit with 2).

@@ -26,7 +26,9 @@ extern "C" void onLauncherSignal(int sig)
     g_forward = sig;
 }
 
-std::string describe(int status)
+} // namespace
+
+std::string describeExitStatus(int status)
 {
     if (WIFEXITED(status))
         return "exited with code " + std::to_string(WEXITSTATUS(status));
@@ -34,8 +36,6 @@ std::string describe(int status)
         return std::string("was killed by signal ") + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
     return "ended";
 }
-
-} // namespace
 
 pid_t startSelf(const std::vector<std::string>& args, const std::function<void()>& inChild)
 {
@@ -101,7 +101,7 @@ int launchLocalRanks(int nproc, const std::vector<std::string>& args)
             --running;
             const bool ok = WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 130);
             if (!ok && !ending) {
-                std::cerr << "train: rank " << rank << " " << describe(status)
+                std::cerr << "train: rank " << rank << " " << describeExitStatus(status)
                           << "; stopping the other ranks (the last checkpoint is kept)\n";
                 ending = true;
                 result = WIFEXITED(status) ? WEXITSTATUS(status) : 1;

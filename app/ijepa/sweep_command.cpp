@@ -154,17 +154,15 @@ bool trialDone(const SweepPlan& plan, const std::string& dir, const RunRecord& r
     return run.stepsDone >= steps;
 }
 
-std::string describeExit(int status)
-{
-    return WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status)) : "signal " + std::to_string(WTERMSIG(status));
-}
+// Each of the `--parallel` trials at a time gets its share of the threads.
+int threadsPerJob(const SweepOptions& o) { return std::max(1, threadsOrAll(o.threads) / std::max(1, o.parallel)); }
 
 // Trains every trial of `settings` up to `steps` (the plan's minutes instead, when it has them).
 bool trainTrials(const SweepPlan& plan, const std::string& sweep, const std::vector<int>& settings, std::int64_t steps,
                  const SweepOptions& o, int* failures)
 {
     std::vector<Job> jobs;
-    const int threads = std::max(1, threadsOrAll(o.threads) / std::max(1, o.parallel));
+    const int threads = threadsPerJob(o);
     for (const auto& t : plan.trials()) {
         if (std::find(settings.begin(), settings.end(), t.setting) == settings.end())
             continue;
@@ -184,7 +182,7 @@ bool trainTrials(const SweepPlan& plan, const std::string& sweep, const std::vec
                 std::ofstream(fs::path(dir) / kBudgetSpent) << "stopped at its time budget\n";
             if (!ok) {
                 ++*failures;
-                std::cerr << "sweep: " << what << " failed (" << describeExit(status) << "); see " << log << "\n";
+                std::cerr << "sweep: " << what << " failed (" << describeExitStatus(status) << "); see " << log << "\n";
             }
         };
         jobs.push_back(std::move(j));
@@ -214,7 +212,7 @@ bool evaluateTrials(const SweepPlan& plan, const std::string& sweep, const Sweep
                                             : std::vector<std::string>{"--train", plan.data, "--split", "0.8"};
     split.insert(split.end(), {"--limit-train", std::to_string(o.evalTrain), "--limit-test", std::to_string(o.evalTest)});
     std::vector<Job> jobs;
-    const int threads = std::max(1, threadsOrAll(o.threads) / std::max(1, o.parallel));
+    const int threads = threadsPerJob(o);
     for (const auto& t : plan.trials()) {
         const std::string dir = trialDir(sweep, t);
         const RunRecord run = readRunFolder(dir);
@@ -232,7 +230,7 @@ bool evaluateTrials(const SweepPlan& plan, const std::string& sweep, const Sweep
             j.done = [dir, log = j.log, kind = std::string(kind), step = run.stepsDone, failures, what = j.what](int status, bool) {
                 if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                     ++*failures;
-                    std::cerr << "sweep: " << what << " failed (" << describeExit(status) << "); see " << log << "\n";
+                    std::cerr << "sweep: " << what << " failed (" << describeExitStatus(status) << "); see " << log << "\n";
                     return;
                 }
                 TrialEval e = readTrialEval(dir);

@@ -55,6 +55,11 @@ void writeFileAtomically(const std::string& path, const std::function<void(int f
     }
 }
 
+void writeTextAtomically(const std::string& path, std::string_view text)
+{
+    writeFileAtomically(path, [&](int fd) { writeAll(fd, text.data(), text.size(), path); });
+}
+
 void retryingWrites(const std::function<bool(const std::string& message)>& onError, const std::function<void()>& write)
 {
     for (;;) {

@@ -11,6 +11,8 @@ namespace ijepa {
 // throws to give up), then fsync, rename over `path`, fsync of the folder. On any failure the
 // temp file is removed and `path` is left as it was; errors are WriteError naming `path`.
 void writeFileAtomically(const std::string& path, const std::function<void(int fd)>& write);
+// The same for a whole text (a config, a JSON record, a table).
+void writeTextAtomically(const std::string& path, std::string_view text);
 
 // Writes all of `n` bytes to `fd` (retrying short writes and EINTR); throws WriteError
 // naming `path` with the cause (ENOSPC, EIO...).

@@ -303,7 +303,7 @@ void writeRunMeta(const std::string& dir, const RunMeta& m)
     if (std::isfinite(m.finalKnn))
         j["final_knn"] = m.finalKnn;
     const std::string path = (fs::path(dir) / "run.json").string(), text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"; // paths need not be UTF-8
-    writeFileAtomically(path, [&](int fd) { writeAll(fd, text.data(), text.size(), path); });
+    writeTextAtomically(path, text);
 }
 
 void renameRun(const std::string& dir, const std::string& name)

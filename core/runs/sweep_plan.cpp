@@ -231,7 +231,7 @@ void writeSweepPlan(const std::string& sweepDir, const SweepPlan& p)
                            {"diagnostics_every", p.diagnosticsEvery}};
     const std::string path = (fs::path(sweepDir) / "sweep.json").string();
     const std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-    writeFileAtomically(path, [&](int fd) { writeAll(fd, text.data(), text.size(), path); });
+    writeTextAtomically(path, text);
 }
 
 SweepPlan readSweepPlan(const std::string& sweepDir)

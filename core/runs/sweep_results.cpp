@@ -128,7 +128,7 @@ void writeTrialEval(const std::string& runDir, const TrialEval& e)
     if (std::isfinite(e.linear))
         j["linear"] = e.linear;
     const std::string path = (fs::path(runDir) / "sweep-eval.json").string(), text = j.dump(2) + "\n";
-    writeFileAtomically(path, [&](int fd) { writeAll(fd, text.data(), text.size(), path); });
+    writeTextAtomically(path, text);
 }
 
 TrialEval readTrialEval(const std::string& runDir)
@@ -243,7 +243,7 @@ void writeResultsTsv(const std::string& path, const SweepTable& t)
             text += cell + "\t";
         text.back() = '\n';
     }
-    writeFileAtomically(path, [&](int fd) { writeAll(fd, text.data(), text.size(), path); });
+    writeTextAtomically(path, text);
 }
 
 std::string formatSweepTable(const SweepTable& t)

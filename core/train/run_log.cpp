@@ -119,7 +119,7 @@ void RunLog::openCsv(const std::string& path, std::int64_t keepBelow, std::int64
         }
     }
     retryingWrites(m_options.onWriteError, [&] {
-        writeFileAtomically(path, [&](int fd) { writeAll(fd, text.data(), text.size(), path); });
+        writeTextAtomically(path, text);
         m_csv = AppendFile(path, false);
     });
 }
