@@ -21,6 +21,7 @@
 
 using namespace ijepa;
 using ijepa::test::TempDir;
+using ijepa::test::ThreadCount;
 using ijepa::test::testFixture;
 
 namespace {
@@ -383,12 +384,12 @@ TEST(EvalDecode, ParallelViewsEqualSerialViews)
         writeBytes(dir.file("k/" + std::to_string(i) + ".jpg"), jpegBytes(photo(i, 60 + 7 * i, 50)));
     writeBytes(dir.file("k/5.jpg"), "broken");
     const auto src = openImageFolder(dir.path.string());
-    const int threads = at::get_num_threads();
-    at::set_num_threads(1);
-    const auto serial = evalViews(*src, 32);
-    at::set_num_threads(2);
-    const auto parallel = evalViews(*src, 32);
-    at::set_num_threads(threads);
+    const auto viewsOn = [&](int threads) {
+        const ThreadCount pinned(threads);
+        return evalViews(*src, 32);
+    };
+    const auto serial = viewsOn(1);
+    const auto parallel = viewsOn(2);
     ASSERT_EQ(serial.images.size(0), 9);
     EXPECT_TRUE(torch::equal(serial.images, parallel.images));
     ASSERT_EQ(parallel.skipped.size(), 1u);

@@ -184,14 +184,13 @@ TEST(Model, SplitBatchStepMatchesTheWholeBatchStep)
 {
     // On CPU a step splits the batch over the intra-op threads (here 7 images as 2 + 2 + 3); the
     // result must be the whole-batch step's up to float rounding.
-    const int threadsBefore = at::get_num_threads();
     Config c = smallModelConfig();
     MaskSampler sampler(c.mask, 8, 8, 5);
     std::vector<MaskBatch> masks{sampler.sample(7), sampler.sample(7)};
     torch::manual_seed(3);
     const auto images = torch::randn({7, 3, 32, 32});
     auto run = [&](int threads) {
-        at::set_num_threads(threads);
+        const ThreadCount pinned(threads);
         torch::manual_seed(0);
         auto model = std::make_unique<IJepaModel>(c);
         AdamW opt(model->paramGroups());
@@ -203,9 +202,11 @@ TEST(Model, SplitBatchStepMatchesTheWholeBatchStep)
     auto [whole, wholeLosses] = run(1);
     auto [split, splitLosses] = run(3);
 #if !IJEPA_TORCH_AT_LEAST(2, 1)
-    EXPECT_EQ(trainStepSlices(images), 3) << "Debian's LibTorch shares libgomp with the core: the step splits";
+    {
+        const ThreadCount pinned(3);
+        EXPECT_EQ(trainStepSlices(images), 3) << "Debian's LibTorch shares libgomp with the core: the step splits";
+    }
 #endif
-    at::set_num_threads(threadsBefore);
     for (size_t i = 0; i < wholeLosses.size(); ++i)
         EXPECT_NEAR(splitLosses[i], wholeLosses[i], 1e-6) << "step " << i;
     const auto a = whole->stateTensors(), b = split->stateTensors();
@@ -222,7 +223,6 @@ TEST(Attention, KernelMatchesTheExplicitFormulaForwardAndBackward)
 #if !IJEPA_TORCH_AT_LEAST(2, 1)
     EXPECT_TRUE(blasAttentionAvailable()) << "LibTorch < 2.1 without the BLAS attention kernel: CMake found no BLAS";
 #endif
-    const int threadsBefore = at::get_num_threads();
     struct Shape {
         int64_t batch, tokens, dim, heads, from; // queries: tokens [from, tokens)
     };
@@ -231,7 +231,7 @@ TEST(Attention, KernelMatchesTheExplicitFormulaForwardAndBackward)
         for (const Shape s : {Shape{3, 64, 192, 3, 0}, Shape{5, 22, 96, 3, 0}, Shape{2, 1, 64, 2, 0},
                               Shape{4, 13, 48, 4, 0}, Shape{5, 22, 96, 3, 9}, Shape{2, 7, 64, 2, 6}}) {
             const int64_t queries = s.tokens - s.from;
-            at::set_num_threads(threads);
+            const ThreadCount pinned(threads);
             torch::manual_seed(s.tokens);
             const double scale = 1.0 / std::sqrt(static_cast<double>(s.dim / s.heads));
             auto qkv = torch::randn({s.batch, s.tokens, 3 * s.dim}, torch::requires_grad());
@@ -251,15 +251,13 @@ TEST(Attention, KernelMatchesTheExplicitFormulaForwardAndBackward)
             EXPECT_LT(maxAbsDiff(qkv.grad(), qkv64.grad()), 1e-5) << where;
             EXPECT_GT(qkv.grad().abs().max().item<double>(), 1e-2) << where;
         }
-    at::set_num_threads(threadsBefore);
 }
 
 TEST(Model, AFailingSliceEndsTheStepWithItsError)
 {
     // A bad mask index in one image makes that slice's gather throw; the step must rethrow it,
     // whichever slice fails, instead of leaving the other slices waiting for their turn.
-    const int threadsBefore = at::get_num_threads();
-    at::set_num_threads(2);
+    const ThreadCount pinned(2);
     Config c = smallModelConfig();
     MaskSampler sampler(c.mask, 8, 8, 5);
     torch::manual_seed(0);
@@ -273,5 +271,4 @@ TEST(Model, AFailingSliceEndsTheStepWithItsError)
     }
     const auto good = sampler.sample(4);
     EXPECT_TRUE(std::isfinite(trainStep(model, opt, images, good, 1e-3, 0.04, 0.996).loss));
-    at::set_num_threads(threadsBefore);
 }

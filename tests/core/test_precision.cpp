@@ -43,12 +43,10 @@ FixtureStep stepFromFixture(bool bf16, int threads)
         return torch::cat(parts);
     };
     const auto before = flat(model.trainableParameters()), targetBefore = flat(model.targetEncoder->parameters());
-    const int saved = at::get_num_threads();
-    at::set_num_threads(threads);
+    const ThreadCount pinned(threads);
     const auto images = fixture.input();
     EXPECT_EQ(trainStepSlices(images), sharesOpenMpWithTorch() ? std::min<int64_t>(threads, images.size(0)) : 1);
     const auto stats = trainStep(model, opt, images, fixture.masks, s);
-    at::set_num_threads(saved);
     return {stats.loss, flat(model.trainableParameters()) - before, flat(model.targetEncoder->parameters()) - targetBefore};
 }
 

@@ -99,6 +99,20 @@ inline double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b)
     return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
 }
 
+// LibTorch's intra-op thread count set for a scope, the previous count restored at its end. A
+// result that depends on the count (the CPU step splits its batch into one slice per thread) is
+// then the same on every machine, whatever its core count.
+class ThreadCount {
+public:
+    explicit ThreadCount(int threads) : m_before(at::get_num_threads()) { at::set_num_threads(threads); }
+    ~ThreadCount() { at::set_num_threads(m_before); }
+    ThreadCount(const ThreadCount&) = delete;
+    ThreadCount& operator=(const ThreadCount&) = delete;
+
+private:
+    int m_before;
+};
+
 // A fresh temporary directory removed at scope exit.
 struct TempDir {
     std::filesystem::path path;
