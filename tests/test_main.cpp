@@ -2,6 +2,7 @@
 // (core/cpu_blas.h), so that the tests multiply with the kernels the programs use.
 #include "core/cpu_blas.h"
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <c10/util/Flags.h>
 #include <gtest/gtest.h>
@@ -33,6 +34,9 @@ int main(int argc, char** argv)
     // A read of tensor memory nobody wrote gives NaN every time, not only when the allocator hands
     // back memory that happened to hold an Inf or a NaN: such a test fails always, never by chance.
     FLAGS_caffe2_cpu_allocator_do_junk_fill = true;
+    // LibTorch seeds its default generator from /dev/urandom in every process: a test that draws
+    // from it without seeding would see other numbers at every run. Here it is the same each time.
+    at::manual_seed(0);
     testing::InitGoogleTest(&argc, argv);
     // What a failure's output (ctest --output-on-failure) needs to say where it happened.
     if (!testing::GTEST_FLAG(list_tests))

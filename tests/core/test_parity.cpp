@@ -120,3 +120,30 @@ TEST(TestMain, FreshTensorsHoldJunk)
     EXPECT_TRUE(torch::empty({64}).isnan().all().item<bool>());
     EXPECT_GT(torch::empty({3, 5}, torch::kDouble).abs().min().item<double>(), 1e300);
 }
+
+// LibTorch seeds its default generator from /dev/urandom in every process, so the model's initial
+// weights differ from run to run: the parity tests hold only if the checkpoint replaces every one
+// of them. Two models built under different seeds must agree bit for bit once it is loaded.
+TEST(OfficialCheckpoint, ReplacesEveryInitialWeight)
+{
+    const Config config = loadConfig(sharedFixture("official-tiny/params-ijepa.yaml"));
+    const std::string path = sharedFixture("official-tiny/checkpoint.pth.tar");
+    const auto checkpoint = readTorchFile(path);
+    const auto loaded = [&](int seed) {
+        torch::manual_seed(seed);
+        auto model = std::make_unique<IJepaModel>(config);
+        loadCheckpoint(checkpoint, path, *model, nullptr);
+        return model->stateTensors();
+    };
+    const auto a = loaded(1), b = loaded(2);
+    ASSERT_EQ(a.size(), b.size());
+    EXPECT_GT(a.size(), 80u);
+    for (size_t i = 0; i < a.size(); ++i)
+        EXPECT_TRUE(torch::equal(a[i], b[i])) << "state tensor " << i << " keeps its random initial value";
+    torch::manual_seed(2);
+    const auto initial = IJepaModel(config).stateTensors();
+    int replaced = 0;
+    for (size_t i = 0; i < a.size(); ++i)
+        replaced += torch::equal(initial[i], a[i]) ? 0 : 1;
+    EXPECT_GT(replaced, 60) << "the checkpoint's weights are not the initial ones";
+}
