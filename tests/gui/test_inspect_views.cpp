@@ -11,6 +11,7 @@
 #include "core/eval/attention_maps.h"
 #include "core/eval/embeddings.h"
 #include "core/eval/predictor_probe.h"
+#include "tests/repeatable.h"
 
 #include <QSignalSpy>
 #include <QThreadPool>
@@ -43,6 +44,8 @@ QPoint patchCentre(const PatchCanvas* canvas, int p, int grid)
 class TestInspectViews : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void initTestCase() { test::makeTestsRepeatable(); }
+
     void maskStatisticsShowBothSettings()
     {
         Config config = loadConfig(IJEPA_SOURCE_DIR "/configs/fashion_mnist.yaml");

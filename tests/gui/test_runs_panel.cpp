@@ -5,6 +5,7 @@
 #include "widgets/qcustomplot_include.h"
 
 #include "core/train/run.h"
+#include "tests/repeatable.h"
 
 #include <QSignalSpy>
 #include <QTableWidget>
@@ -68,6 +69,8 @@ bool showAndScan(RunsPanel& panel, const QString& root)
 class TestRunsPanel : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void initTestCase() { test::makeTestsRepeatable(); }
+
     void listsOverlaysDiffsAndFollowsALiveRun()
     {
         QTemporaryDir root;

@@ -13,6 +13,7 @@
 #include "core/data/data_loader.h"
 #include "core/eval/embeddings.h"
 #include "core/train/schedules.h"
+#include "tests/repeatable.h"
 
 #include <QClipboard>
 #include <QComboBox>
@@ -47,6 +48,8 @@ int blend(int base, int over, int alpha)
 class TestWidgets : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void initTestCase() { test::makeTestsRepeatable(); }
+
     void curveSmoothingIsDebiasedEma()
     {
         CurvePlot plot(QStringLiteral("loss"));

@@ -5,6 +5,7 @@
 #include "app/workbench/sweep_dialog.h"
 #include "core/runs/run_folder.h"
 #include "core/train/precision.h"
+#include "tests/repeatable.h"
 
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -43,6 +44,8 @@ WorkbenchOptions smallRun(const QString& runsDir, int batch)
 class TestWorkbench : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void initTestCase() { test::makeTestsRepeatable(); }
+
     void trainPauseResumeStopClose()
     {
         QTemporaryDir runs;
