@@ -86,8 +86,9 @@ TEST_F(Official, SchedulesMatch)
 
 // One full step (backward, AdamW from the checkpoint's optimiser state, EMA) against the reference,
 // on one thread (the whole batch) and on two (the batch in two slices, each on its own thread, the
-// gradients summed in slice order). Which of the two a plain run takes depends on the machine's
-// core count, so both are checked on every machine. Each is taken twice from the same state and
+// gradients summed in slice order). Which of the two a plain test process takes depends on
+// LibTorch's default thread count on the machine (1 on a 2-vCPU EPYC VM with Debian's LibTorch,
+// where `ijepa train` takes the two-slice path), so both are checked on every machine. Each is taken twice from the same state and
 // must give the same bits: a step that varied between runs fails here every time, not by chance.
 TEST_F(Official, TrainStepMatchesReference)
 {
