@@ -144,18 +144,25 @@ void ProbeDiagnostics::ended(TrainResult& result)
         return;
     say("final k-NN evaluation (ijepa eval knn): embedding " + std::to_string(m_options.finalTrain->size()) + " + " +
         std::to_string(m_options.finalTest->size()) + " images");
+    struct StopRequested {};
     try {
         const std::string what = "final k-NN";
         reportProgress(what, 0, m_options.finalTrain->size() + m_options.finalTest->size()); // it starts: its clock too
+        const auto progress = [&](std::int64_t done, std::int64_t total) {
+            if (m_start.stop && m_start.stop->load())
+                throw StopRequested{}; // between two batches: Ctrl+C or Stop does not wait minutes for it
+            reportProgress(what, done, total);
+        };
         const double acc = probeAccuracy(m_model->targetEncoder, *m_options.finalTrain, *m_options.finalTest,
-                                         m_start.config.data.crop_size, m_options.knn,
-                                         [&](std::int64_t done, std::int64_t total) { reportProgress(what, done, total); });
+                                         m_start.config.data.crop_size, m_options.knn, progress);
         result.finalKnn = acc;
         char line[160];
         std::snprintf(line, sizeof(line), "final k-NN top-1 %.2f%% (k=%d, T=%.2f; %lld train -> %lld test images)",
                       100.0 * acc, m_options.knn.k, m_options.knn.temperature,
                       static_cast<long long>(m_options.finalTrain->size()), static_cast<long long>(m_options.finalTest->size()));
         say(line);
+    } catch (const StopRequested&) {
+        say("final k-NN evaluation left undone: stop requested (ijepa eval knn on the checkpoint gives it)");
     } catch (const std::exception& e) {
         say(std::string("final k-NN evaluation failed: ") + e.what());
     }

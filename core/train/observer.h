@@ -6,6 +6,7 @@
 #include "core/config.h"
 #include "core/train/steering.h"
 
+#include <atomic>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
@@ -65,6 +66,9 @@ struct TrainStart {
     std::string precision;                // which number format runs and why, for people
     bool writer = true;                   // this process writes logs and checkpoints (rank 0)
     int worldSize = 1;                    // data-parallel ranks
+    // The run's stop request: set, the loop ends after its step, and work after the last step that
+    // can be left undone (the end-of-run k-NN) stops at its next batch.
+    const std::atomic_bool* stop = nullptr;
 };
 
 struct StepReport {

@@ -212,6 +212,7 @@ std::string latestCheckpointPath(const std::string& outDir, const Config& config
 TrainResult train(const TrainerOptions& options, TrainObserver& observer, const std::atomic_bool& stop)
 {
     TrainStart s;
+    s.stop = &stop;
     s.config = options.config;
     s.outDir = options.outDir.empty() ? s.config.logging.folder : options.outDir;
     s.config.logging.folder = s.outDir;
