@@ -8,6 +8,7 @@
 #include "core/masks/multiblock_masks.h"
 #include "core/model/ijepa_model.h"
 #include "core/train/adamw.h"
+#include "core/train/train_step.h"
 #include "tests/core/test_support.h"
 
 namespace ijepa::test {
@@ -33,6 +34,19 @@ struct OfficialTiny {
 
     // The reference's training step from this checkpoint: lr, wd, momentum, loss and every weight after it.
     static c10::Dict<c10::IValue, c10::IValue> afterStep() { return readDict(testFixture("train_step.pt")); }
+
+    // Our training step with the reference's lr, wd and momentum (from `after`, afterStep()), from
+    // the checkpoint's weights and optimiser state (loaded again first: it can be taken again).
+    StepStats takeReferenceStep(const c10::Dict<c10::IValue, c10::IValue>& after, bool bf16 = false)
+    {
+        AdamW opt = optimizer();
+        StepSettings s;
+        s.lr = tensorAt(after, "lr").item<double>();
+        s.weightDecay = tensorAt(after, "wd").item<double>();
+        s.momentum = tensorAt(after, "momentum").item<double>();
+        s.bf16 = bf16;
+        return trainStep(model, opt, input(), masks, s);
+    }
 };
 
 } // namespace ijepa::test

@@ -18,15 +18,11 @@ constexpr double kFeatureTol = 1e-4;  // features, predictions, targets, loss (f
 constexpr double kScheduleTol = 1e-12; // lr, wd, momentum
 
 struct Official : ::testing::Test, OfficialTiny {
-    // One training step from the checkpoint (weights and optimiser state loaded again first) with the
-    // reference's lr, wd and momentum: its loss and every weight of the three nets after it, by the
-    // reference's names.
+    // takeReferenceStep's loss and every weight of the three nets after it, by the reference's names.
     std::pair<double, std::vector<std::pair<std::string, torch::Tensor>>> stepFromCheckpoint(
         const c10::Dict<c10::IValue, c10::IValue>& after)
     {
-        AdamW opt = optimizer();
-        const auto stats = trainStep(model, opt, input(), masks, tensorAt(after, "lr").item<double>(),
-                                     tensorAt(after, "wd").item<double>(), tensorAt(after, "momentum").item<double>());
+        const auto stats = takeReferenceStep(after);
         std::vector<std::pair<std::string, torch::Tensor>> weights;
         const std::pair<const char*, torch::nn::Module*> nets[] = {
             {"encoder.", model.encoder.get()}, {"predictor.", model.predictor.get()}, {"target_encoder.", model.targetEncoder.get()}};

@@ -29,13 +29,6 @@ FixtureStep stepFromFixture(bool bf16, int threads)
 {
     OfficialTiny fixture;
     IJepaModel& model = fixture.model;
-    AdamW opt = fixture.optimizer();
-    const auto after = OfficialTiny::afterStep();
-    StepSettings s;
-    s.lr = tensorAt(after, "lr").item<double>();
-    s.weightDecay = tensorAt(after, "wd").item<double>();
-    s.momentum = tensorAt(after, "momentum").item<double>();
-    s.bf16 = bf16;
     const auto flat = [](const std::vector<torch::Tensor>& ps) {
         std::vector<torch::Tensor> parts;
         for (const auto& p : ps)
@@ -46,7 +39,7 @@ FixtureStep stepFromFixture(bool bf16, int threads)
     const ThreadCount pinned(threads);
     const auto images = fixture.input();
     EXPECT_EQ(trainStepSlices(images), sharesOpenMpWithTorch() ? std::min<int64_t>(threads, images.size(0)) : 1);
-    const auto stats = trainStep(model, opt, images, fixture.masks, s);
+    const auto stats = fixture.takeReferenceStep(OfficialTiny::afterStep(), bf16);
     return {stats.loss, flat(model.trainableParameters()) - before, flat(model.targetEncoder->parameters()) - targetBefore};
 }
 
